@@ -1,0 +1,471 @@
+//! `Client`: a pool of connections to one database, the tables in it, and the retry loop every call
+//! runs in.
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::Row;
+
+use crate::error::{Error, Result};
+use crate::local_postgres::LocalPostgres;
+use crate::model::RowKeyField;
+use crate::schema::Schema;
+use crate::store::StateStore;
+
+/// How conflicts are retried (`CONTRACT.md` 6.12): the whole call is run again after a wait drawn
+/// from `[0, ceiling)`, the ceiling starting at `initial_backoff` and doubling up to `max_backoff`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 10,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How to connect. `url: None` takes `DATABASE_URL`, and without it starts a [`LocalPostgres`] that
+/// lives as long as the client.
+#[derive(Clone)]
+pub struct ClientOptions {
+    pub url: Option<String>,
+    pub max_connections: u32,
+    /// How long a call waits for a free connection, including opening a new one.
+    pub acquire_timeout: Duration,
+    /// How long opening one connection may take.
+    pub connect_timeout: Duration,
+    /// A server-side limit on each statement; `None` leaves the server's setting.
+    pub statement_timeout: Option<Duration>,
+    /// Connections idle this long are closed, so that idle processes hold none.
+    pub idle_timeout: Option<Duration>,
+    /// Apply the bundled migrations when connecting. Off where an admin step owns the schema.
+    pub migrate: bool,
+    pub schema: String,
+    pub retry: RetryPolicy,
+    /// Cache prepared statements per connection. Off behind a transaction-pooling PgBouncer.
+    pub statement_cache: bool,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            url: None,
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            statement_timeout: None,
+            idle_timeout: Some(Duration::from_secs(60)),
+            migrate: true,
+            schema: "sleeper".to_owned(),
+            retry: RetryPolicy::default(),
+            statement_cache: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("url", &self.url.as_deref().map(redact_url))
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("migrate", &self.migrate)
+            .field("schema", &self.schema)
+            .field("retry", &self.retry)
+            .field("statement_cache", &self.statement_cache)
+            .finish()
+    }
+}
+
+/// The URL with any password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let redacted = match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    let tail = redact_query_password(tail);
+    format!("{scheme}://{redacted}{tail}")
+}
+
+/// The password a URL carries, in the authority or as a `password` parameter, as written.
+fn url_password(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let from_authority = authority
+        .rsplit_once('@')
+        .and_then(|(user_info, _)| user_info.split_once(':'))
+        .map(|(_, password)| password.to_owned());
+    from_authority.or_else(|| {
+        rest.split_once('?')?
+            .1
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(key, _)| key.eq_ignore_ascii_case("password"))
+            .map(|(_, password)| password.to_owned())
+    })
+}
+
+fn redact_query_password(tail: &str) -> String {
+    let Some((path, query)) = tail.split_once('?') else {
+        return tail.to_owned();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{path}?{}", query.join("&"))
+}
+
+/// An error's text with the password removed, for errors raised while the URL is being used.
+fn scrub(error: Error, password: Option<&str>) -> Error {
+    match (error, password) {
+        (Error::Connection { message }, Some(password)) if !password.is_empty() => Error::Connection {
+            message: message.replace(password, "***"),
+        },
+        (error, _) => error,
+    }
+}
+
+/// What went wrong in one attempt of a call: a rejection that stands, or a database error that may be a
+/// conflict worth another attempt.
+pub(crate) enum Failure {
+    Rejected(Error),
+    Database(sqlx::Error),
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure::Rejected(error)
+    }
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(error: sqlx::Error) -> Self {
+        Failure::Database(error)
+    }
+}
+
+/// Serialization failure, deadlock, and unique violation: the last means a concurrent call created the
+/// same row first, and the next attempt's validation reports it as the contract's error.
+const RETRYABLE_CODES: [&str; 3] = ["40001", "40P01", "23505"];
+
+pub(crate) fn sqlstate(error: &sqlx::Error) -> Option<String> {
+    error.as_database_error().and_then(|e| e.code()).map(|code| code.into_owned())
+}
+
+pub(crate) struct ClientInner {
+    pub(crate) pool: PgPool,
+    pub(crate) schema: Schema,
+    retry: RetryPolicy,
+    retries: AtomicU64,
+    process_id: u32,
+    // Declared last: dropped after the pool.
+    _local: Option<LocalPostgres>,
+}
+
+impl ClientInner {
+    /// Runs one call: each attempt is the whole call, and conflicts are retried with backoff.
+    pub(crate) async fn run<T>(&self, mut attempt: impl AsyncFnMut() -> Result<T, Failure>) -> Result<T> {
+        self.check_process()?;
+        let mut ceiling = self.retry.initial_backoff;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let error = match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(Failure::Rejected(error)) => return Err(error),
+                Err(Failure::Database(error)) => error,
+            };
+            let retryable = sqlstate(&error).is_some_and(|code| RETRYABLE_CODES.contains(&code.as_str()));
+            if !retryable {
+                return Err(error.into());
+            }
+            if attempts >= self.retry.max_attempts {
+                return Err(Error::connection(format!(
+                    "Gave up after {attempts} attempts because of conflicting concurrent updates: {error}"
+                )));
+            }
+            self.retries.fetch_add(1, Ordering::Relaxed);
+            let wait = ceiling.mul_f64(rand::thread_rng().gen::<f64>());
+            tracing::debug!(attempts, ?wait, %error, "retrying after a conflict");
+            tokio::time::sleep(wait).await;
+            ceiling = (ceiling * 2).min(self.retry.max_backoff);
+        }
+    }
+
+    /// A pool made before `fork()` holds the parent's sockets: using it in the child would corrupt both.
+    fn check_process(&self) -> Result<()> {
+        if std::process::id() != self.process_id {
+            return Err(Error::connection(
+                "This client was created in another process (before a fork); create a new client in this process",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A pool of connections to one database holding any number of Sleeper tables. Cheap to clone; all
+/// clones share the pool.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<ClientInner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("schema", &self.inner.schema)
+            .field("pool_size", &self.inner.pool.size())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Connects with default options to `url`, or to `DATABASE_URL`, or to a new local cluster.
+    pub async fn connect(url: Option<&str>) -> Result<Client> {
+        Client::connect_with(ClientOptions {
+            url: url.map(str::to_owned),
+            ..ClientOptions::default()
+        })
+        .await
+    }
+
+    pub async fn connect_with(options: ClientOptions) -> Result<Client> {
+        let schema = Schema::new(&options.schema)?;
+        if options.max_connections == 0 {
+            return Err(Error::invalid("max_connections must be at least 1"));
+        }
+        let (url, local) = match options.url.clone().or_else(|| std::env::var("DATABASE_URL").ok()) {
+            Some(url) => (url, None),
+            None => {
+                let local = tokio::task::spawn_blocking(LocalPostgres::start)
+                    .await
+                    .map_err(|e| Error::connection(format!("Starting a local cluster failed: {e}")))??;
+                (local.url(), Some(local))
+            }
+        };
+        let mut connect_options = PgConnectOptions::from_str(&url)
+            .map_err(|e| Error::invalid(format!("Invalid database URL {}: {e}", redact_url(&url))))?;
+        let password = url_password(&url);
+        connect_options = connect_options.application_name("sleeper-pg");
+        if !options.statement_cache {
+            connect_options = connect_options.statement_cache_capacity(0);
+        }
+        if let Some(timeout) = options.statement_timeout {
+            connect_options = connect_options.options([("statement_timeout", format!("{}ms", timeout.as_millis()))]);
+        }
+        let connected = async {
+            if options.migrate {
+                tokio::time::timeout(options.connect_timeout, schema.migrate(&connect_options))
+                    .await
+                    .map_err(|_| Error::connection("Timed out connecting to the database to migrate it"))??;
+            }
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections)
+                .min_connections(0)
+                .acquire_timeout(options.acquire_timeout)
+                .idle_timeout(options.idle_timeout)
+                // A broken connection fails its call with a connection error and is then discarded;
+                // pinging before every call would add a round trip to each.
+                .test_before_acquire(false)
+                .connect_lazy_with(connect_options);
+            Ok::<_, Error>(pool)
+        };
+        let pool = connected.await.map_err(|e| scrub(e, password.as_deref()))?;
+        tracing::info!(schema = %options.schema, max_connections = options.max_connections, "sleeper-pg client ready");
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                pool,
+                schema,
+                retry: options.retry,
+                retries: AtomicU64::new(0),
+                process_id: std::process::id(),
+                _local: local,
+            }),
+        })
+    }
+
+    /// How many times calls through this client were retried after a conflict, since it connected.
+    pub fn retries(&self) -> u64 {
+        self.inner.retries.load(Ordering::Relaxed)
+    }
+
+    /// Creates a table with no partitions and no files; `initialise` it before use.
+    pub async fn create_table(&self, table_id: &str, row_keys: &[RowKeyField]) -> Result<StateStore> {
+        crate::validate::id("table id", table_id)?;
+        crate::validate::row_keys(row_keys)?;
+        let row_keys_json = serde_json::to_value(row_keys).map_err(|e| Error::invalid(e.to_string()))?;
+        let sql = self.inner.schema.sql(
+            "INSERT INTO {s}.sleeper_tables (table_id, row_keys) VALUES ($1, $2) \
+             ON CONFLICT (table_id) DO NOTHING RETURNING table_pk",
+        );
+        let table_pk = self
+            .inner
+            .run(async || {
+                let row = sqlx::query(&sql)
+                    .bind(table_id)
+                    .bind(&row_keys_json)
+                    .fetch_optional(&self.inner.pool)
+                    .await?;
+                match row {
+                    Some(row) => Ok(row.try_get::<i64, _>(0)?),
+                    None => Err(Error::TableAlreadyExists {
+                        table_id: table_id.to_owned(),
+                    }
+                    .into()),
+                }
+            })
+            .await?;
+        tracing::info!(table_id, "created table");
+        Ok(StateStore::new(self.inner.clone(), table_pk, table_id, row_keys.to_vec()))
+    }
+
+    /// A new handle on an existing table, with the database clock.
+    pub async fn table(&self, table_id: &str) -> Result<StateStore> {
+        crate::validate::id("table id", table_id)?;
+        let sql = self
+            .inner
+            .schema
+            .sql("SELECT table_pk, row_keys FROM {s}.sleeper_tables WHERE table_id = $1");
+        let (table_pk, row_keys) = self
+            .inner
+            .run(async || {
+                let row = sqlx::query(&sql).bind(table_id).fetch_optional(&self.inner.pool).await?;
+                let row = row.ok_or_else(|| Error::TableNotFound {
+                    table_id: table_id.to_owned(),
+                })?;
+                Ok((row.try_get::<i64, _>(0)?, row.try_get::<serde_json::Value, _>(1)?))
+            })
+            .await?;
+        let row_keys: Vec<RowKeyField> = serde_json::from_value(row_keys)
+            .map_err(|e| Error::connection(format!("Stored row keys of table {table_id} are unreadable: {e}")))?;
+        Ok(StateStore::new(self.inner.clone(), table_pk, table_id, row_keys))
+    }
+
+    /// The ids of all tables, in code point order.
+    pub async fn list_tables(&self) -> Result<Vec<String>> {
+        let sql = self
+            .inner
+            .schema
+            .sql("SELECT table_id FROM {s}.sleeper_tables ORDER BY table_id");
+        self.inner
+            .run(async || Ok(sqlx::query_scalar(&sql).fetch_all(&self.inner.pool).await?))
+            .await
+    }
+
+    /// Removes a table with its partitions and files, once every write in flight on it has finished.
+    pub async fn delete_table(&self, table_id: &str) -> Result<()> {
+        crate::validate::id("table id", table_id)?;
+        let find = self
+            .inner
+            .schema
+            .sql("SELECT table_pk FROM {s}.sleeper_tables WHERE table_id = $1");
+        let delete = self.inner.schema.sql(
+            "WITH refs AS (DELETE FROM {s}.file_references WHERE table_pk = $1), \
+                  files AS (DELETE FROM {s}.files WHERE table_pk = $1), \
+                  parts AS (DELETE FROM {s}.partitions WHERE table_pk = $1) \
+             DELETE FROM {s}.sleeper_tables WHERE table_pk = $1",
+        );
+        let not_found = || Error::TableNotFound {
+            table_id: table_id.to_owned(),
+        };
+        self.inner
+            .run(async || {
+                let table_pk: i64 = sqlx::query_scalar(&find)
+                    .bind(table_id)
+                    .fetch_optional(&self.inner.pool)
+                    .await?
+                    .ok_or_else(not_found)?;
+                let mut tx = lock_table(&self.inner, table_pk, true)
+                    .await
+                    .map_err(|f| table_gone_as(f, not_found))?;
+                sqlx::query(&delete).bind(table_pk).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            })
+            .await?;
+        tracing::info!(table_id, "deleted table");
+        Ok(())
+    }
+
+    /// Closes every connection; calls after this fail with a connection error.
+    pub async fn close(&self) {
+        self.inner.pool.close().await;
+    }
+}
+
+/// Begins a write transaction on a table: takes the table's lock (shared, or exclusive for whole-table
+/// operations) and checks, after the wait, that the table still exists.
+pub(crate) async fn lock_table(
+    client: &ClientInner,
+    table_pk: i64,
+    exclusive: bool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, Failure> {
+    let mut tx = client.pool.begin().await?;
+    sqlx::query(&client.schema.sql("SELECT {s}.lock_table($1, $2, $3)"))
+        .bind(client.schema.lock_space)
+        .bind(table_pk)
+        .bind(exclusive)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+/// Turns the "table not found" raised by `lock_table` into the caller's `TableNotFound`.
+pub(crate) fn table_gone_as(failure: Failure, not_found: impl FnOnce() -> Error) -> Failure {
+    match failure {
+        Failure::Database(error) if sqlstate(&error).as_deref() == Some("P0002") => Failure::Rejected(not_found()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_password_is_redacted() {
+        assert_eq!(
+            redact_url("postgresql://user:secret@host:5432/db?sslmode=require"),
+            "postgresql://user:***@host:5432/db?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://host/db?user=u&password=secret"),
+            "postgres://host/db?user=u&password=***"
+        );
+    }
+
+    #[test]
+    fn options_debug_hides_the_password() {
+        let options = ClientOptions {
+            url: Some("postgresql://user:secret@host/db".to_owned()),
+            ..ClientOptions::default()
+        };
+        assert!(!format!("{options:?}").contains("secret"));
+    }
+}

@@ -1,0 +1,26 @@
+//! sleeper-pg: the state store of Sleeper tables (partitions and file references) in PostgreSQL.
+//!
+//! [`Client`] connects to a database (or starts a [`LocalPostgres`]) and opens tables; a
+//! [`StateStore`] is a handle on one table with every operation of Sleeper's state store, each one
+//! PostgreSQL transaction. The API is async; [`block_on`] runs it from blocking code on the one shared
+//! runtime, which is what the Python, Java and C bindings do. Behaviour follows `CONTRACT.md`.
+
+mod client;
+mod error;
+pub mod keys;
+mod local_postgres;
+pub mod model;
+pub mod partitions;
+mod runtime;
+mod schema;
+mod store;
+pub mod validate;
+
+pub use client::{redact_url, Client, ClientOptions, RetryPolicy};
+pub use error::{Error, Result};
+pub use local_postgres::{LocalPostgres, LocalPostgresOptions};
+pub use model::*;
+pub use partitions::partitions_from_split_points;
+pub use runtime::block_on;
+pub use schema::MIGRATOR;
+pub use store::{truncate_to_millis, StateStore};

@@ -1,0 +1,306 @@
+//! The values of a Sleeper table's state: row keys, regions, partitions, file references and the
+//! requests that change them (`CONTRACT.md` section 2). Plain data; the rules live in `validate`,
+//! `keys`, `partitions` and `files`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A point in time as the store keeps it: UTC, whole milliseconds.
+pub type Timestamp = DateTime<Utc>;
+
+/// The type of one row key field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyType {
+    Int,
+    Long,
+    String,
+    Bytes,
+}
+
+impl KeyType {
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyType::Int => "int",
+            KeyType::Long => "long",
+            KeyType::String => "string",
+            KeyType::Bytes => "bytes",
+        }
+    }
+
+    /// The smallest value of the type: the min of the root partition's ranges.
+    pub fn minimum(self) -> KeyValue {
+        match self {
+            KeyType::Int => KeyValue::Int(i32::MIN),
+            KeyType::Long => KeyValue::Long(i64::MIN),
+            KeyType::String => KeyValue::String(String::new()),
+            KeyType::Bytes => KeyValue::Bytes(Vec::new()),
+        }
+    }
+}
+
+impl std::str::FromStr for KeyType {
+    type Err = crate::Error;
+
+    fn from_str(name: &str) -> crate::Result<Self> {
+        match name {
+            "int" => Ok(KeyType::Int),
+            "long" => Ok(KeyType::Long),
+            "string" => Ok(KeyType::String),
+            "bytes" => Ok(KeyType::Bytes),
+            other => Err(crate::Error::invalid(format!(
+                "Unknown row key type \"{other}\": expected one of int, long, string, bytes"
+            ))),
+        }
+    }
+}
+
+/// One row key field of a table: its name and type. A field's index is its dimension.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RowKeyField {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub key_type: KeyType,
+}
+
+impl RowKeyField {
+    pub fn new(name: impl Into<String>, key_type: KeyType) -> Self {
+        RowKeyField {
+            name: name.into(),
+            key_type,
+        }
+    }
+}
+
+/// A row key value. Values read from the store have their field's type; on input an `int` field also
+/// takes a `Long` that fits in 32 bits and a `long` field an `Int`, since Python has one integer type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "t", content = "v", rename_all = "lowercase")]
+pub enum KeyValue {
+    Int(i32),
+    Long(i64),
+    String(String),
+    Bytes(Vec<u8>),
+}
+
+/// The values of one row key field: `min` inclusive, `max` exclusive or `None` for no upper bound.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Range {
+    pub field_name: String,
+    pub min: KeyValue,
+    pub max: Option<KeyValue>,
+}
+
+impl Range {
+    pub fn new(field_name: impl Into<String>, min: KeyValue, max: Option<KeyValue>) -> Self {
+        Range {
+            field_name: field_name.into(),
+            min,
+            max,
+        }
+    }
+}
+
+/// One range per row key field. Equality ignores the order of the ranges.
+#[derive(Debug, Clone, Eq)]
+pub struct Region {
+    pub ranges: Vec<Range>,
+}
+
+impl Region {
+    pub fn new(ranges: Vec<Range>) -> Self {
+        Region { ranges }
+    }
+
+    pub fn range(&self, field_name: &str) -> Option<&Range> {
+        self.ranges.iter().find(|r| r.field_name == field_name)
+    }
+}
+
+impl PartialEq for Region {
+    fn eq(&self, other: &Self) -> bool {
+        self.ranges.len() == other.ranges.len()
+            && self
+                .ranges
+                .iter()
+                .all(|range| other.range(&range.field_name) == Some(range))
+    }
+}
+
+/// A node of the partition tree. A leaf has no children and dimension -1; a split partition has its
+/// two children (left, min side, first) and the index of the row key field it was split on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    pub id: String,
+    pub region: Region,
+    pub is_leaf_partition: bool,
+    pub parent_partition_id: Option<String>,
+    pub child_partition_ids: Vec<String>,
+    pub dimension: i32,
+}
+
+impl Partition {
+    /// A leaf with no parent, no children and dimension -1: the defaults of every language.
+    pub fn new(id: impl Into<String>, region: Region) -> Self {
+        Partition {
+            id: id.into(),
+            region,
+            is_leaf_partition: true,
+            parent_partition_id: None,
+            child_partition_ids: Vec::new(),
+            dimension: -1,
+        }
+    }
+}
+
+/// The rows of one data file that belong to one partition.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FileReference {
+    pub filename: String,
+    pub partition_id: String,
+    pub number_of_rows: u64,
+    pub job_id: Option<String>,
+    /// Set by the store on every write; ignored on input.
+    pub last_update_time: Option<Timestamp>,
+    pub count_approximate: bool,
+    pub only_contains_data_for_this_partition: bool,
+}
+
+impl FileReference {
+    /// A reference with no job, no time, an exact count and only this partition's data.
+    pub fn new(filename: impl Into<String>, partition_id: impl Into<String>, number_of_rows: u64) -> Self {
+        FileReference {
+            filename: filename.into(),
+            partition_id: partition_id.into(),
+            number_of_rows,
+            job_id: None,
+            last_update_time: None,
+            count_approximate: false,
+            only_contains_data_for_this_partition: true,
+        }
+    }
+}
+
+/// One file and all its references, sorted by partition id when read from the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllReferencesToAFile {
+    pub filename: String,
+    pub references: Vec<FileReference>,
+    /// The file-level time: when the last write that touched the file ran. Ignored on input.
+    pub last_update_time: Option<Timestamp>,
+}
+
+impl AllReferencesToAFile {
+    pub fn new(filename: impl Into<String>, references: Vec<FileReference>) -> Self {
+        AllReferencesToAFile {
+            filename: filename.into(),
+            references,
+            last_update_time: None,
+        }
+    }
+
+    pub fn reference_count(&self) -> usize {
+        self.references.len()
+    }
+}
+
+/// The report of `get_all_files_with_max_unreferenced`: files sorted by filename.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AllReferencesToAllFiles {
+    pub files: Vec<AllReferencesToAFile>,
+    pub more_than_max: bool,
+}
+
+impl AllReferencesToAllFiles {
+    pub fn files_with_references(&self) -> impl Iterator<Item = &AllReferencesToAFile> {
+        self.files.iter().filter(|f| !f.references.is_empty())
+    }
+
+    pub fn files_with_no_references(&self) -> impl Iterator<Item = &AllReferencesToAFile> {
+        self.files.iter().filter(|f| f.references.is_empty())
+    }
+
+    /// The references of the referenced files, by filename then partition id.
+    pub fn list_file_references(&self) -> Vec<FileReference> {
+        self.files
+            .iter()
+            .flat_map(|f| f.references.iter().cloned())
+            .collect()
+    }
+}
+
+/// Replace a file's reference on `old_reference.partition_id` by `new_references`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitFileReferenceRequest {
+    pub old_reference: FileReference,
+    pub new_references: Vec<FileReference>,
+}
+
+impl SplitFileReferenceRequest {
+    pub fn new(old_reference: FileReference, new_references: Vec<FileReference>) -> Self {
+        SplitFileReferenceRequest {
+            old_reference,
+            new_references,
+        }
+    }
+
+    /// Push one reference down into the two children of its partition, half the rows each (estimated).
+    pub fn split_file_to_child_partitions(file: &FileReference, left_partition_id: &str, right_partition_id: &str) -> Self {
+        let child = |partition_id: &str| FileReference {
+            filename: file.filename.clone(),
+            partition_id: partition_id.to_owned(),
+            number_of_rows: file.number_of_rows / 2,
+            job_id: None,
+            last_update_time: None,
+            count_approximate: true,
+            only_contains_data_for_this_partition: false,
+        };
+        SplitFileReferenceRequest {
+            old_reference: file.clone(),
+            new_references: vec![child(left_partition_id), child(right_partition_id)],
+        }
+    }
+}
+
+/// The commit of one compaction job: remove the inputs' references on `partition_id`, add the output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplaceFileReferencesRequest {
+    pub job_id: String,
+    pub partition_id: String,
+    pub input_files: Vec<String>,
+    pub new_reference: FileReference,
+}
+
+impl ReplaceFileReferencesRequest {
+    pub fn new(
+        job_id: impl Into<String>,
+        partition_id: impl Into<String>,
+        input_files: Vec<String>,
+        new_reference: FileReference,
+    ) -> Self {
+        ReplaceFileReferencesRequest {
+            job_id: job_id.into(),
+            partition_id: partition_id.into(),
+            input_files,
+            new_reference,
+        }
+    }
+}
+
+/// Assign `job_id` to the reference of each named file on `partition_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignJobIdRequest {
+    pub job_id: String,
+    pub partition_id: String,
+    pub filenames: Vec<String>,
+}
+
+impl AssignJobIdRequest {
+    pub fn new(job_id: impl Into<String>, partition_id: impl Into<String>, filenames: Vec<String>) -> Self {
+        AssignJobIdRequest {
+            job_id: job_id.into(),
+            partition_id: partition_id.into(),
+            filenames,
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! The store's PostgreSQL schema: its name, the SQL that names it, and the embedded migrations.
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, Executor, PgConnection};
+
+use crate::error::Result;
+
+/// The migrations in `migrations/`, compiled into the library.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+
+/// The schema that holds every object of the store, so that it can share a database with others.
+#[derive(Debug, Clone)]
+pub(crate) struct Schema {
+    quoted: String,
+    /// The first key of the two-key advisory locks on this schema's tables.
+    pub(crate) lock_space: i32,
+}
+
+impl Schema {
+    pub(crate) fn new(name: &str) -> Result<Schema> {
+        crate::validate::id("schema", name)?;
+        Ok(Schema {
+            quoted: format!("\"{}\"", name.replace('"', "\"\"")),
+            lock_space: stable_hash(name),
+        })
+    }
+
+    /// `template` with every `{s}` replaced by the quoted schema name.
+    pub(crate) fn sql(&self, template: &str) -> String {
+        template.replace("{s}", &self.quoted)
+    }
+
+    /// Creates the schema if needed and applies the migrations that are missing, under a session
+    /// advisory lock so that processes connecting to a fresh database at once do it one at a time.
+    pub(crate) async fn migrate(&self, options: &PgConnectOptions) -> Result<()> {
+        let mut connection = PgConnection::connect_with(options).await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(i64::from(self.lock_space))
+            .execute(&mut connection)
+            .await?;
+        let result = self.migrate_locked(&mut connection).await;
+        // Closing the session releases the lock and the search path, whatever happened.
+        let _ = connection.close().await;
+        result
+    }
+
+    async fn migrate_locked(&self, connection: &mut PgConnection) -> Result<()> {
+        connection
+            .execute(self.sql("CREATE SCHEMA IF NOT EXISTS {s}").as_str())
+            .await?;
+        connection
+            .execute(self.sql("SET search_path TO {s}").as_str())
+            .await?;
+        // The lock taken above already serialises migrators; sqlx's own would be a second one.
+        let migrator = Migrator {
+            migrations: MIGRATOR.migrations.clone(),
+            locking: false,
+            ..Migrator::DEFAULT
+        };
+        migrator.run_direct(connection).await?;
+        Ok(())
+    }
+}
+
+/// FNV-1a: the same number for the same schema name in every process and version.
+fn stable_hash(name: &str) -> i32 {
+    let hash = name
+        .bytes()
+        .fold(0x811c_9dc5_u32, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193));
+    i32::from_ne_bytes(hash.to_ne_bytes())
+}
