@@ -5,6 +5,7 @@
 //! PostgreSQL transaction. The API is async; [`block_on`] runs it from blocking code on the one shared
 //! runtime, which is what the Python, Java and C bindings do. Behaviour follows `CONTRACT.md`.
 
+pub mod capi;
 mod client;
 mod error;
 pub mod keys;

@@ -1,0 +1,1 @@
+//! Java bindings: to be written.
