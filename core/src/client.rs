@@ -144,9 +144,11 @@ fn redact_query_password(tail: &str) -> String {
 /// An error's text with the password removed, for errors raised while the URL is being used.
 fn scrub(error: Error, password: Option<&str>) -> Error {
     match (error, password) {
-        (Error::Connection { message }, Some(password)) if !password.is_empty() => Error::Connection {
-            message: message.replace(password, "***"),
-        },
+        (Error::Connection { message }, Some(password)) if !password.is_empty() => {
+            Error::Connection {
+                message: message.replace(password, "***"),
+            }
+        }
         (error, _) => error,
     }
 }
@@ -175,7 +177,10 @@ impl From<sqlx::Error> for Failure {
 const RETRYABLE_CODES: [&str; 3] = ["40001", "40P01", "23505"];
 
 pub(crate) fn sqlstate(error: &sqlx::Error) -> Option<String> {
-    error.as_database_error().and_then(|e| e.code()).map(|code| code.into_owned())
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .map(|code| code.into_owned())
 }
 
 pub(crate) struct ClientInner {
@@ -189,45 +194,82 @@ pub(crate) struct ClientInner {
 }
 
 impl ClientInner {
-    /// Runs one call: each attempt is the whole call, and conflicts are retried with backoff.
-    pub(crate) async fn run<T>(&self, mut attempt: impl AsyncFnMut() -> Result<T, Failure>) -> Result<T> {
-        self.check_process()?;
-        let mut ceiling = self.retry.initial_backoff;
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let error = match attempt().await {
-                Ok(value) => return Ok(value),
-                Err(Failure::Rejected(error)) => return Err(error),
-                Err(Failure::Database(error)) => error,
-            };
-            let retryable = sqlstate(&error).is_some_and(|code| RETRYABLE_CODES.contains(&code.as_str()));
-            if !retryable {
-                return Err(error.into());
-            }
-            if attempts >= self.retry.max_attempts {
-                return Err(Error::connection(format!(
-                    "Gave up after {attempts} attempts because of conflicting concurrent updates: {error}"
-                )));
-            }
-            self.retries.fetch_add(1, Ordering::Relaxed);
-            let wait = ceiling.mul_f64(rand::thread_rng().gen::<f64>());
-            tracing::debug!(attempts, ?wait, %error, "retrying after a conflict");
-            tokio::time::sleep(wait).await;
-            ceiling = (ceiling * 2).min(self.retry.max_backoff);
-        }
-    }
-
-    /// A pool made before `fork()` holds the parent's sockets: using it in the child would corrupt both.
-    fn check_process(&self) -> Result<()> {
+    /// The retry state of one call; refuses calls from a process other than the one that connected.
+    pub(crate) fn retrier(&self) -> Result<Retrier<'_>> {
+        // A pool made before `fork()` holds the parent's sockets: using it in the child would
+        // corrupt both.
         if std::process::id() != self.process_id {
             return Err(Error::connection(
                 "This client was created in another process (before a fork); create a new client in this process",
             ));
         }
+        Ok(Retrier {
+            client: self,
+            attempts: 0,
+            ceiling: self.retry.initial_backoff,
+        })
+    }
+}
+
+/// Counts the attempts of one call and waits between them (full jitter, doubling ceiling).
+pub(crate) struct Retrier<'a> {
+    client: &'a ClientInner,
+    attempts: u32,
+    ceiling: Duration,
+}
+
+impl Retrier<'_> {
+    /// After a failed attempt: `Ok` once it is worth another attempt (having waited), or the error
+    /// the call ends with.
+    pub(crate) async fn retry_after(&mut self, failure: Failure) -> Result<()> {
+        self.attempts += 1;
+        let error = match failure {
+            Failure::Rejected(error) => return Err(error),
+            Failure::Database(error) => error,
+        };
+        let retryable =
+            sqlstate(&error).is_some_and(|code| RETRYABLE_CODES.contains(&code.as_str()));
+        if !retryable {
+            return Err(error.into());
+        }
+        let policy = &self.client.retry;
+        if self.attempts >= policy.max_attempts {
+            return Err(Error::connection(format!(
+                "Gave up after {} attempts because of conflicting concurrent updates: {error}",
+                self.attempts
+            )));
+        }
+        self.client.retries.fetch_add(1, Ordering::Relaxed);
+        let wait = self.ceiling.mul_f64(rand::thread_rng().gen::<f64>());
+        tracing::debug!(attempts = self.attempts, ?wait, %error, "retrying after a conflict");
+        tokio::time::sleep(wait).await;
+        self.ceiling = (self.ceiling * 2).min(policy.max_backoff);
         Ok(())
     }
 }
+
+/// Runs one call: `$attempt` (an `async` block giving `Result<T, Failure>`) is the whole call, made
+/// afresh for each attempt, and conflicts are retried with backoff. A macro rather than a function
+/// taking a closure, so that the call's future stays `Send`.
+macro_rules! retrying {
+    ($client:expr, $attempt:expr) => {{
+        let client: &$crate::client::ClientInner = $client;
+        match client.retrier() {
+            Err(error) => Err(error),
+            Ok(mut retrier) => loop {
+                match $attempt.await {
+                    Ok(value) => break Ok(value),
+                    Err(failure) => {
+                        if let Err(error) = retrier.retry_after(failure).await {
+                            break Err(error);
+                        }
+                    }
+                }
+            },
+        }
+    }};
+}
+pub(crate) use retrying;
 
 /// A pool of connections to one database holding any number of Sleeper tables. Cheap to clone; all
 /// clones share the pool.
@@ -260,30 +302,40 @@ impl Client {
         if options.max_connections == 0 {
             return Err(Error::invalid("max_connections must be at least 1"));
         }
-        let (url, local) = match options.url.clone().or_else(|| std::env::var("DATABASE_URL").ok()) {
+        let (url, local) = match options
+            .url
+            .clone()
+            .or_else(|| std::env::var("DATABASE_URL").ok())
+        {
             Some(url) => (url, None),
             None => {
                 let local = tokio::task::spawn_blocking(LocalPostgres::start)
                     .await
-                    .map_err(|e| Error::connection(format!("Starting a local cluster failed: {e}")))??;
+                    .map_err(|e| {
+                        Error::connection(format!("Starting a local cluster failed: {e}"))
+                    })??;
                 (local.url(), Some(local))
             }
         };
-        let mut connect_options = PgConnectOptions::from_str(&url)
-            .map_err(|e| Error::invalid(format!("Invalid database URL {}: {e}", redact_url(&url))))?;
+        let mut connect_options = PgConnectOptions::from_str(&url).map_err(|e| {
+            Error::invalid(format!("Invalid database URL {}: {e}", redact_url(&url)))
+        })?;
         let password = url_password(&url);
         connect_options = connect_options.application_name("sleeper-pg");
         if !options.statement_cache {
             connect_options = connect_options.statement_cache_capacity(0);
         }
         if let Some(timeout) = options.statement_timeout {
-            connect_options = connect_options.options([("statement_timeout", format!("{}ms", timeout.as_millis()))]);
+            connect_options = connect_options
+                .options([("statement_timeout", format!("{}ms", timeout.as_millis()))]);
         }
         let connected = async {
             if options.migrate {
                 tokio::time::timeout(options.connect_timeout, schema.migrate(&connect_options))
                     .await
-                    .map_err(|_| Error::connection("Timed out connecting to the database to migrate it"))??;
+                    .map_err(|_| {
+                        Error::connection("Timed out connecting to the database to migrate it")
+                    })??;
             }
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections)
@@ -316,33 +368,39 @@ impl Client {
     }
 
     /// Creates a table with no partitions and no files; `initialise` it before use.
-    pub async fn create_table(&self, table_id: &str, row_keys: &[RowKeyField]) -> Result<StateStore> {
+    pub async fn create_table(
+        &self,
+        table_id: &str,
+        row_keys: &[RowKeyField],
+    ) -> Result<StateStore> {
         crate::validate::id("table id", table_id)?;
         crate::validate::row_keys(row_keys)?;
-        let row_keys_json = serde_json::to_value(row_keys).map_err(|e| Error::invalid(e.to_string()))?;
+        let row_keys_json =
+            serde_json::to_value(row_keys).map_err(|e| Error::invalid(e.to_string()))?;
         let sql = self.inner.schema.sql(
             "INSERT INTO {s}.sleeper_tables (table_id, row_keys) VALUES ($1, $2) \
              ON CONFLICT (table_id) DO NOTHING RETURNING table_pk",
         );
-        let table_pk = self
-            .inner
-            .run(async || {
-                let row = sqlx::query(&sql)
-                    .bind(table_id)
-                    .bind(&row_keys_json)
-                    .fetch_optional(&self.inner.pool)
-                    .await?;
-                match row {
-                    Some(row) => Ok(row.try_get::<i64, _>(0)?),
-                    None => Err(Error::TableAlreadyExists {
-                        table_id: table_id.to_owned(),
-                    }
-                    .into()),
-                }
-            })
-            .await?;
+        let table_pk = retrying!(&self.inner, async {
+            let row = sqlx::query(&sql)
+                .bind(table_id)
+                .bind(&row_keys_json)
+                .fetch_optional(&self.inner.pool)
+                .await?;
+            match row {
+                Some(row) => Ok(row.try_get::<i64, _>(0)?),
+                None => Err(Failure::Rejected(Error::TableAlreadyExists {
+                    table_id: table_id.to_owned(),
+                })),
+            }
+        })?;
         tracing::info!(table_id, "created table");
-        Ok(StateStore::new(self.inner.clone(), table_pk, table_id, row_keys.to_vec()))
+        Ok(StateStore::new(
+            self.inner.clone(),
+            table_pk,
+            table_id,
+            row_keys.to_vec(),
+        ))
     }
 
     /// A new handle on an existing table, with the database clock.
@@ -352,19 +410,30 @@ impl Client {
             .inner
             .schema
             .sql("SELECT table_pk, row_keys FROM {s}.sleeper_tables WHERE table_id = $1");
-        let (table_pk, row_keys) = self
-            .inner
-            .run(async || {
-                let row = sqlx::query(&sql).bind(table_id).fetch_optional(&self.inner.pool).await?;
-                let row = row.ok_or_else(|| Error::TableNotFound {
-                    table_id: table_id.to_owned(),
-                })?;
-                Ok((row.try_get::<i64, _>(0)?, row.try_get::<serde_json::Value, _>(1)?))
-            })
-            .await?;
-        let row_keys: Vec<RowKeyField> = serde_json::from_value(row_keys)
-            .map_err(|e| Error::connection(format!("Stored row keys of table {table_id} are unreadable: {e}")))?;
-        Ok(StateStore::new(self.inner.clone(), table_pk, table_id, row_keys))
+        let (table_pk, row_keys) = retrying!(&self.inner, async {
+            let row = sqlx::query(&sql)
+                .bind(table_id)
+                .fetch_optional(&self.inner.pool)
+                .await?;
+            let row = row.ok_or_else(|| Error::TableNotFound {
+                table_id: table_id.to_owned(),
+            })?;
+            Ok::<_, Failure>((
+                row.try_get::<i64, _>(0)?,
+                row.try_get::<serde_json::Value, _>(1)?,
+            ))
+        })?;
+        let row_keys: Vec<RowKeyField> = serde_json::from_value(row_keys).map_err(|e| {
+            Error::connection(format!(
+                "Stored row keys of table {table_id} are unreadable: {e}"
+            ))
+        })?;
+        Ok(StateStore::new(
+            self.inner.clone(),
+            table_pk,
+            table_id,
+            row_keys,
+        ))
     }
 
     /// The ids of all tables, in code point order.
@@ -373,9 +442,9 @@ impl Client {
             .inner
             .schema
             .sql("SELECT table_id FROM {s}.sleeper_tables ORDER BY table_id");
-        self.inner
-            .run(async || Ok(sqlx::query_scalar(&sql).fetch_all(&self.inner.pool).await?))
-            .await
+        retrying!(&self.inner, async {
+            Ok::<_, Failure>(sqlx::query_scalar(&sql).fetch_all(&self.inner.pool).await?)
+        })
     }
 
     /// Removes a table with its partitions and files, once every write in flight on it has finished.
@@ -394,21 +463,22 @@ impl Client {
         let not_found = || Error::TableNotFound {
             table_id: table_id.to_owned(),
         };
-        self.inner
-            .run(async || {
-                let table_pk: i64 = sqlx::query_scalar(&find)
-                    .bind(table_id)
-                    .fetch_optional(&self.inner.pool)
-                    .await?
-                    .ok_or_else(not_found)?;
-                let mut tx = lock_table(&self.inner, table_pk, true)
-                    .await
-                    .map_err(|f| table_gone_as(f, not_found))?;
-                sqlx::query(&delete).bind(table_pk).execute(&mut *tx).await?;
-                tx.commit().await?;
-                Ok(())
-            })
-            .await?;
+        retrying!(&self.inner, async {
+            let table_pk: i64 = sqlx::query_scalar(&find)
+                .bind(table_id)
+                .fetch_optional(&self.inner.pool)
+                .await?
+                .ok_or_else(not_found)?;
+            let mut tx = lock_table(&self.inner, table_pk, true)
+                .await
+                .map_err(|f| table_gone_as(f, not_found))?;
+            sqlx::query(&delete)
+                .bind(table_pk)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, Failure>(())
+        })?;
         tracing::info!(table_id, "deleted table");
         Ok(())
     }
@@ -439,7 +509,9 @@ pub(crate) async fn lock_table(
 /// Turns the "table not found" raised by `lock_table` into the caller's `TableNotFound`.
 pub(crate) fn table_gone_as(failure: Failure, not_found: impl FnOnce() -> Error) -> Failure {
     match failure {
-        Failure::Database(error) if sqlstate(&error).as_deref() == Some("P0002") => Failure::Rejected(not_found()),
+        Failure::Database(error) if sqlstate(&error).as_deref() == Some("P0002") => {
+            Failure::Rejected(not_found())
+        }
         other => other,
     }
 }

@@ -16,10 +16,16 @@ pub enum Error {
     FileNotFound { filename: String },
 
     #[error("File reference not found in partition {partition_id}, filename {filename}")]
-    FileReferenceNotFound { filename: String, partition_id: String },
+    FileReferenceNotFound {
+        filename: String,
+        partition_id: String,
+    },
 
     #[error("Reference to file already exists in partition {partition_id}, filename {filename}")]
-    FileReferenceAlreadyExists { filename: String, partition_id: String },
+    FileReferenceAlreadyExists {
+        filename: String,
+        partition_id: String,
+    },
 
     /// `job_id` is the job the reference already has.
     #[error("Reference to file is already assigned to job {job_id}, in partition {partition_id}, filename {filename}")]
@@ -99,7 +105,9 @@ impl Error {
             Error::FileReferenceAlreadyExists { .. } => "FileReferenceAlreadyExistsException",
             Error::FileReferenceAssignedToJob { .. } => "FileReferenceAssignedToJobException",
             Error::FileReferenceNotAssignedToJob { .. } => "FileReferenceNotAssignedToJobException",
-            Error::NewReferenceSameAsOldReference { .. } => "NewReferenceSameAsOldReferenceException",
+            Error::NewReferenceSameAsOldReference { .. } => {
+                "NewReferenceSameAsOldReferenceException"
+            }
             Error::FileHasReferences { .. } => "FileHasReferencesException",
             Error::SplitRequestsFailed { .. } => "SplitRequestsFailedException",
             Error::ReplaceRequestsFailed { .. } => "ReplaceRequestsFailedException",

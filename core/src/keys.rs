@@ -12,7 +12,9 @@ pub fn compare_keys(a: &KeyValue, b: &KeyValue) -> Option<Ordering> {
         (KeyValue::Int(a), KeyValue::Int(b)) => Some(a.cmp(b)),
         (KeyValue::Long(a), KeyValue::Long(b)) => Some(a.cmp(b)),
         (KeyValue::String(a), KeyValue::String(b)) => Some(a.encode_utf16().cmp(b.encode_utf16())),
-        (KeyValue::Bytes(a), KeyValue::Bytes(b)) => Some(a.iter().map(|&x| x as i8).cmp(b.iter().map(|&x| x as i8))),
+        (KeyValue::Bytes(a), KeyValue::Bytes(b)) => {
+            Some(a.iter().map(|&x| x as i8).cmp(b.iter().map(|&x| x as i8)))
+        }
         _ => None,
     }
 }
@@ -29,7 +31,13 @@ pub fn coerce_to_field(value: &KeyValue, key_type: KeyType) -> Result<KeyValue, 
         (KeyType::Bytes, KeyValue::Bytes(b)) => Some(KeyValue::Bytes(b.clone())),
         _ => None,
     };
-    fitted.ok_or_else(|| format!("{} is not a valid value of type {}", describe(value), key_type.name()))
+    fitted.ok_or_else(|| {
+        format!(
+            "{} is not a valid value of type {}",
+            describe(value),
+            key_type.name()
+        )
+    })
 }
 
 /// A value as it appears in messages: numbers plainly, strings quoted, bytes in hex.
@@ -50,7 +58,10 @@ pub fn describe(value: &KeyValue) -> String {
 pub fn validate_region(region: &Region, row_keys: &[RowKeyField]) -> Result<Region, String> {
     for range in &region.ranges {
         if !row_keys.iter().any(|field| field.name == range.field_name) {
-            return Err(format!("no row key field is named \"{}\"", range.field_name));
+            return Err(format!(
+                "no row key field is named \"{}\"",
+                range.field_name
+            ));
         }
     }
     let mut ranges = Vec::with_capacity(row_keys.len());
@@ -112,7 +123,10 @@ mod tests {
 
     #[test]
     fn strings_compare_by_utf16_code_unit() {
-        assert_eq!(compare_keys(&s("\u{1F600}"), &s("\u{FFFF}")), Some(Ordering::Less));
+        assert_eq!(
+            compare_keys(&s("\u{1F600}"), &s("\u{FFFF}")),
+            Some(Ordering::Less)
+        );
         assert_eq!(compare_keys(&s("L"), &s("R")), Some(Ordering::Less));
         assert_eq!(compare_keys(&s("a"), &s("ab")), Some(Ordering::Less));
     }
@@ -121,7 +135,10 @@ mod tests {
     fn bytes_compare_by_signed_byte_with_prefix_first() {
         assert_eq!(compare_keys(&b(&[0x80]), &b(&[0x00])), Some(Ordering::Less));
         assert_eq!(compare_keys(&b(&[0x00]), &b(&[0x7f])), Some(Ordering::Less));
-        assert_eq!(compare_keys(&b(&[0x01]), &b(&[0x01, 0x00])), Some(Ordering::Less));
+        assert_eq!(
+            compare_keys(&b(&[0x01]), &b(&[0x01, 0x00])),
+            Some(Ordering::Less)
+        );
     }
 
     #[test]
@@ -131,7 +148,10 @@ mod tests {
 
     #[test]
     fn an_int_field_takes_a_long_within_32_bits_only() {
-        assert_eq!(coerce_to_field(&KeyValue::Long(5), KeyType::Int), Ok(KeyValue::Int(5)));
+        assert_eq!(
+            coerce_to_field(&KeyValue::Long(5), KeyType::Int),
+            Ok(KeyValue::Int(5))
+        );
         assert!(coerce_to_field(&KeyValue::Long(1 << 40), KeyType::Int).is_err());
     }
 }

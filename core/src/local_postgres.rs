@@ -29,7 +29,9 @@ pub struct LocalPostgres {
 
 impl std::fmt::Debug for LocalPostgres {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalPostgres").field("url", &self.url()).finish()
+        f.debug_struct("LocalPostgres")
+            .field("url", &self.url())
+            .finish()
     }
 }
 
@@ -152,12 +154,17 @@ impl ServerUser {
             .iter()
             .find_map(|name| user_ids(name))
             .map(|ids| ServerUser { ids: Some(ids) })
-            .ok_or_else(|| Error::connection("Running as root, but there is no user postgres or nobody to run the server as"))
+            .ok_or_else(|| {
+                Error::connection(
+                    "Running as root, but there is no user postgres or nobody to run the server as",
+                )
+            })
     }
 
     fn give(&self, path: &Path) -> Result<()> {
         if let Some((uid, gid)) = self.ids {
-            std::os::unix::fs::chown(path, Some(uid), Some(gid)).map_err(|e| io_error("chown", path, e))?;
+            std::os::unix::fs::chown(path, Some(uid), Some(gid))
+                .map_err(|e| io_error("chown", path, e))?;
         }
         Ok(())
     }
@@ -192,7 +199,8 @@ fn new_cluster_directory(base: &Path, owner: &ServerUser) -> Result<PathBuf> {
     let directory = base.join(format!("{}-{n}", std::process::id()));
     let _ = fs::remove_dir_all(&directory);
     fs::create_dir_all(directory.join("socket")).map_err(|e| io_error("create", &directory, e))?;
-    fs::set_permissions(&directory, fs::Permissions::from_mode(0o700)).map_err(|e| io_error("chmod", &directory, e))?;
+    fs::set_permissions(&directory, fs::Permissions::from_mode(0o700))
+        .map_err(|e| io_error("chmod", &directory, e))?;
     owner.give(&directory)?;
     owner.give(&directory.join("socket"))?;
     Ok(directory)
@@ -200,10 +208,16 @@ fn new_cluster_directory(base: &Path, owner: &ServerUser) -> Result<PathBuf> {
 
 /// Stops the servers and removes the directories of clusters whose owning process has gone.
 fn clean_up_stale_clusters(base: &Path) {
-    let Ok(entries) = fs::read_dir(base) else { return };
+    let Ok(entries) = fs::read_dir(base) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(owner) = name.to_str().and_then(|n| n.split('-').next()).and_then(|p| p.parse::<i32>().ok()) else {
+        let Some(owner) = name
+            .to_str()
+            .and_then(|n| n.split('-').next())
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
             continue;
         };
         if process_alive(owner) {
@@ -212,7 +226,12 @@ fn clean_up_stale_clusters(base: &Path) {
         let directory = entry.path();
         if let Some(server) = fs::read_to_string(directory.join("data/postmaster.pid"))
             .ok()
-            .and_then(|pid_file| pid_file.lines().next().and_then(|line| line.trim().parse::<i32>().ok()))
+            .and_then(|pid_file| {
+                pid_file
+                    .lines()
+                    .next()
+                    .and_then(|line| line.trim().parse::<i32>().ok())
+            })
         {
             // SAFETY: kill with a pid and a signal has no memory-safety preconditions.
             unsafe { libc::kill(server, libc::SIGQUIT) };
@@ -236,11 +255,26 @@ fn init_and_start(
     let log_path = directory.join("server.log");
     let output = owner
         .command(&binaries.initdb)
-        .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync", "-D"])
+        .args([
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+            "-D",
+        ])
         .arg(&data)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| Error::connection(format!("Could not run {}: {e}; {INSTALL_HINT}", binaries.initdb.display())))?;
+        .map_err(|e| {
+            Error::connection(format!(
+                "Could not run {}: {e}; {INSTALL_HINT}",
+                binaries.initdb.display()
+            ))
+        })?;
     if !output.status.success() {
         return Err(Error::connection(format!(
             "initdb failed: {}",
@@ -257,22 +291,42 @@ fn init_and_start(
         .arg(&data)
         .arg("-k")
         .arg(&socket_directory)
-        .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=400"]);
+        .args([
+            "-p",
+            &port.to_string(),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "max_connections=400",
+        ]);
     if !options.durable {
-        command.args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
+        command.args([
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+        ]);
     }
     for (name, value) in &options.settings {
         command.arg("-c").arg(format!("{name}={value}"));
     }
-    let log_err = log.try_clone().map_err(|e| io_error("open", &log_path, e))?;
+    let log_err = log
+        .try_clone()
+        .map_err(|e| io_error("open", &log_path, e))?;
     command
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err)
         // Its own process group: a Ctrl-C meant for the caller must not stop the server under it.
         .process_group(0);
-    let server = spawn_dying_with_process(command)
-        .map_err(|e| Error::connection(format!("Could not start {}: {e}", binaries.postgres.display())))?;
+    let server = spawn_dying_with_process(command).map_err(|e| {
+        Error::connection(format!(
+            "Could not start {}: {e}",
+            binaries.postgres.display()
+        ))
+    })?;
     let mut cluster = LocalPostgres {
         server,
         directory: directory.to_owned(),
@@ -302,7 +356,9 @@ fn spawn_dying_with_process(mut command: Command) -> std::io::Result<Child> {
         });
     }
     let requests = {
-        let mut spawner = SPAWNER.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut spawner = SPAWNER
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         match &*spawner {
             // A forked child has no spawner thread, so it starts its own.
             Some((pid, requests)) if *pid == std::process::id() => requests.clone(),
@@ -330,7 +386,8 @@ fn spawn_dying_with_process(mut command: Command) -> std::io::Result<Child> {
 }
 
 fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| Error::connection(format!("No free port: {e}")))?;
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| Error::connection(format!("No free port: {e}")))?;
     listener
         .local_addr()
         .map(|address| address.port())
@@ -370,7 +427,9 @@ fn log_tail(log_path: &Path) -> String {
 
 /// Fast shutdown (SIGINT), then SIGKILL if the server does not stop in time.
 fn stop_server(server: &mut Child) {
-    let Ok(pid) = i32::try_from(server.id()) else { return };
+    let Ok(pid) = i32::try_from(server.id()) else {
+        return;
+    };
     // SAFETY: kill with a pid and a signal has no memory-safety preconditions.
     unsafe { libc::kill(pid, libc::SIGINT) };
     let deadline = Instant::now() + SHUTDOWN_TIMEOUT;

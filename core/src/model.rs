@@ -168,7 +168,11 @@ pub struct FileReference {
 
 impl FileReference {
     /// A reference with no job, no time, an exact count and only this partition's data.
-    pub fn new(filename: impl Into<String>, partition_id: impl Into<String>, number_of_rows: u64) -> Self {
+    pub fn new(
+        filename: impl Into<String>,
+        partition_id: impl Into<String>,
+        number_of_rows: u64,
+    ) -> Self {
         FileReference {
             filename: filename.into(),
             partition_id: partition_id.into(),
@@ -245,7 +249,11 @@ impl SplitFileReferenceRequest {
     }
 
     /// Push one reference down into the two children of its partition, half the rows each (estimated).
-    pub fn split_file_to_child_partitions(file: &FileReference, left_partition_id: &str, right_partition_id: &str) -> Self {
+    pub fn split_file_to_child_partitions(
+        file: &FileReference,
+        left_partition_id: &str,
+        right_partition_id: &str,
+    ) -> Self {
         let child = |partition_id: &str| FileReference {
             filename: file.filename.clone(),
             partition_id: partition_id.to_owned(),
@@ -296,7 +304,11 @@ pub struct AssignJobIdRequest {
 }
 
 impl AssignJobIdRequest {
-    pub fn new(job_id: impl Into<String>, partition_id: impl Into<String>, filenames: Vec<String>) -> Self {
+    pub fn new(
+        job_id: impl Into<String>,
+        partition_id: impl Into<String>,
+        filenames: Vec<String>,
+    ) -> Self {
         AssignJobIdRequest {
             job_id: job_id.into(),
             partition_id: partition_id.into(),

@@ -18,8 +18,12 @@ pub fn root_partition(row_keys: &[RowKeyField]) -> Partition {
 
 /// The partition with its region checked against the table and its values of the fields' types.
 fn with_valid_region(partition: &Partition, row_keys: &[RowKeyField]) -> Result<Partition> {
-    let region = validate_region(&partition.region, row_keys)
-        .map_err(|why| Error::state_store(format!("Invalid region in partition {}: {why}", partition.id)))?;
+    let region = validate_region(&partition.region, row_keys).map_err(|why| {
+        Error::state_store(format!(
+            "Invalid region in partition {}: {why}",
+            partition.id
+        ))
+    })?;
     Ok(Partition {
         region,
         ..partition.clone()
@@ -47,11 +51,19 @@ fn maxes_equal(a: &Option<KeyValue>, b: &Option<KeyValue>) -> bool {
 }
 
 /// Split check 5: the parent's dimension names a row key field.
-fn split_field<'a>(parent: &Partition, row_keys: &'a [RowKeyField]) -> Result<&'a RowKeyField, String> {
+fn split_field<'a>(
+    parent: &Partition,
+    row_keys: &'a [RowKeyField],
+) -> Result<&'a RowKeyField, String> {
     usize::try_from(parent.dimension)
         .ok()
         .and_then(|d| row_keys.get(d))
-        .ok_or_else(|| format!("No row key at dimension {} for parent partition {}", parent.dimension, parent.id))
+        .ok_or_else(|| {
+            format!(
+                "No row key at dimension {} for parent partition {}",
+                parent.dimension, parent.id
+            )
+        })
 }
 
 /// Split checks 5 and 7 to 10 (without the message prefix) on partitions with valid regions: the two
@@ -64,7 +76,12 @@ fn check_children<'a>(
 ) -> Result<(&'a Partition, &'a Partition), String> {
     let field = split_field(parent, row_keys)?;
     let dimension = parent.dimension;
-    let missing = || format!("no range on field {} in a child of {}", field.name, parent.id);
+    let missing = || {
+        format!(
+            "no range on field {} in a child of {}",
+            field.name, parent.id
+        )
+    };
     let (first_range, second_range) = (
         range_on(first, field).ok_or_else(missing)?,
         range_on(second, field).ok_or_else(missing)?,
@@ -86,12 +103,21 @@ fn check_children<'a>(
         ));
     }
     let parent_range = range_on(parent, field).ok_or_else(missing)?;
-    let (left_range, right_range) = (range_on(left, field).ok_or_else(missing)?, range_on(right, field).ok_or_else(missing)?);
+    let (left_range, right_range) = (
+        range_on(left, field).ok_or_else(missing)?,
+        range_on(right, field).ok_or_else(missing)?,
+    );
     if !keys_equal(&left_range.min, &parent_range.min) {
-        return Err(format!("Left child partition {} does not match boundary of parent {}", left.id, parent.id));
+        return Err(format!(
+            "Left child partition {} does not match boundary of parent {}",
+            left.id, parent.id
+        ));
     }
     if !maxes_equal(&right_range.max, &parent_range.max) {
-        return Err(format!("Right child partition {} does not match boundary of parent {}", right.id, parent.id));
+        return Err(format!(
+            "Right child partition {} does not match boundary of parent {}",
+            right.id, parent.id
+        ));
     }
     for child in [left, right] {
         for (k, other) in row_keys.iter().enumerate() {
@@ -128,9 +154,12 @@ pub fn validate_split(
         return Err(Error::state_store("Parent should be a leaf partition"));
     }
     if split.is_leaf_partition {
-        return Err(Error::state_store("Parent should not be a leaf partition after split"));
+        return Err(Error::state_store(
+            "Parent should not be a leaf partition after split",
+        ));
     }
-    let unchanged_region = validate_region(&split.region, row_keys).is_ok_and(|region| region == stored.region);
+    let unchanged_region =
+        validate_region(&split.region, row_keys).is_ok_and(|region| region == stored.region);
     if !unchanged_region || split.parent_partition_id != stored.parent_partition_id {
         return Err(Error::state_store(format!(
             "Split must not change the region or parent of partition {}",
@@ -141,19 +170,27 @@ pub fn validate_split(
         region: stored.region.clone(),
         ..split.clone()
     };
-    split_field(&split, row_keys).map_err(|why| Error::state_store(format!("{SPLIT_PREFIX}{why}")))?;
+    split_field(&split, row_keys)
+        .map_err(|why| Error::state_store(format!("{SPLIT_PREFIX}{why}")))?;
     let new_1 = with_valid_region(new_1, row_keys)?;
     let new_2 = with_valid_region(new_2, row_keys)?;
-    check_children(&split, &new_1, &new_2, row_keys).map_err(|why| Error::state_store(format!("{SPLIT_PREFIX}{why}")))?;
+    check_children(&split, &new_1, &new_2, row_keys)
+        .map_err(|why| Error::state_store(format!("{SPLIT_PREFIX}{why}")))?;
     for (child, other) in [(&new_1, &new_2), (&new_2, &new_1)] {
         if is_stored(&child.id) || child.id == other.id {
             return Err(Error::state_store("Child partition should not be present"));
         }
         if child.parent_partition_id.as_deref() != Some(split.id.as_str()) {
-            return Err(Error::state_store(format!("Parent ID does not match on child: {}", child.id)));
+            return Err(Error::state_store(format!(
+                "Parent ID does not match on child: {}",
+                child.id
+            )));
         }
         if !child.is_leaf_partition || !child.child_partition_ids.is_empty() {
-            return Err(Error::state_store(format!("Child should be a leaf partition: {}", child.id)));
+            return Err(Error::state_store(format!(
+                "Child should be a leaf partition: {}",
+                child.id
+            )));
         }
     }
     Ok([split, new_1, new_2])
@@ -163,19 +200,27 @@ pub fn validate_split(
 /// returns them with regions of the fields' types.
 pub fn validate_tree(partitions: &[Partition], row_keys: &[RowKeyField]) -> Result<Vec<Partition>> {
     if partitions.is_empty() {
-        return Err(Error::state_store("At least one partition must be provided"));
+        return Err(Error::state_store(
+            "At least one partition must be provided",
+        ));
     }
     let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(partitions.len());
     for (index, partition) in partitions.iter().enumerate() {
         if by_id.insert(partition.id.as_str(), index).is_some() {
-            return Err(Error::state_store(format!("Duplicate partition ID: {}", partition.id)));
+            return Err(Error::state_store(format!(
+                "Duplicate partition ID: {}",
+                partition.id
+            )));
         }
     }
     let typed = partitions
         .iter()
         .map(|p| with_valid_region(p, row_keys))
         .collect::<Result<Vec<_>>>()?;
-    let roots: Vec<&Partition> = typed.iter().filter(|p| p.parent_partition_id.is_none()).collect();
+    let roots: Vec<&Partition> = typed
+        .iter()
+        .filter(|p| p.parent_partition_id.is_none())
+        .collect();
     let [root] = roots.as_slice() else {
         return Err(Error::state_store(format!(
             "There should be exactly one root partition, found {}",
@@ -190,13 +235,19 @@ pub fn validate_tree(partitions: &[Partition], row_keys: &[RowKeyField]) -> Resu
     while let Some(node) = frontier.pop() {
         for child_id in &node.child_partition_ids {
             if let Some(child) = get(child_id) {
-                if child.parent_partition_id.as_deref() == Some(node.id.as_str()) && linked.insert(child.id.as_str()) {
+                if child.parent_partition_id.as_deref() == Some(node.id.as_str())
+                    && linked.insert(child.id.as_str())
+                {
                     frontier.push(child);
                 }
             }
         }
     }
-    let unlinked: Vec<&str> = typed.iter().map(|p| p.id.as_str()).filter(|id| !linked.contains(id)).collect();
+    let unlinked: Vec<&str> = typed
+        .iter()
+        .map(|p| p.id.as_str())
+        .filter(|id| !linked.contains(id))
+        .collect();
     if !unlinked.is_empty() {
         return Err(Error::state_store(format!(
             "Found partitions unlinked to the rest of the tree: [{}]",
@@ -210,7 +261,10 @@ pub fn validate_tree(partitions: &[Partition], row_keys: &[RowKeyField]) -> Resu
         .filter(|id| get(id).is_none())
         .collect();
     if !missing.is_empty() {
-        return Err(Error::state_store(format!("Found missing child partitions: [{}]", missing.join(", "))));
+        return Err(Error::state_store(format!(
+            "Found missing child partitions: [{}]",
+            missing.join(", ")
+        )));
     }
     for partition in &typed {
         for child_id in &partition.child_partition_ids {
@@ -254,7 +308,9 @@ fn check_subtree<'a>(
     };
     // Both exist: check 6 ran before this walk.
     let (Some(first), Some(second)) = (get(first), get(second)) else {
-        return Err(Error::state_store(format!("Found missing child partitions: [{first}, {second}]")));
+        return Err(Error::state_store(format!(
+            "Found missing child partitions: [{first}, {second}]"
+        )));
     };
     check_children(partition, first, second, row_keys).map_err(Error::state_store)?;
     check_subtree(first, get, row_keys)?;
@@ -267,7 +323,10 @@ fn new_partition_id() -> String {
 
 /// Sleeper's initial tree from sorted split points on the first row key field (2.7): the leaves left to
 /// right, then each layer of parents up to the root. No split points give the single `"root"`.
-pub fn partitions_from_split_points(row_keys: &[RowKeyField], split_points: &[KeyValue]) -> Result<Vec<Partition>> {
+pub fn partitions_from_split_points(
+    row_keys: &[RowKeyField],
+    split_points: &[KeyValue],
+) -> Result<Vec<Partition>> {
     crate::validate::row_keys(row_keys)?;
     if split_points.is_empty() {
         return Ok(vec![root_partition(row_keys)]);
@@ -295,7 +354,11 @@ pub fn partitions_from_split_points(row_keys: &[RowKeyField], split_points: &[Ke
                     describe(&previous)
                 )
             } else {
-                format!("Invalid split point: {} should be less than {}", describe(&previous), describe(&typed))
+                format!(
+                    "Invalid split point: {} should be less than {}",
+                    describe(&previous),
+                    describe(&typed)
+                )
             };
             return Err(Error::invalid(message));
         }
@@ -314,7 +377,10 @@ pub fn partitions_from_split_points(row_keys: &[RowKeyField], split_points: &[Ke
     let mut layer: Vec<usize> = Vec::new();
     for (i, min) in bounds.iter().enumerate() {
         let max = bounds.get(i + 1).cloned();
-        all.push(Partition::new(new_partition_id(), with_dimension_0(min.clone(), max)));
+        all.push(Partition::new(
+            new_partition_id(),
+            with_dimension_0(min.clone(), max),
+        ));
         layer.push(all.len() - 1);
     }
     while layer.len() > 1 {
@@ -374,7 +440,10 @@ mod tests {
         let points = [KeyValue::Long(10), KeyValue::Long(20)];
         let tree = partitions_from_split_points(&long_key(), &points).unwrap();
         // Leaves a, b, c; parent ab; root (ab, c).
-        let root = tree.iter().find(|p| p.parent_partition_id.is_none()).unwrap();
+        let root = tree
+            .iter()
+            .find(|p| p.parent_partition_id.is_none())
+            .unwrap();
         assert_eq!(root.child_partition_ids[1], tree[2].id);
         validate_tree(&tree, &long_key()).unwrap();
     }
@@ -383,13 +452,19 @@ mod tests {
     fn split_points_out_of_order_are_invalid() {
         let points = [KeyValue::Long(20), KeyValue::Long(10)];
         let error = partitions_from_split_points(&long_key(), &points).unwrap_err();
-        assert_eq!(error, Error::invalid("Invalid split point: 20 should be less than 10"));
+        assert_eq!(
+            error,
+            Error::invalid("Invalid split point: 20 should be less than 10")
+        );
     }
 
     #[test]
     fn a_split_point_of_another_type_is_invalid() {
         let points = [KeyValue::String("a".into())];
         let error = partitions_from_split_points(&long_key(), &points).unwrap_err();
-        assert_eq!(error, Error::invalid("Invalid split point: \"a\" should be of type long"));
+        assert_eq!(
+            error,
+            Error::invalid("Invalid split point: \"a\" should be of type long")
+        );
     }
 }

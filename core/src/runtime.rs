@@ -15,7 +15,9 @@ static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
 
 fn runtime() -> Result<&'static Runtime> {
     let pid = std::process::id();
-    let mut slot = RUNTIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut slot = RUNTIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some((owner, runtime)) = *slot {
         if owner == pid {
             return Ok(runtime);
@@ -54,7 +56,9 @@ mod tests {
 
     #[test]
     fn block_on_inside_a_runtime_returns_an_error() {
-        let outer = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let outer = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let result = outer.block_on(async { block_on(async { Ok(1) }) });
         assert!(matches!(result, Err(Error::StateStore { .. })));
     }

@@ -65,8 +65,8 @@ impl Schema {
 
 /// FNV-1a: the same number for the same schema name in every process and version.
 fn stable_hash(name: &str) -> i32 {
-    let hash = name
-        .bytes()
-        .fold(0x811c_9dc5_u32, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193));
+    let hash = name.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
     i32::from_ne_bytes(hash.to_ne_bytes())
 }

@@ -13,7 +13,9 @@ use crate::model::{
 /// A string the store can keep: PostgreSQL text cannot hold U+0000.
 pub fn text(what: &str, value: &str) -> Result<()> {
     if value.contains('\0') {
-        return Err(Error::invalid(format!("{what} must not contain the character U+0000")));
+        return Err(Error::invalid(format!(
+            "{what} must not contain the character U+0000"
+        )));
     }
     Ok(())
 }
@@ -46,9 +48,31 @@ pub fn max_unreferenced_files(value: u64) -> Result<()> {
     Ok(())
 }
 
+/// A row count given as a signed 64-bit integer (Java `long`): [`number_of_rows`] for languages
+/// without unsigned integers, so that a negative count is reported with its own value.
+pub fn number_of_rows_from_signed(value: i64) -> Result<u64> {
+    u64::try_from(value).map_err(|_| {
+        Error::invalid(format!("number_of_rows must be between 0 and {}, got {value}", i64::MAX))
+    })
+}
+
+/// [`max_unreferenced_files`] for a signed integer (Java `int`).
+pub fn max_unreferenced_files_from_signed(value: i64) -> Result<u64> {
+    let unsigned = u64::try_from(value).map_err(|_| {
+        Error::invalid(format!(
+            "max_unreferenced_files must be between 0 and {}, got {value}",
+            i32::MAX
+        ))
+    })?;
+    max_unreferenced_files(unsigned)?;
+    Ok(unsigned)
+}
+
 pub fn dimension(value: i32) -> Result<()> {
     if value < -1 {
-        return Err(Error::invalid(format!("dimension must be -1 or more, got {value}")));
+        return Err(Error::invalid(format!(
+            "dimension must be -1 or more, got {value}"
+        )));
     }
     Ok(())
 }
@@ -61,7 +85,10 @@ pub fn row_keys(fields: &[RowKeyField]) -> Result<()> {
     for field in fields {
         id("row key field name", &field.name)?;
         if !seen.insert(field.name.as_str()) {
-            return Err(Error::invalid(format!("Duplicate row key field name: {}", field.name)));
+            return Err(Error::invalid(format!(
+                "Duplicate row key field name: {}",
+                field.name
+            )));
         }
     }
     Ok(())
@@ -81,7 +108,13 @@ impl Range {
         if let Some(max) = &self.max {
             key_value("max", max)?;
             if std::mem::discriminant(&self.min) != std::mem::discriminant(max)
-                && !matches!((&self.min, max), (KeyValue::Int(_) | KeyValue::Long(_), KeyValue::Int(_) | KeyValue::Long(_)))
+                && !matches!(
+                    (&self.min, max),
+                    (
+                        KeyValue::Int(_) | KeyValue::Long(_),
+                        KeyValue::Int(_) | KeyValue::Long(_)
+                    )
+                )
             {
                 return Err(Error::invalid(format!(
                     "min and max of the range on field \"{}\" must be of the same kind",
@@ -99,7 +132,9 @@ impl Region {
         for range in &self.ranges {
             range.validate()?;
             if !seen.insert(range.field_name.as_str()) {
-                return Err(Error::invalid("Should only provide one range per row key field"));
+                return Err(Error::invalid(
+                    "Should only provide one range per row key field",
+                ));
             }
         }
         Ok(())
@@ -200,31 +235,49 @@ mod tests {
 
     #[test]
     fn a_nul_character_is_invalid_in_any_string() {
-        assert!(matches!(id("filename", "a\0b"), Err(Error::InvalidArgument { .. })));
+        assert!(matches!(
+            id("filename", "a\0b"),
+            Err(Error::InvalidArgument { .. })
+        ));
     }
 
     #[test]
     fn an_empty_identifier_is_invalid() {
-        assert!(matches!(FileReference::new("", "root", 1).validate(), Err(Error::InvalidArgument { .. })));
+        assert!(matches!(
+            FileReference::new("", "root", 1).validate(),
+            Err(Error::InvalidArgument { .. })
+        ));
     }
 
     #[test]
     fn rows_beyond_63_bits_are_invalid() {
-        assert!(FileReference::new("f", "root", u64::MAX).validate().is_err());
-        assert!(FileReference::new("f", "root", i64::MAX as u64).validate().is_ok());
+        assert!(FileReference::new("f", "root", u64::MAX)
+            .validate()
+            .is_err());
+        assert!(FileReference::new("f", "root", i64::MAX as u64)
+            .validate()
+            .is_ok());
     }
 
     #[test]
     fn a_split_request_needs_new_references() {
         let request = SplitFileReferenceRequest::new(FileReference::new("f", "root", 1), vec![]);
-        assert_eq!(request.validate(), Err(Error::invalid("newReferences must not be empty")));
+        assert_eq!(
+            request.validate(),
+            Err(Error::invalid("newReferences must not be empty"))
+        );
     }
 
     #[test]
     fn a_region_takes_one_range_per_field() {
         let range = Range::new("key", KeyValue::Long(0), None);
         let region = Region::new(vec![range.clone(), range]);
-        assert_eq!(region.validate(), Err(Error::invalid("Should only provide one range per row key field")));
+        assert_eq!(
+            region.validate(),
+            Err(Error::invalid(
+                "Should only provide one range per row key field"
+            ))
+        );
     }
 
     #[test]

@@ -5,7 +5,13 @@ mod common;
 use common::{at, client, long_key};
 use sleeper_pg::*;
 
-fn reference(filename: &str, partition: &str, rows: u64, job: Option<&str>, time: Timestamp) -> FileReference {
+fn reference(
+    filename: &str,
+    partition: &str,
+    rows: u64,
+    job: Option<&str>,
+    time: Timestamp,
+) -> FileReference {
     FileReference {
         job_id: job.map(str::to_owned),
         last_update_time: Some(time),
@@ -14,7 +20,11 @@ fn reference(filename: &str, partition: &str, rows: u64, job: Option<&str>, time
 }
 
 fn range(min: i64, max: Option<i64>) -> Region {
-    Region::new(vec![Range::new("key", KeyValue::Long(min), max.map(KeyValue::Long))])
+    Region::new(vec![Range::new(
+        "key",
+        KeyValue::Long(min),
+        max.map(KeyValue::Long),
+    )])
 }
 
 #[tokio::test]
@@ -28,7 +38,10 @@ async fn the_worked_example_holds_step_by_step() {
     // Step 1
     store.initialise().await.unwrap();
     let root = Partition::new("root", range(i64::MIN, None));
-    assert_eq!(store.get_all_partitions().await.unwrap(), vec![root.clone()]);
+    assert_eq!(
+        store.get_all_partitions().await.unwrap(),
+        vec![root.clone()]
+    );
     assert!(store.has_no_files().await.unwrap());
 
     // Step 2
@@ -54,16 +67,25 @@ async fn the_worked_example_holds_step_by_step() {
         store.get_all_partitions().await.unwrap(),
         vec![left.clone(), right.clone(), split_root.clone()]
     );
-    assert_eq!(store.get_leaf_partitions().await.unwrap(), vec![left.clone(), right.clone()]);
+    assert_eq!(
+        store.get_leaf_partitions().await.unwrap(),
+        vec![left.clone(), right.clone()]
+    );
     let again = store
         .atomically_update_partition_and_create_new_ones(&split_root, &left, &right)
         .await;
-    assert_eq!(again.unwrap_err().to_string(), "Parent should be a leaf partition");
+    assert_eq!(
+        again.unwrap_err().to_string(),
+        "Parent should be a leaf partition"
+    );
 
     // Step 3
     store.fix_file_update_time(Some(at(10, 0, 0, 0)));
     store
-        .add_files(&[FileReference::new("file1", "root", 1000), FileReference::new("file2", "L", 200)])
+        .add_files(&[
+            FileReference::new("file1", "root", 1000),
+            FileReference::new("file2", "L", 200),
+        ])
         .await
         .unwrap();
     assert_eq!(
@@ -73,7 +95,10 @@ async fn the_worked_example_holds_step_by_step() {
             reference("file2", "L", 200, None, at(10, 0, 0, 0)),
         ]
     );
-    let duplicate = store.add_file(&FileReference::new("file1", "L", 5)).await.unwrap_err();
+    let duplicate = store
+        .add_file(&FileReference::new("file1", "L", 5))
+        .await
+        .unwrap_err();
     assert_eq!(duplicate.to_string(), "File already exists: file1");
 
     // Step 4
@@ -101,16 +126,26 @@ async fn the_worked_example_holds_step_by_step() {
         ]
     );
     let map = store.get_partition_to_referenced_files_map().await.unwrap();
-    assert_eq!(map.get("L").unwrap(), &vec!["file1".to_owned(), "file2".to_owned()]);
+    assert_eq!(
+        map.get("L").unwrap(),
+        &vec!["file1".to_owned(), "file2".to_owned()]
+    );
     assert_eq!(map.get("R").unwrap(), &vec!["file1".to_owned()]);
 
     // Step 5
     store.fix_file_update_time(Some(at(10, 2, 0, 0)));
     store
-        .assign_job_ids(&[AssignJobIdRequest::new("job1", "L", vec!["file1".into(), "file2".into()])])
+        .assign_job_ids(&[AssignJobIdRequest::new(
+            "job1",
+            "L",
+            vec!["file1".into(), "file2".into()],
+        )])
         .await
         .unwrap();
-    assert_eq!(store.get_file_references_with_no_job_id().await.unwrap(), vec![pushed_down("R")]);
+    assert_eq!(
+        store.get_file_references_with_no_job_id().await.unwrap(),
+        vec![pushed_down("R")]
+    );
     assert!(store
         .is_partition_files_assigned_to_job("L", &["file1".into(), "file2".into()], "job1")
         .await
@@ -141,7 +176,10 @@ async fn the_worked_example_holds_step_by_step() {
         .await
         .unwrap();
     let file3 = reference("file3", "L", 700, None, at(10, 3, 0, 0));
-    assert_eq!(store.get_file_references().await.unwrap(), vec![pushed_down("R"), file3.clone()]);
+    assert_eq!(
+        store.get_file_references().await.unwrap(),
+        vec![pushed_down("R"), file3.clone()]
+    );
     let report = store.get_all_files_with_max_unreferenced(10).await.unwrap();
     assert_eq!(
         report,
@@ -173,17 +211,30 @@ async fn the_worked_example_holds_step_by_step() {
         .atomically_replace_file_references_with_new_ones(std::slice::from_ref(&commit))
         .await
         .unwrap_err();
-    assert_eq!(repeated.to_string(), "1 replace file reference requests failed to update the state store");
+    assert_eq!(
+        repeated.to_string(),
+        "1 replace file reference requests failed to update the state store"
+    );
     let Error::ReplaceRequestsFailed { failed, cause } = repeated else {
         panic!("expected ReplaceRequestsFailed")
     };
     assert_eq!(failed, vec![commit.clone()]);
-    assert_eq!(cause.to_string(), "File reference not found in partition L, filename file1");
+    assert_eq!(
+        cause.to_string(),
+        "File reference not found in partition L, filename file1"
+    );
 
     // Step 7
-    assert!(store.get_ready_for_gc_filenames_before(at(10, 3, 0, 0)).await.unwrap().is_empty());
+    assert!(store
+        .get_ready_for_gc_filenames_before(at(10, 3, 0, 0))
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
-        store.get_ready_for_gc_filenames_before(at(10, 3, 0, 1)).await.unwrap(),
+        store
+            .get_ready_for_gc_filenames_before(at(10, 3, 0, 1))
+            .await
+            .unwrap(),
         vec!["file2".to_owned()]
     );
     store
@@ -204,5 +255,8 @@ async fn the_worked_example_holds_step_by_step() {
         .unwrap_err();
     assert_eq!(gone.to_string(), "File not found: file2");
     assert!(!store.has_no_files().await.unwrap());
-    assert_eq!(store.initialise().await.unwrap_err(), Error::InitialiseWithFilesPresent);
+    assert_eq!(
+        store.initialise().await.unwrap_err(),
+        Error::InitialiseWithFilesPresent
+    );
 }

@@ -28,7 +28,10 @@ fn key_to_json(value: &KeyValue) -> Value {
 }
 
 pub(crate) fn region_from_json(value: &Value, row_keys: &[RowKeyField]) -> Result<Region> {
-    let ranges = value.as_array().filter(|r| r.len() == row_keys.len()).ok_or_else(unreadable)?;
+    let ranges = value
+        .as_array()
+        .filter(|r| r.len() == row_keys.len())
+        .ok_or_else(unreadable)?;
     ranges
         .iter()
         .zip(row_keys)
@@ -46,7 +49,10 @@ pub(crate) fn region_from_json(value: &Value, row_keys: &[RowKeyField]) -> Resul
 
 fn key_from_json(value: &Value, key_type: KeyType) -> Result<KeyValue> {
     let key = match key_type {
-        KeyType::Int => value.as_i64().and_then(|v| i32::try_from(v).ok()).map(KeyValue::Int),
+        KeyType::Int => value
+            .as_i64()
+            .and_then(|v| i32::try_from(v).ok())
+            .map(KeyValue::Int),
         KeyType::Long => value.as_i64().map(KeyValue::Long),
         KeyType::String => value.as_str().map(|s| KeyValue::String(s.to_owned())),
         KeyType::Bytes => value.as_str().and_then(hex_to_bytes).map(KeyValue::Bytes),
@@ -60,7 +66,10 @@ fn hex_to_bytes(hex: &str) -> Option<Vec<u8>> {
     }
     (0..hex.len())
         .step_by(2)
-        .map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+        })
         .collect()
 }
 
@@ -83,9 +92,20 @@ mod tests {
         let region = Region::new(vec![
             Range::new("i", KeyValue::Int(i32::MIN), Some(KeyValue::Int(7))),
             Range::new("l", KeyValue::Long(i64::MIN), None),
-            Range::new("s", KeyValue::String("".into()), Some(KeyValue::String("\u{1F600}'\\".into()))),
-            Range::new("b", KeyValue::Bytes(vec![]), Some(KeyValue::Bytes(vec![0x80, 0x00, 0xff]))),
+            Range::new(
+                "s",
+                KeyValue::String("".into()),
+                Some(KeyValue::String("\u{1F600}'\\".into())),
+            ),
+            Range::new(
+                "b",
+                KeyValue::Bytes(vec![]),
+                Some(KeyValue::Bytes(vec![0x80, 0x00, 0xff])),
+            ),
         ]);
-        assert_eq!(region_from_json(&region_to_json(&region), &row_keys), Ok(region));
+        assert_eq!(
+            region_from_json(&region_to_json(&region), &row_keys),
+            Ok(region)
+        );
     }
 }

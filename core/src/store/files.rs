@@ -11,11 +11,11 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use super::{truncate_to_millis, StateStore};
-use crate::client::Failure;
+use crate::client::{retrying, Failure};
 use crate::error::{Error, Result};
 use crate::model::{
-    AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, FileReference, ReplaceFileReferencesRequest,
-    SplitFileReferenceRequest, Timestamp,
+    AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, FileReference,
+    ReplaceFileReferencesRequest, SplitFileReferenceRequest, Timestamp,
 };
 use crate::validate;
 
@@ -58,7 +58,8 @@ const APPLY: &str = "WITH now_ AS ( \
          count_approximate = EXCLUDED.count_approximate, only_this_partition = EXCLUDED.only_this_partition, \
          removed = EXCLUDED.removed, updated_at = EXCLUDED.updated_at, update_seq = EXCLUDED.update_seq";
 
-const REFERENCE_COLUMNS: &str = "r.filename, r.partition_id, r.number_of_rows, r.job_id, r.updated_at, \
+const REFERENCE_COLUMNS: &str =
+    "r.filename, r.partition_id, r.number_of_rows, r.job_id, r.updated_at, \
      r.count_approximate, r.only_this_partition";
 
 /// A reference row as a call sees it.
@@ -132,7 +133,9 @@ impl View {
     }
 
     fn live_ref(&self, filename: &str, partition_id: &str) -> Option<&RefRow> {
-        self.refs.get(&key(filename, partition_id)).filter(|r| !r.removed)
+        self.refs
+            .get(&key(filename, partition_id))
+            .filter(|r| !r.removed)
     }
 
     fn create_file(&mut self, filename: &str) {
@@ -171,10 +174,17 @@ impl View {
 impl StateStore {
     /// Loads what `wanted` names, locking the reference rows (and the file rows if asked).
     async fn load(&self, tx: &mut PgConnection, wanted: &Wanted) -> Result<View, Failure> {
-        let file_lock = if wanted.lock_files { "FOR UPDATE OF f" } else { "" };
+        let file_lock = if wanted.lock_files {
+            "FOR UPDATE OF f"
+        } else {
+            ""
+        };
         let sql = self.sql(&LOAD.replace("{file_lock}", file_lock));
-        let (ref_files, ref_partitions): (Vec<&str>, Vec<&str>) =
-            wanted.refs.iter().map(|(f, p)| (f.as_str(), p.as_str())).unzip();
+        let (ref_files, ref_partitions): (Vec<&str>, Vec<&str>) = wanted
+            .refs
+            .iter()
+            .map(|(f, p)| (f.as_str(), p.as_str()))
+            .unzip();
         let rows = sqlx::query(&sql)
             .bind(self.inner.table_pk)
             .bind(ref_files)
@@ -198,10 +208,26 @@ impl StateStore {
             .bind(&view.created_files)
             .bind(rows.iter().map(|(k, _)| k.0.as_str()).collect::<Vec<_>>())
             .bind(rows.iter().map(|(k, _)| k.1.as_str()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(_, r)| r.number_of_rows).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(_, r)| r.job_id.as_deref()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(_, r)| r.count_approximate).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(_, r)| r.only_this_partition).collect::<Vec<_>>())
+            .bind(
+                rows.iter()
+                    .map(|(_, r)| r.number_of_rows)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|(_, r)| r.job_id.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|(_, r)| r.count_approximate)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|(_, r)| r.only_this_partition)
+                    .collect::<Vec<_>>(),
+            )
             .bind(rows.iter().map(|(_, r)| r.removed).collect::<Vec<_>>())
             .execute(&mut *tx)
             .await?;
@@ -210,13 +236,16 @@ impl StateStore {
 
     /// The pattern of every file write: load `wanted`, let `check` apply the requests to the view in
     /// order, then write the view.
-    async fn change_files(&self, wanted: Wanted, check: impl Fn(&mut View) -> Result<()>) -> Result<()> {
-        self.write(false, async |tx| {
+    async fn change_files(
+        &self,
+        wanted: Wanted,
+        check: impl Fn(&mut View) -> Result<()>,
+    ) -> Result<()> {
+        in_transaction!(self, false, tx => {
             let mut view = self.load(tx, &wanted).await?;
             check(&mut view)?;
-            self.apply(tx, &view).await
+            self.apply(tx, &view).await?
         })
-        .await
     }
 
     /// Exactly `add_files(&[reference])`.
@@ -231,7 +260,10 @@ impl StateStore {
         let mut index: HashMap<&str, usize> = HashMap::new();
         for reference in references {
             let i = *index.entry(reference.filename.as_str()).or_insert_with(|| {
-                files.push(AllReferencesToAFile::new(reference.filename.clone(), Vec::new()));
+                files.push(AllReferencesToAFile::new(
+                    reference.filename.clone(),
+                    Vec::new(),
+                ));
                 files.len() - 1
             });
             files[i].references.push(reference.clone());
@@ -258,7 +290,10 @@ impl StateStore {
                 }
                 view.create_file(&file.filename);
                 for reference in &file.references {
-                    if view.live_ref(&file.filename, &reference.partition_id).is_some() {
+                    if view
+                        .live_ref(&file.filename, &reference.partition_id)
+                        .is_some()
+                    {
                         return Err(Error::FileReferenceAlreadyExists {
                             filename: file.filename.clone(),
                             partition_id: reference.partition_id.clone(),
@@ -270,12 +305,19 @@ impl StateStore {
             Ok(())
         })
         .await?;
-        tracing::debug!(table_id = self.table_id(), files = files.len(), "added files");
+        tracing::debug!(
+            table_id = self.table_id(),
+            files = files.len(),
+            "added files"
+        );
         Ok(())
     }
 
     /// Replaces references by new ones on other partitions; all requests apply or none.
-    pub async fn split_file_references(&self, requests: &[SplitFileReferenceRequest]) -> Result<()> {
+    pub async fn split_file_references(
+        &self,
+        requests: &[SplitFileReferenceRequest],
+    ) -> Result<()> {
         validate::all(requests, SplitFileReferenceRequest::validate)?;
         if requests.is_empty() {
             return Ok(());
@@ -287,25 +329,37 @@ impl StateStore {
         for request in requests {
             let filename = &request.old_reference.filename;
             wanted.files.push(filename.clone());
-            wanted.refs.push(key(filename, &request.old_reference.partition_id));
             wanted
                 .refs
-                .extend(request.new_references.iter().map(|r| key(filename, &r.partition_id)));
+                .push(key(filename, &request.old_reference.partition_id));
+            wanted.refs.extend(
+                request
+                    .new_references
+                    .iter()
+                    .map(|r| key(filename, &r.partition_id)),
+            );
         }
         self.change_files(wanted, |view| {
-            requests.iter().try_for_each(|request| split_one(view, request))
+            requests
+                .iter()
+                .try_for_each(|request| split_one(view, request))
         })
         .await
-        .map_err(|cause| wrap_failure(cause, |cause| Error::SplitRequestsFailed {
-            failed: requests.to_vec(),
-            cause,
-        }))
+        .map_err(|cause| {
+            wrap_failure(cause, |cause| Error::SplitRequestsFailed {
+                failed: requests.to_vec(),
+                cause,
+            })
+        })
     }
 
     /// Assigns each request's job to the named files' references on its partition.
     pub async fn assign_job_ids(&self, requests: &[AssignJobIdRequest]) -> Result<()> {
         validate::all(requests, AssignJobIdRequest::validate)?;
-        let requests: Vec<&AssignJobIdRequest> = requests.iter().filter(|r| !r.filenames.is_empty()).collect();
+        let requests: Vec<&AssignJobIdRequest> = requests
+            .iter()
+            .filter(|r| !r.filenames.is_empty())
+            .collect();
         if requests.is_empty() {
             return Ok(());
         }
@@ -319,9 +373,11 @@ impl StateStore {
         self.change_files(wanted, |view| {
             for request in &requests {
                 for filename in &request.filenames {
-                    let reference = view
-                        .live_ref(filename, &request.partition_id)
-                        .ok_or_else(|| Error::file_reference_not_found(filename, &request.partition_id))?;
+                    let reference =
+                        view.live_ref(filename, &request.partition_id)
+                            .ok_or_else(|| {
+                                Error::file_reference_not_found(filename, &request.partition_id)
+                            })?;
                     if let Some(job_id) = &reference.job_id {
                         return Err(Error::FileReferenceAssignedToJob {
                             filename: filename.clone(),
@@ -329,7 +385,9 @@ impl StateStore {
                             job_id: job_id.clone(),
                         });
                     }
-                    view.update_ref(filename, &request.partition_id, |row| row.job_id = Some(request.job_id.clone()));
+                    view.update_ref(filename, &request.partition_id, |row| {
+                        row.job_id = Some(request.job_id.clone())
+                    });
                 }
             }
             Ok(())
@@ -351,22 +409,32 @@ impl StateStore {
         for request in requests {
             wanted.files.extend(request.input_files.iter().cloned());
             wanted.files.push(request.new_reference.filename.clone());
-            wanted
-                .refs
-                .extend(request.input_files.iter().map(|f| key(f, &request.partition_id)));
+            wanted.refs.extend(
+                request
+                    .input_files
+                    .iter()
+                    .map(|f| key(f, &request.partition_id)),
+            );
         }
         self.change_files(wanted, |view| {
-            requests.iter().try_for_each(|request| replace_one(view, request))
+            requests
+                .iter()
+                .try_for_each(|request| replace_one(view, request))
         })
         .await
-        .map_err(|cause| wrap_failure(cause, |cause| Error::ReplaceRequestsFailed {
-            failed: requests.to_vec(),
-            cause,
-        }))
+        .map_err(|cause| {
+            wrap_failure(cause, |cause| Error::ReplaceRequestsFailed {
+                failed: requests.to_vec(),
+                cause,
+            })
+        })
     }
 
     /// Removes the records of garbage-collected files, which must have no references left.
-    pub async fn delete_garbage_collected_file_reference_counts(&self, filenames: &[String]) -> Result<()> {
+    pub async fn delete_garbage_collected_file_reference_counts(
+        &self,
+        filenames: &[String],
+    ) -> Result<()> {
         validate::all(filenames, |f| validate::id("filename", f))?;
         if filenames.is_empty() {
             return Ok(());
@@ -383,7 +451,7 @@ impl StateStore {
              DELETE FROM {s}.files WHERE table_pk = $1 AND filename = ANY($2)",
         );
         let table_pk = self.inner.table_pk;
-        self.write(false, async |tx| {
+        in_transaction!(self, false, tx => {
             let rows = sqlx::query(&select).bind(table_pk).bind(filenames).fetch_all(&mut *tx).await?;
             let mut live: HashMap<String, i64> = HashMap::with_capacity(rows.len());
             for row in &rows {
@@ -391,21 +459,16 @@ impl StateStore {
             }
             for filename in filenames {
                 match live.remove(filename) {
-                    None => return Err(Error::FileNotFound { filename: filename.clone() }.into()),
-                    Some(count) if count > 0 => {
-                        return Err(Error::FileHasReferences {
-                            filename: filename.clone(),
-                            reference_count: u64::try_from(count).unwrap_or_default(),
-                        }
-                        .into())
-                    }
+                    None => Err(Error::FileNotFound { filename: filename.clone() })?,
+                    Some(count) if count > 0 => Err(Error::FileHasReferences {
+                        filename: filename.clone(),
+                        reference_count: u64::try_from(count).unwrap_or_default(),
+                    })?,
                     Some(_) => {}
                 }
             }
             sqlx::query(&delete).bind(table_pk).bind(filenames).execute(&mut *tx).await?;
-            Ok(())
         })
-        .await
     }
 
     /// Every reference of every file, by filename then partition id.
@@ -429,7 +492,9 @@ impl StateStore {
     }
 
     /// Each partition with references, to the filenames referenced on it; keys and lists sorted.
-    pub async fn get_partition_to_referenced_files_map(&self) -> Result<BTreeMap<String, Vec<String>>> {
+    pub async fn get_partition_to_referenced_files_map(
+        &self,
+    ) -> Result<BTreeMap<String, Vec<String>>> {
         let sql = self.sql(
             "SELECT r.partition_id, r.filename FROM {s}.sleeper_tables t \
              LEFT JOIN {s}.file_references r ON r.table_pk = t.table_pk AND NOT r.removed \
@@ -445,7 +510,10 @@ impl StateStore {
     }
 
     /// The files with no references whose last update is strictly before `max_update_time`.
-    pub async fn get_ready_for_gc_filenames_before(&self, max_update_time: Timestamp) -> Result<Vec<String>> {
+    pub async fn get_ready_for_gc_filenames_before(
+        &self,
+        max_update_time: Timestamp,
+    ) -> Result<Vec<String>> {
         let sql = self.sql(
             "SELECT f.filename FROM {s}.sleeper_tables t LEFT JOIN LATERAL ( \
                  SELECT f.filename FROM {s}.files f \
@@ -470,7 +538,10 @@ impl StateStore {
 
     /// Every referenced file with its references and time, and the first `max_unreferenced_files`
     /// unreferenced ones by filename; `more_than_max` tells whether any were left out.
-    pub async fn get_all_files_with_max_unreferenced(&self, max_unreferenced_files: u64) -> Result<AllReferencesToAllFiles> {
+    pub async fn get_all_files_with_max_unreferenced(
+        &self,
+        max_unreferenced_files: u64,
+    ) -> Result<AllReferencesToAllFiles> {
         validate::max_unreferenced_files(max_unreferenced_files)?;
         let sql = self.sql(&format!(
             "SELECT f.filename AS file, f.created_at, f.created_seq, r.removed, r.update_seq, {REFERENCE_COLUMNS} \
@@ -485,7 +556,8 @@ impl StateStore {
         let mut rows = rows.iter().peekable();
         while let Some(first) = rows.next() {
             let filename: String = first.try_get("file")?;
-            let mut latest: (i64, Timestamp) = (first.try_get("created_seq")?, first.try_get("created_at")?);
+            let mut latest: (i64, Timestamp) =
+                (first.try_get("created_seq")?, first.try_get("created_at")?);
             let mut references = Vec::new();
             let mut row = Some(first);
             while let Some(current) = row {
@@ -498,7 +570,10 @@ impl StateStore {
                         references.push(reference_from_row(current)?);
                     }
                 }
-                row = rows.next_if(|next| next.try_get::<String, _>("file").is_ok_and(|f| f == filename));
+                row = rows.next_if(|next| {
+                    next.try_get::<String, _>("file")
+                        .is_ok_and(|f| f == filename)
+                });
             }
             if references.is_empty() {
                 unreferenced += 1;
@@ -523,9 +598,14 @@ impl StateStore {
              FROM {s}.sleeper_tables t WHERE t.table_pk = $1",
         );
         let client = &self.inner.client;
-        let row = client
-            .run(async || Ok(sqlx::query(&sql).bind(self.inner.table_pk).fetch_optional(&client.pool).await?))
-            .await?;
+        let row = retrying!(client, async {
+            Ok::<_, Failure>(
+                sqlx::query(&sql)
+                    .bind(self.inner.table_pk)
+                    .fetch_optional(&client.pool)
+                    .await?,
+            )
+        })?;
         let row = row.ok_or_else(|| self.table_not_found())?;
         Ok(row.try_get("none")?)
     }
@@ -547,7 +627,9 @@ impl StateStore {
                  AND r.partition_id = $2 AND r.filename = ANY($3) \
              WHERE t.table_pk = $1",
         );
-        let rows = self.query_table(&sql, "filename", |q| q.bind(partition_id).bind(filenames)).await?;
+        let rows = self
+            .query_table(&sql, "filename", |q| q.bind(partition_id).bind(filenames))
+            .await?;
         let mut jobs: HashMap<String, Option<String>> = HashMap::with_capacity(rows.len());
         for row in &rows {
             jobs.insert(row.try_get("filename")?, row.try_get("job_id")?);
@@ -591,11 +673,9 @@ impl StateStore {
              DELETE FROM {{s}}.files WHERE table_pk = $1"
         ));
         let table_pk = self.inner.table_pk;
-        self.write(true, async |tx| {
+        in_transaction!(self, true, tx => {
             sqlx::query(&sql).bind(table_pk).execute(&mut *tx).await?;
-            Ok(())
         })
-        .await
     }
 }
 
@@ -618,7 +698,10 @@ fn split_one(view: &mut View, request: &SplitFileReferenceRequest) -> Result<()>
         });
     }
     for reference in &request.new_references {
-        if view.live_ref(&reference.filename, &reference.partition_id).is_some() {
+        if view
+            .live_ref(&reference.filename, &reference.partition_id)
+            .is_some()
+        {
             return Err(Error::FileReferenceAlreadyExists {
                 filename: reference.filename.clone(),
                 partition_id: reference.partition_id.clone(),
@@ -670,7 +753,9 @@ fn replace_one(view: &mut View, request: &ReplaceFileReferencesRequest) -> Resul
 /// are not about a request (table gone, connection, invalid input) pass through.
 fn wrap_failure(error: Error, wrap: impl FnOnce(Box<Error>) -> Error) -> Error {
     match error {
-        Error::TableNotFound { .. } | Error::Connection { .. } | Error::InvalidArgument { .. } => error,
+        Error::TableNotFound { .. } | Error::Connection { .. } | Error::InvalidArgument { .. } => {
+            error
+        }
         specific => wrap(Box::new(specific)),
     }
 }

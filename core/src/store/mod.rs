@@ -1,6 +1,23 @@
 //! `StateStore`: a handle on one Sleeper table. Its methods are split by concept: `partitions` for the
 //! partition tree, `files` for file references. Every method is one PostgreSQL transaction.
 
+/// Runs `$body` (an expression that may `.await` and use `?` with `Failure`) in one write
+/// transaction on the store's table, with `$tx` the transaction's connection; the whole transaction is
+/// retried after a conflict. `$exclusive` waits for every other write on the table to finish and holds
+/// them off.
+macro_rules! in_transaction {
+    ($store:expr, $exclusive:expr, $tx:ident => $body:expr) => {{
+        let store: &$crate::store::StateStore = $store;
+        $crate::client::retrying!(&store.inner.client, async {
+            let mut transaction = store.begin_write($exclusive).await?;
+            let $tx: &mut sqlx::PgConnection = &mut transaction;
+            let value = $body;
+            transaction.commit().await?;
+            Ok::<_, $crate::client::Failure>(value)
+        })
+    }};
+}
+
 mod codec;
 mod files;
 mod partitions;
@@ -8,9 +25,9 @@ mod partitions;
 use std::sync::{Arc, Mutex};
 
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::Row;
 
-use crate::client::{lock_table, table_gone_as, ClientInner, Failure};
+use crate::client::{lock_table, retrying, table_gone_as, ClientInner, Failure};
 use crate::error::{Error, Result};
 use crate::model::{RowKeyField, Timestamp};
 
@@ -45,7 +62,12 @@ pub fn truncate_to_millis(time: Timestamp) -> Timestamp {
 }
 
 impl StateStore {
-    pub(crate) fn new(client: Arc<ClientInner>, table_pk: i64, table_id: &str, row_keys: Vec<RowKeyField>) -> Self {
+    pub(crate) fn new(
+        client: Arc<ClientInner>,
+        table_pk: i64,
+        table_id: &str,
+        row_keys: Vec<RowKeyField>,
+    ) -> Self {
         StateStore {
             inner: Arc::new(StoreInner {
                 client,
@@ -92,24 +114,14 @@ impl StateStore {
         }
     }
 
-    /// Runs `body` in one write transaction on this table, retrying the whole of it after a conflict.
-    /// `exclusive` waits for every other write on the table to finish and holds them off.
-    async fn write<T>(
+    /// Begins a write transaction on this table (see `client::lock_table`).
+    async fn begin_write(
         &self,
         exclusive: bool,
-        mut body: impl AsyncFnMut(&mut PgConnection) -> Result<T, Failure>,
-    ) -> Result<T> {
-        let client = &self.inner.client;
-        client
-            .run(async || {
-                let mut tx = lock_table(client, self.inner.table_pk, exclusive)
-                    .await
-                    .map_err(|f| table_gone_as(f, || self.table_not_found()))?;
-                let value = body(&mut tx).await?;
-                tx.commit().await?;
-                Ok(value)
-            })
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, Failure> {
+        lock_table(&self.inner.client, self.inner.table_pk, exclusive)
             .await
+            .map_err(|f| table_gone_as(f, || self.table_not_found()))
     }
 
     /// Runs one query of the form `SELECT .. FROM {s}.sleeper_tables t LEFT JOIN ..  WHERE t.table_pk = $1`
@@ -122,15 +134,23 @@ impl StateStore {
         bind: impl Fn(PgQuery<'q>) -> PgQuery<'q>,
     ) -> Result<Vec<PgRow>> {
         let client = &self.inner.client;
-        let rows = client
-            .run(async || Ok(bind(sqlx::query(sql).bind(self.inner.table_pk)).fetch_all(&client.pool).await?))
-            .await?;
+        let rows = retrying!(client, async {
+            Ok::<_, Failure>(
+                bind(sqlx::query(sql).bind(self.inner.table_pk))
+                    .fetch_all(&client.pool)
+                    .await?,
+            )
+        })?;
         if rows.is_empty() {
             return Err(self.table_not_found());
         }
         let mut results = Vec::with_capacity(rows.len());
         for row in rows {
-            if row.try_get::<Option<String>, _>(present).map_err(Error::from)?.is_some() {
+            if row
+                .try_get::<Option<String>, _>(present)
+                .map_err(Error::from)?
+                .is_some()
+            {
                 results.push(row);
             }
         }
@@ -141,5 +161,7 @@ impl StateStore {
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
 fn lock_clock(clock: &Mutex<Option<Timestamp>>) -> std::sync::MutexGuard<'_, Option<Timestamp>> {
-    clock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    clock
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

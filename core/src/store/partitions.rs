@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 use crate::model::Partition;
 use crate::partitions::{root_partition, validate_split, validate_tree};
 
-const PARTITION_COLUMNS: &str = "p.partition_id, p.is_leaf, p.parent_id, p.child_ids, p.dimension, p.region";
+const PARTITION_COLUMNS: &str =
+    "p.partition_id, p.is_leaf, p.parent_id, p.child_ids, p.dimension, p.region";
 
 const INSERT_PARTITIONS: &str = "INSERT INTO {s}.partitions \
      (table_pk, partition_id, is_leaf, parent_id, child_ids, dimension, region) \
@@ -24,7 +25,8 @@ const INSERT_PARTITIONS: &str = "INSERT INTO {s}.partitions \
 impl StateStore {
     /// Replaces the partitions with the single root partition covering every key.
     pub async fn initialise(&self) -> Result<()> {
-        self.replace_partitions(vec![root_partition(self.row_keys())]).await
+        self.replace_partitions(vec![root_partition(self.row_keys())])
+            .await
     }
 
     /// Replaces the partitions with `partitions`, once they are checked to form a valid tree.
@@ -39,16 +41,19 @@ impl StateStore {
         let delete = self.sql("DELETE FROM {s}.partitions WHERE table_pk = $1");
         let insert = self.sql(INSERT_PARTITIONS);
         let table_pk = self.inner.table_pk;
-        self.write(true, async |tx| {
+        in_transaction!(self, true, tx => {
             let files_present: bool = sqlx::query_scalar(&any_file).bind(table_pk).fetch_one(&mut *tx).await?;
             if files_present {
-                return Err(Error::InitialiseWithFilesPresent.into());
+                Err(Error::InitialiseWithFilesPresent)?;
             }
             sqlx::query(&delete).bind(table_pk).execute(&mut *tx).await?;
-            insert_partitions(tx, &insert, table_pk, &tree).await
-        })
-        .await?;
-        tracing::info!(table_id = self.table_id(), partitions = tree.len(), "initialised partitions");
+            insert_partitions(tx, &insert, table_pk, &tree).await?
+        })?;
+        tracing::info!(
+            table_id = self.table_id(),
+            partitions = tree.len(),
+            "initialised partitions"
+        );
         Ok(())
     }
 
@@ -80,7 +85,7 @@ impl StateStore {
         );
         let insert = self.sql(INSERT_PARTITIONS);
         let table_pk = self.inner.table_pk;
-        self.write(false, async |tx| {
+        in_transaction!(self, false, tx => {
             let rows = sqlx::query(&select).bind(table_pk).bind(&ids).fetch_all(&mut *tx).await?;
             let mut stored = HashMap::new();
             for row in &rows {
@@ -104,9 +109,8 @@ impl StateStore {
                 .bind(split.dimension)
                 .execute(&mut *tx)
                 .await?;
-            insert_partitions(tx, &insert, table_pk, &[left, right]).await
-        })
-        .await?;
+            insert_partitions(tx, &insert, table_pk, &[left, right]).await?
+        })?;
         tracing::debug!(table_id = self.table_id(), partition_id = %split_partition.id, "split partition");
         Ok(())
     }
@@ -136,14 +140,16 @@ impl StateStore {
     pub async fn clear_partition_data(&self) -> Result<()> {
         let delete = self.sql("DELETE FROM {s}.partitions WHERE table_pk = $1");
         let table_pk = self.inner.table_pk;
-        self.write(true, async |tx| {
+        in_transaction!(self, true, tx => {
             sqlx::query(&delete).bind(table_pk).execute(&mut *tx).await?;
-            Ok(())
         })
-        .await
     }
 
-    async fn select_partitions(&self, condition: &str, partition_id: Option<&str>) -> Result<Vec<Partition>> {
+    async fn select_partitions(
+        &self,
+        condition: &str,
+        partition_id: Option<&str>,
+    ) -> Result<Vec<Partition>> {
         let sql = self.sql(&format!(
             "SELECT {PARTITION_COLUMNS} FROM {{s}}.sleeper_tables t \
              LEFT JOIN {{s}}.partitions p ON p.table_pk = t.table_pk {condition} \
@@ -190,11 +196,26 @@ async fn insert_partitions(
     sqlx::query(sql)
         .bind(table_pk)
         .bind(partitions.iter().map(|p| p.id.as_str()).collect::<Vec<_>>())
-        .bind(partitions.iter().map(|p| p.is_leaf_partition).collect::<Vec<_>>())
-        .bind(partitions.iter().map(|p| p.parent_partition_id.as_deref()).collect::<Vec<_>>())
+        .bind(
+            partitions
+                .iter()
+                .map(|p| p.is_leaf_partition)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            partitions
+                .iter()
+                .map(|p| p.parent_partition_id.as_deref())
+                .collect::<Vec<_>>(),
+        )
         .bind(children)
         .bind(partitions.iter().map(|p| p.dimension).collect::<Vec<_>>())
-        .bind(partitions.iter().map(|p| region_to_json(&p.region)).collect::<Vec<_>>())
+        .bind(
+            partitions
+                .iter()
+                .map(|p| region_to_json(&p.region))
+                .collect::<Vec<_>>(),
+        )
         .execute(&mut *tx)
         .await?;
     Ok(())
