@@ -15,6 +15,7 @@ use crate::local_postgres::LocalPostgres;
 use crate::model::RowKeyField;
 use crate::schema::Schema;
 use crate::store::StateStore;
+use crate::transaction::WriteTransaction;
 
 /// How conflicts are retried (`CONTRACT.md` 6.12): the whole call is run again after a wait drawn
 /// from `[0, ceiling)`, the ceiling starting at `initial_backoff` and doubling up to `max_backoff`.
@@ -469,15 +470,18 @@ impl Client {
                 .fetch_optional(&self.inner.pool)
                 .await?
                 .ok_or_else(not_found)?;
-            let mut tx = lock_table(&self.inner, table_pk, true)
-                .await
-                .map_err(|f| table_gone_as(f, not_found))?;
-            sqlx::query(&delete)
+            let mut tx = WriteTransaction::begin(&self.inner, table_pk, true, not_found).await?;
+            let deleted = sqlx::query(&delete)
                 .bind(table_pk)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok::<_, Failure>(())
+                .execute(tx.connection())
+                .await;
+            match deleted {
+                Ok(_) => tx.commit().await,
+                Err(error) => {
+                    tx.rollback().await;
+                    Err(error.into())
+                }
+            }
         })?;
         tracing::info!(table_id, "deleted table");
         Ok(())
@@ -486,33 +490,6 @@ impl Client {
     /// Closes every connection; calls after this fail with a connection error.
     pub async fn close(&self) {
         self.inner.pool.close().await;
-    }
-}
-
-/// Begins a write transaction on a table: takes the table's lock (shared, or exclusive for whole-table
-/// operations) and checks, after the wait, that the table still exists.
-pub(crate) async fn lock_table(
-    client: &ClientInner,
-    table_pk: i64,
-    exclusive: bool,
-) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, Failure> {
-    let mut tx = client.pool.begin().await?;
-    sqlx::query(&client.schema.sql("SELECT {s}.lock_table($1, $2, $3)"))
-        .bind(client.schema.lock_space)
-        .bind(table_pk)
-        .bind(exclusive)
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
-}
-
-/// Turns the "table not found" raised by `lock_table` into the caller's `TableNotFound`.
-pub(crate) fn table_gone_as(failure: Failure, not_found: impl FnOnce() -> Error) -> Failure {
-    match failure {
-        Failure::Database(error) if sqlstate(&error).as_deref() == Some("P0002") => {
-            Failure::Rejected(not_found())
-        }
-        other => other,
     }
 }
 

@@ -15,6 +15,7 @@ pub mod partitions;
 mod runtime;
 mod schema;
 mod store;
+mod transaction;
 pub mod validate;
 
 pub use client::{redact_url, Client, ClientOptions, RetryPolicy};

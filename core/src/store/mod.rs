@@ -10,10 +10,15 @@ macro_rules! in_transaction {
         let store: &$crate::store::StateStore = $store;
         $crate::client::retrying!(&store.inner.client, async {
             let mut transaction = store.begin_write($exclusive).await?;
-            let $tx: &mut sqlx::PgConnection = &mut transaction;
-            let value = $body;
-            transaction.commit().await?;
-            Ok::<_, $crate::client::Failure>(value)
+            let $tx: &mut sqlx::PgConnection = transaction.connection();
+            let outcome = async { Ok::<_, $crate::client::Failure>($body) }.await;
+            match outcome {
+                Ok(value) => transaction.commit().await.map(|()| value),
+                Err(failure) => {
+                    transaction.rollback().await;
+                    Err(failure)
+                }
+            }
         })
     }};
 }
@@ -27,9 +32,10 @@ use std::sync::{Arc, Mutex};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 
-use crate::client::{lock_table, retrying, table_gone_as, ClientInner, Failure};
+use crate::client::{retrying, ClientInner, Failure};
 use crate::error::{Error, Result};
 use crate::model::{RowKeyField, Timestamp};
+use crate::transaction::WriteTransaction;
 
 /// A handle bound to one table (the table as created, not merely its id). Clones share the handle,
 /// including its clocks; `Client::table` gives a new handle with clocks of its own.
@@ -114,14 +120,12 @@ impl StateStore {
         }
     }
 
-    /// Begins a write transaction on this table (see `client::lock_table`).
-    async fn begin_write(
-        &self,
-        exclusive: bool,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, Failure> {
-        lock_table(&self.inner.client, self.inner.table_pk, exclusive)
-            .await
-            .map_err(|f| table_gone_as(f, || self.table_not_found()))
+    /// Begins a write transaction on this table, holding its lock (see `WriteTransaction`).
+    async fn begin_write(&self, exclusive: bool) -> Result<WriteTransaction, Failure> {
+        WriteTransaction::begin(&self.inner.client, self.inner.table_pk, exclusive, || {
+            self.table_not_found()
+        })
+        .await
     }
 
     /// Runs one query of the form `SELECT .. FROM {s}.sleeper_tables t LEFT JOIN ..  WHERE t.table_pk = $1`
