@@ -1,1 +1,2005 @@
-//! The C ABI: to be written.
+//! The C ABI (`include/sleeper_pg.h`, generated from this file by cbindgen).
+//!
+//! A table of translations: each `spg_` function converts its C arguments into the model's values,
+//! makes one blocking call through [`crate::block_on`], and converts the result back. Every entry
+//! point runs through [`trampoline`], the one place that catches panics, turns an [`Error`] into an
+//! `spg_status` and records the calling thread's last error message.
+//!
+//! Safety contract for every `unsafe extern "C"` function here (the header says the same in words):
+//! each pointer argument is either NULL or valid for reads (writes, for `out` arguments) of its
+//! type for the duration of the call, C strings are NUL-terminated, and an array pointer with a
+//! count is valid for that many elements. NULL where a value is required, invalid UTF-8, unknown
+//! type tags and counts without an array are reported as `SPG_INVALID_ARGUMENT`, never undefined
+//! behaviour. Results are allocated here and must be freed with the matching `spg_..._free`.
+#![allow(non_camel_case_types)]
+// The safety contract is stated once, above, rather than on each of the many entry points.
+#![allow(clippy::missing_safety_doc)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::ffi::{c_char, CStr};
+use std::panic::{self, AssertUnwindSafe};
+use std::ptr;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::model::{
+    AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, FileReference, KeyType,
+    KeyValue, Partition, Range, Region, ReplaceFileReferencesRequest, RowKeyField,
+    SplitFileReferenceRequest, Timestamp,
+};
+use crate::{block_on, Client, ClientOptions, LocalPostgres, RetryPolicy, StateStore};
+
+// ---------------------------------------------------------------------------------------------
+// Status codes
+// ---------------------------------------------------------------------------------------------
+
+/// The result of every `spg_` function: `SPG_OK`, or the code of the Sleeper exception the call
+/// raised (`CONTRACT.md` 2.12), or `SPG_INVALID_ARGUMENT` for NULL or malformed input. After any code
+/// other than `SPG_OK`, `spg_last_error_message()` describes the failure.
+pub type spg_status = i32;
+
+/// The call succeeded.
+pub const SPG_OK: spg_status = 0;
+/// NULL or malformed input (`CONTRACT.md` section 8): a NULL handle, string or `out` pointer, invalid
+/// UTF-8, an unknown type tag, an array pointer that is NULL while its count is not zero, or a value
+/// out of range. Nothing reached the database.
+pub const SPG_INVALID_ARGUMENT: spg_status = 1;
+/// `StateStoreException` (plain): a partition tree or a partition split failed validation. Also
+/// returned, with a message saying so, if the library hit an internal error (a bug).
+pub const SPG_STATE_STORE: spg_status = 2;
+/// `StateStoreConnectionException`: the database cannot be reached, answered with an unexpected
+/// error, or conflicts outlasted the retry budget.
+pub const SPG_STATE_STORE_CONNECTION: spg_status = 3;
+/// `FileNotFoundException`.
+pub const SPG_FILE_NOT_FOUND: spg_status = 4;
+/// `FileReferenceNotFoundException`.
+pub const SPG_FILE_REFERENCE_NOT_FOUND: spg_status = 5;
+/// `FileReferenceAssignedToJobException`.
+pub const SPG_FILE_REFERENCE_ASSIGNED_TO_JOB: spg_status = 6;
+/// `FileReferenceNotAssignedToJobException`.
+pub const SPG_FILE_REFERENCE_NOT_ASSIGNED_TO_JOB: spg_status = 7;
+/// `FileAlreadyExistsException`.
+pub const SPG_FILE_ALREADY_EXISTS: spg_status = 8;
+/// `FileReferenceAlreadyExistsException`.
+pub const SPG_FILE_REFERENCE_ALREADY_EXISTS: spg_status = 9;
+/// `FileHasReferencesException`.
+pub const SPG_FILE_HAS_REFERENCES: spg_status = 10;
+/// `NewReferenceSameAsOldReferenceException`.
+pub const SPG_NEW_REFERENCE_SAME_AS_OLD_REFERENCE: spg_status = 11;
+/// `SplitRequestsFailedException`: every request of the call failed together; the specific error of
+/// the first failing request is given by `spg_last_error_cause()` and `spg_last_error_cause_message()`.
+pub const SPG_SPLIT_REQUESTS_FAILED: spg_status = 12;
+/// `ReplaceRequestsFailedException`; the cause as for `SPG_SPLIT_REQUESTS_FAILED`.
+pub const SPG_REPLACE_REQUESTS_FAILED: spg_status = 13;
+/// `TableNotFoundException`.
+pub const SPG_TABLE_NOT_FOUND: spg_status = 14;
+/// `TableAlreadyExistsException`.
+pub const SPG_TABLE_ALREADY_EXISTS: spg_status = 15;
+/// `PartitionNotFoundException`.
+pub const SPG_PARTITION_NOT_FOUND: spg_status = 16;
+/// `InitialiseWithFilesPresentException`.
+pub const SPG_INITIALISE_WITH_FILES_PRESENT: spg_status = 17;
+
+fn status_of(error: &Error) -> spg_status {
+    match error {
+        Error::FileAlreadyExists { .. } => SPG_FILE_ALREADY_EXISTS,
+        Error::FileNotFound { .. } => SPG_FILE_NOT_FOUND,
+        Error::FileReferenceNotFound { .. } => SPG_FILE_REFERENCE_NOT_FOUND,
+        Error::FileReferenceAlreadyExists { .. } => SPG_FILE_REFERENCE_ALREADY_EXISTS,
+        Error::FileReferenceAssignedToJob { .. } => SPG_FILE_REFERENCE_ASSIGNED_TO_JOB,
+        Error::FileReferenceNotAssignedToJob { .. } => SPG_FILE_REFERENCE_NOT_ASSIGNED_TO_JOB,
+        Error::NewReferenceSameAsOldReference { .. } => SPG_NEW_REFERENCE_SAME_AS_OLD_REFERENCE,
+        Error::FileHasReferences { .. } => SPG_FILE_HAS_REFERENCES,
+        Error::SplitRequestsFailed { .. } => SPG_SPLIT_REQUESTS_FAILED,
+        Error::ReplaceRequestsFailed { .. } => SPG_REPLACE_REQUESTS_FAILED,
+        Error::InitialiseWithFilesPresent => SPG_INITIALISE_WITH_FILES_PRESENT,
+        Error::PartitionNotFound { .. } => SPG_PARTITION_NOT_FOUND,
+        Error::TableNotFound { .. } => SPG_TABLE_NOT_FOUND,
+        Error::TableAlreadyExists { .. } => SPG_TABLE_ALREADY_EXISTS,
+        Error::Connection { .. } => SPG_STATE_STORE_CONNECTION,
+        Error::StateStore { .. } => SPG_STATE_STORE,
+        Error::InvalidArgument { .. } => SPG_INVALID_ARGUMENT,
+    }
+}
+
+/// The name of a status: `"OK"`, the Sleeper exception's class name (`"FileNotFoundException"`,
+/// `"StateStoreException"`, ...), `"InvalidArgument"`, or `"Unknown"` for any other number.
+/// Returns a static string: never NULL, never to be freed.
+#[no_mangle]
+pub extern "C" fn spg_status_name(status: spg_status) -> *const c_char {
+    let name: &'static CStr = match status {
+        SPG_OK => c"OK",
+        SPG_INVALID_ARGUMENT => c"InvalidArgument",
+        SPG_STATE_STORE => c"StateStoreException",
+        SPG_STATE_STORE_CONNECTION => c"StateStoreConnectionException",
+        SPG_FILE_NOT_FOUND => c"FileNotFoundException",
+        SPG_FILE_REFERENCE_NOT_FOUND => c"FileReferenceNotFoundException",
+        SPG_FILE_REFERENCE_ASSIGNED_TO_JOB => c"FileReferenceAssignedToJobException",
+        SPG_FILE_REFERENCE_NOT_ASSIGNED_TO_JOB => c"FileReferenceNotAssignedToJobException",
+        SPG_FILE_ALREADY_EXISTS => c"FileAlreadyExistsException",
+        SPG_FILE_REFERENCE_ALREADY_EXISTS => c"FileReferenceAlreadyExistsException",
+        SPG_FILE_HAS_REFERENCES => c"FileHasReferencesException",
+        SPG_NEW_REFERENCE_SAME_AS_OLD_REFERENCE => c"NewReferenceSameAsOldReferenceException",
+        SPG_SPLIT_REQUESTS_FAILED => c"SplitRequestsFailedException",
+        SPG_REPLACE_REQUESTS_FAILED => c"ReplaceRequestsFailedException",
+        SPG_TABLE_NOT_FOUND => c"TableNotFoundException",
+        SPG_TABLE_ALREADY_EXISTS => c"TableAlreadyExistsException",
+        SPG_PARTITION_NOT_FOUND => c"PartitionNotFoundException",
+        SPG_INITIALISE_WITH_FILES_PRESENT => c"InitialiseWithFilesPresentException",
+        _ => c"Unknown",
+    };
+    name.as_ptr()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The last error of each thread, and the one trampoline
+// ---------------------------------------------------------------------------------------------
+
+struct LastError {
+    /// NUL-terminated.
+    message: Vec<u8>,
+    cause: spg_status,
+    /// NUL-terminated.
+    cause_message: Vec<u8>,
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<LastError> = const {
+        RefCell::new(LastError { message: Vec::new(), cause: SPG_OK, cause_message: Vec::new() })
+    };
+}
+
+/// A message as a C string. Messages never hold U+0000 (input holding it is refused before it could
+/// be quoted), but should one, it is written as `\0` rather than cutting the message short.
+fn c_message(message: &str) -> Vec<u8> {
+    let mut bytes = message.replace('\0', "\\0").into_bytes();
+    bytes.push(0);
+    bytes
+}
+
+fn record(status: spg_status, message: &str, cause: Option<&Error>) -> spg_status {
+    let _ = LAST_ERROR.try_with(|last| {
+        let mut last = last.borrow_mut();
+        last.message = c_message(message);
+        last.cause = cause.map_or(SPG_OK, status_of);
+        last.cause_message = c_message(&cause.map(ToString::to_string).unwrap_or_default());
+    });
+    status
+}
+
+fn record_error(error: &Error) -> spg_status {
+    let cause = match error {
+        Error::SplitRequestsFailed { cause, .. } | Error::ReplaceRequestsFailed { cause, .. } => {
+            Some(&**cause)
+        }
+        _ => None,
+    };
+    record(status_of(error), &error.to_string(), cause)
+}
+
+fn record_panic(payload: Box<dyn Any + Send>) -> spg_status {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    record(
+        SPG_STATE_STORE,
+        &format!("sleeper-pg internal error (a bug; please report it): {what}"),
+        None,
+    )
+}
+
+/// Every entry point runs its body here: a panic becomes `SPG_STATE_STORE` with a message, an error
+/// its status code with its message, and neither crosses into C. Success leaves the last error as
+/// it was.
+fn trampoline(body: impl FnOnce() -> Result<()>) -> spg_status {
+    // Dropping a panic payload can itself panic; the outer catch keeps even that from unwinding.
+    match panic::catch_unwind(AssertUnwindSafe(|| {
+        match panic::catch_unwind(AssertUnwindSafe(body)) {
+            Ok(Ok(())) => SPG_OK,
+            Ok(Err(error)) => record_error(&error),
+            Err(payload) => record_panic(payload),
+        }
+    })) {
+        Ok(status) => status,
+        Err(_) => SPG_STATE_STORE,
+    }
+}
+
+/// The trampoline for functions with one result: `*out` is set to `empty` first, whatever happens,
+/// and to the result on success.
+fn with_out<T: Copy>(out: *mut T, empty: T, body: impl FnOnce() -> Result<T>) -> spg_status {
+    trampoline(|| {
+        if out.is_null() {
+            return Err(invalid("out must not be NULL"));
+        }
+        if !out.is_aligned() {
+            return Err(invalid("out is not aligned"));
+        }
+        // SAFETY: `out` is non-null and aligned, and the caller promises it is valid for writes.
+        unsafe { out.write(empty) };
+        let value = body()?;
+        // SAFETY: as above.
+        unsafe { out.write(value) };
+        Ok(())
+    })
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::InvalidArgument {
+        message: message.into(),
+    }
+}
+
+/// The message of the last call on the calling thread that returned a status other than `SPG_OK`;
+/// `""` if there was none. Successful calls leave it unchanged. Never NULL. The string belongs to the
+/// library and stays valid until the next failing `spg_` call on the same thread or the thread's
+/// end: copy it to keep it.
+#[no_mangle]
+pub extern "C" fn spg_last_error_message() -> *const c_char {
+    last_error_text(|last| &last.message)
+}
+
+/// For `SPG_SPLIT_REQUESTS_FAILED` and `SPG_REPLACE_REQUESTS_FAILED`: the status of the specific
+/// error of the first failing request (for example `SPG_FILE_REFERENCE_NOT_FOUND`). `SPG_OK` when the
+/// last failure on this thread had no cause.
+#[no_mangle]
+pub extern "C" fn spg_last_error_cause() -> spg_status {
+    panic::catch_unwind(|| {
+        LAST_ERROR
+            .try_with(|last| last.borrow().cause)
+            .unwrap_or(SPG_OK)
+    })
+    .unwrap_or(SPG_OK)
+}
+
+/// The message of that cause, `""` when there is none. Ownership and lifetime as for
+/// `spg_last_error_message()`.
+#[no_mangle]
+pub extern "C" fn spg_last_error_cause_message() -> *const c_char {
+    last_error_text(|last| &last.cause_message)
+}
+
+fn last_error_text(field: fn(&LastError) -> &Vec<u8>) -> *const c_char {
+    panic::catch_unwind(|| {
+        LAST_ERROR
+            .try_with(|last| {
+                let last = last.borrow();
+                let text = field(&last);
+                if text.is_empty() {
+                    c"".as_ptr()
+                } else {
+                    // The buffer lives in this thread's storage until the next failure replaces it.
+                    text.as_ptr().cast::<c_char>()
+                }
+            })
+            .unwrap_or(c"".as_ptr())
+    })
+    .unwrap_or(c"".as_ptr())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handles
+// ---------------------------------------------------------------------------------------------
+
+/// A connection pool to one database (opaque). Safe to use from any number of threads at once.
+/// Created by `spg_connect`/`spg_connect_with`, freed by `spg_client_free`.
+pub struct spg_client {
+    client: Client,
+}
+
+/// A handle on one Sleeper table (opaque), with its own settable clocks. Safe to use from any number
+/// of threads at once. Created by `spg_create_table`/`spg_table`, freed by `spg_store_free`. It keeps
+/// its client's pool alive: it may outlive the `spg_client` it came from.
+pub struct spg_store {
+    store: StateStore,
+}
+
+/// A throwaway PostgreSQL cluster (opaque): started by `spg_local_postgres_start`, stopped and deleted
+/// by `spg_local_postgres_free`.
+pub struct spg_local_postgres {
+    local: LocalPostgres,
+}
+
+/// A reference to the handle behind a non-NULL pointer.
+unsafe fn handle<'a, T>(pointer: *const T, what: &str) -> Result<&'a T> {
+    if pointer.is_null() {
+        return Err(invalid(format!("{what} must not be NULL")));
+    }
+    if !pointer.is_aligned() {
+        return Err(invalid(format!("{what} is not aligned")));
+    }
+    // SAFETY: non-null and aligned; the caller passes a handle this library created and has not freed.
+    Ok(unsafe { &*pointer })
+}
+
+fn new_handle<T>(value: T) -> *mut T {
+    Box::into_raw(Box::new(value))
+}
+
+/// Frees a handle made by `new_handle`, dropping it inside the runtime (a pool's connections are
+/// runtime objects).
+unsafe fn free_handle<T>(pointer: *mut T) {
+    let _ = trampoline(|| {
+        if pointer.is_null() {
+            return Ok(());
+        }
+        // SAFETY: the pointer came from `new_handle` (Box::into_raw) and is freed once, by contract.
+        let value = unsafe { Box::from_raw(pointer) };
+        block_on(async move {
+            drop(value);
+            Ok(())
+        })
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value types shared by inputs and results
+// ---------------------------------------------------------------------------------------------
+
+/// The type of a row key field or key value: one of the `SPG_KEY_` constants.
+pub type spg_key_type = i32;
+/// `int`: a signed 32-bit integer (in `spg_key_value.int_value`).
+pub const SPG_KEY_INT: spg_key_type = 0;
+/// `long`: a signed 64-bit integer (in `spg_key_value.int_value`).
+pub const SPG_KEY_LONG: spg_key_type = 1;
+/// `string`: UTF-8 text without U+0000 (in `spg_key_value.data` and `len`).
+pub const SPG_KEY_STRING: spg_key_type = 2;
+/// `bytes`: a byte string (in `spg_key_value.data` and `len`).
+pub const SPG_KEY_BYTES: spg_key_type = 3;
+
+/// Times are `int64_t` milliseconds since 1970-01-01T00:00:00Z (UTC). Where a time may be absent, a
+/// `bool has_...` flag beside it says whether it is present.
+pub type spg_time_ms = i64;
+
+/// One row key field of a table: its name and type.
+#[repr(C)]
+pub struct spg_row_key_field {
+    /// NUL-terminated UTF-8, non-empty. Borrowed.
+    pub name: *const c_char,
+    /// One of the `SPG_KEY_` constants.
+    pub key_type: spg_key_type,
+}
+
+/// A row key value, tagged by `key_type`. `SPG_KEY_INT` and `SPG_KEY_LONG` use `int_value` (an int
+/// must fit in 32 bits); `SPG_KEY_STRING` and `SPG_KEY_BYTES` use `data` and `len` (`data` may be NULL
+/// when `len` is 0; a string need not be NUL-terminated on input, and on output is followed by a NUL
+/// byte not counted in `len`). In inputs `data` is borrowed; in results it belongs to the result.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct spg_key_value {
+    pub key_type: spg_key_type,
+    pub int_value: i64,
+    pub data: *const u8,
+    pub len: usize,
+}
+
+/// The values of one row key field: `min` inclusive, `max` exclusive, or no upper bound when
+/// `has_max` is false (then `max` is ignored on input and zeroed in results).
+#[repr(C)]
+pub struct spg_range {
+    /// NUL-terminated UTF-8, non-empty. Borrowed in inputs; owned by the result in results.
+    pub field_name: *const c_char,
+    pub min: spg_key_value,
+    pub has_max: bool,
+    pub max: spg_key_value,
+}
+
+/// A node of the partition tree (`CONTRACT.md` 2.4). In inputs every pointer is borrowed; in results
+/// every pointer belongs to the result it came in and is freed with it.
+#[repr(C)]
+pub struct spg_partition {
+    /// NUL-terminated UTF-8, non-empty.
+    pub id: *const c_char,
+    /// The region: one range per row key field (in results, in row key field order).
+    pub ranges: *const spg_range,
+    pub range_count: usize,
+    pub is_leaf_partition: bool,
+    /// NULL for the root.
+    pub parent_partition_id: *const c_char,
+    /// Empty for a leaf; `[left, right]` after a split. May be NULL when the count is 0.
+    pub child_partition_ids: *const *const c_char,
+    pub child_partition_id_count: usize,
+    /// -1 unless split; then the index of the row key field that was split.
+    pub dimension: i32,
+}
+
+/// The rows of one data file that belong to one partition. In inputs every pointer is borrowed; in
+/// results every pointer belongs to the result it came in.
+#[repr(C)]
+pub struct spg_file_reference {
+    /// NUL-terminated UTF-8, non-empty.
+    pub filename: *const c_char,
+    /// NUL-terminated UTF-8, non-empty.
+    pub partition_id: *const c_char,
+    /// 0 to 2^63 - 1.
+    pub number_of_rows: u64,
+    /// NULL for no job.
+    pub job_id: *const c_char,
+    /// Whether `last_update_time_ms` holds a time. In results always true: the store sets the time on
+    /// every write. On input both fields are ignored.
+    pub has_last_update_time: bool,
+    /// When the reference was last written, in milliseconds since the epoch (UTC).
+    pub last_update_time_ms: spg_time_ms,
+    pub count_approximate: bool,
+    pub only_contains_data_for_this_partition: bool,
+}
+
+/// One file and all its references (sorted by partition id in results). In inputs every pointer is
+/// borrowed, every reference must have `filename`, and the time is ignored.
+#[repr(C)]
+pub struct spg_all_references_to_a_file {
+    /// NUL-terminated UTF-8, non-empty.
+    pub filename: *const c_char,
+    /// May be NULL when the count is 0 (a file with no references).
+    pub references: *const spg_file_reference,
+    pub reference_count: usize,
+    /// Whether `last_update_time_ms` holds a time (always true in results; both ignored on input).
+    pub has_last_update_time: bool,
+    /// The file-level time: when the last write that touched the file ran, in milliseconds since the
+    /// epoch (UTC).
+    pub last_update_time_ms: spg_time_ms,
+}
+
+/// Replace a file's reference on `old_reference.partition_id` by `new_references` (at least one,
+/// each with the old reference's filename). Borrowed when passed in.
+#[repr(C)]
+pub struct spg_split_file_reference_request {
+    pub old_reference: spg_file_reference,
+    pub new_references: *const spg_file_reference,
+    pub new_reference_count: usize,
+}
+
+/// The commit of one compaction job: remove the input files' references on `partition_id`, add the
+/// output `new_reference`. Borrowed when passed in.
+#[repr(C)]
+pub struct spg_replace_file_references_request {
+    /// NUL-terminated UTF-8, non-empty.
+    pub job_id: *const c_char,
+    /// NUL-terminated UTF-8, non-empty.
+    pub partition_id: *const c_char,
+    /// Filenames, each NUL-terminated UTF-8. May be NULL when the count is 0.
+    pub input_files: *const *const c_char,
+    pub input_file_count: usize,
+    pub new_reference: spg_file_reference,
+}
+
+/// Assign `job_id` to the reference of each named file on `partition_id`. Borrowed when passed in.
+#[repr(C)]
+pub struct spg_assign_job_id_request {
+    /// NUL-terminated UTF-8, non-empty.
+    pub job_id: *const c_char,
+    /// NUL-terminated UTF-8, non-empty.
+    pub partition_id: *const c_char,
+    /// Filenames, each NUL-terminated UTF-8. May be NULL when the count is 0.
+    pub filenames: *const *const c_char,
+    pub filename_count: usize,
+}
+
+/// A list of strings returned by the library (table ids, filenames). Free with
+/// `spg_string_list_free`, which frees the strings too.
+#[repr(C)]
+pub struct spg_string_list {
+    /// `count` NUL-terminated UTF-8 strings; NULL when `count` is 0. Owned by the list.
+    pub items: *const *const c_char,
+    pub count: usize,
+}
+
+/// Partitions returned by the library. Free with `spg_partition_list_free`.
+#[repr(C)]
+pub struct spg_partition_list {
+    /// NULL when `count` is 0. Owned by the list, with everything the partitions point to.
+    pub partitions: *const spg_partition,
+    pub count: usize,
+}
+
+/// File references returned by the library, by filename then partition id. Free with
+/// `spg_file_reference_list_free`.
+#[repr(C)]
+pub struct spg_file_reference_list {
+    /// NULL when `count` is 0. Owned by the list, with everything the references point to.
+    pub references: *const spg_file_reference,
+    pub count: usize,
+}
+
+/// One entry of the partition-to-files map: a partition id and the filenames referenced on it.
+#[repr(C)]
+pub struct spg_partition_files {
+    /// NUL-terminated UTF-8. Owned by the map.
+    pub partition_id: *const c_char,
+    /// Sorted filenames, one per reference. Owned by the map.
+    pub filenames: *const *const c_char,
+    pub filename_count: usize,
+}
+
+/// The result of `spg_get_partition_to_referenced_files_map`: entries sorted by partition id. Free
+/// with `spg_partition_files_map_free`.
+#[repr(C)]
+pub struct spg_partition_files_map {
+    /// NULL when `count` is 0. Owned by the map.
+    pub entries: *const spg_partition_files,
+    pub count: usize,
+}
+
+/// The report of `spg_get_all_files_with_max_unreferenced` (`AllReferencesToAllFiles`): files sorted
+/// by filename, those with `reference_count == 0` being the unreferenced ones included. Free with
+/// `spg_all_references_to_all_files_free`.
+#[repr(C)]
+pub struct spg_all_references_to_all_files {
+    /// NULL when `file_count` is 0. Owned by the report, with everything the files point to.
+    pub files: *const spg_all_references_to_a_file,
+    pub file_count: usize,
+    /// True iff at least one unreferenced file was left out.
+    pub more_than_max: bool,
+}
+
+/// How to connect; fill with `spg_client_options_init` first, then change fields.
+#[repr(C)]
+pub struct spg_client_options {
+    /// `postgresql://user:pass@host:port/db?...`, NUL-terminated; NULL takes the `DATABASE_URL`
+    /// environment variable, and without it starts a local cluster that lives as long as the client.
+    /// Borrowed.
+    pub url: *const c_char,
+    /// At least 1. Default 10.
+    pub max_connections: u32,
+    /// Apply the bundled migrations when connecting. Default true.
+    pub migrate: bool,
+    /// The PostgreSQL schema holding the tables; NULL for the default `"sleeper"`. Borrowed.
+    pub schema: *const c_char,
+    /// How long a call waits for a free connection. Default 30000.
+    pub acquire_timeout_ms: u64,
+    /// How long opening one connection may take. Default 10000.
+    pub connect_timeout_ms: u64,
+    /// A server-side limit on each statement; 0 leaves the server's setting (the default).
+    pub statement_timeout_ms: u64,
+    /// Connections idle this long are closed; 0 keeps them. Default 60000.
+    pub idle_timeout_ms: u64,
+    /// Cache prepared statements per connection (off behind a transaction-pooling PgBouncer).
+    /// Default true.
+    pub statement_cache: bool,
+    /// Attempts of a call that meets conflicts, at least 1. Default 10.
+    pub retry_max_attempts: u32,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results: each is one allocation holding the public struct and everything it points to
+// ---------------------------------------------------------------------------------------------
+
+/// Storage for the strings and arrays a result points to. Vectors never move their contents when
+/// the vector itself moves, so the pointers handed out stay valid as long as the arena.
+#[derive(Default)]
+struct Arena {
+    keep: Vec<Box<dyn Any>>,
+}
+
+impl Arena {
+    fn array<T: 'static>(&mut self, items: Vec<T>) -> *const T {
+        if items.is_empty() {
+            return ptr::null();
+        }
+        let pointer = items.as_ptr();
+        self.keep.push(Box::new(items));
+        pointer
+    }
+
+    fn text(&mut self, text: &str) -> Result<*const c_char> {
+        self.nul_terminated(text.as_bytes(), "a string")
+    }
+
+    fn nul_terminated(&mut self, bytes: &[u8], what: &str) -> Result<*const c_char> {
+        if bytes.contains(&0) {
+            return Err(Error::connection(format!(
+                "The store returned {what} holding U+0000"
+            )));
+        }
+        let mut buffer = Vec::with_capacity(bytes.len() + 1);
+        buffer.extend_from_slice(bytes);
+        buffer.push(0);
+        let pointer = buffer.as_ptr().cast::<c_char>();
+        self.keep.push(Box::new(buffer));
+        Ok(pointer)
+    }
+
+    fn optional_text(&mut self, text: Option<&str>) -> Result<*const c_char> {
+        text.map_or(Ok(ptr::null()), |text| self.text(text))
+    }
+
+    fn texts(&mut self, texts: &[String]) -> Result<(*const *const c_char, usize)> {
+        let pointers = texts
+            .iter()
+            .map(|t| self.text(t))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((self.array(pointers), texts.len()))
+    }
+
+    fn key_value(&mut self, value: &KeyValue) -> Result<spg_key_value> {
+        let (key_type, int_value, data, len) = match value {
+            KeyValue::Int(v) => (SPG_KEY_INT, i64::from(*v), ptr::null(), 0),
+            KeyValue::Long(v) => (SPG_KEY_LONG, *v, ptr::null(), 0),
+            KeyValue::String(s) => (SPG_KEY_STRING, 0, self.text(s)?.cast::<u8>(), s.len()),
+            KeyValue::Bytes(b) => {
+                let mut buffer = b.clone();
+                // A NUL after the bytes too, so that an empty value still has a valid pointer.
+                buffer.push(0);
+                let pointer = buffer.as_ptr();
+                self.keep.push(Box::new(buffer));
+                (SPG_KEY_BYTES, 0, pointer, b.len())
+            }
+        };
+        Ok(spg_key_value {
+            key_type,
+            int_value,
+            data,
+            len,
+        })
+    }
+
+    fn range(&mut self, range: &Range) -> Result<spg_range> {
+        Ok(spg_range {
+            field_name: self.text(&range.field_name)?,
+            min: self.key_value(&range.min)?,
+            has_max: range.max.is_some(),
+            max: match &range.max {
+                Some(max) => self.key_value(max)?,
+                None => ZERO_KEY,
+            },
+        })
+    }
+
+    fn partition(&mut self, partition: &Partition) -> Result<spg_partition> {
+        let ranges = partition
+            .region
+            .ranges
+            .iter()
+            .map(|r| self.range(r))
+            .collect::<Result<Vec<_>>>()?;
+        let range_count = ranges.len();
+        let (child_partition_ids, child_partition_id_count) =
+            self.texts(&partition.child_partition_ids)?;
+        Ok(spg_partition {
+            id: self.text(&partition.id)?,
+            ranges: self.array(ranges),
+            range_count,
+            is_leaf_partition: partition.is_leaf_partition,
+            parent_partition_id: self.optional_text(partition.parent_partition_id.as_deref())?,
+            child_partition_ids,
+            child_partition_id_count,
+            dimension: partition.dimension,
+        })
+    }
+
+    fn partitions(&mut self, partitions: &[Partition]) -> Result<spg_partition_list> {
+        let items = partitions
+            .iter()
+            .map(|p| self.partition(p))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(spg_partition_list {
+            count: items.len(),
+            partitions: self.array(items),
+        })
+    }
+
+    fn reference(&mut self, reference: &FileReference) -> Result<spg_file_reference> {
+        Ok(spg_file_reference {
+            filename: self.text(&reference.filename)?,
+            partition_id: self.text(&reference.partition_id)?,
+            number_of_rows: reference.number_of_rows,
+            job_id: self.optional_text(reference.job_id.as_deref())?,
+            has_last_update_time: reference.last_update_time.is_some(),
+            last_update_time_ms: reference
+                .last_update_time
+                .map_or(0, |t| t.timestamp_millis()),
+            count_approximate: reference.count_approximate,
+            only_contains_data_for_this_partition: reference.only_contains_data_for_this_partition,
+        })
+    }
+
+    fn references(
+        &mut self,
+        references: &[FileReference],
+    ) -> Result<(*const spg_file_reference, usize)> {
+        let items = references
+            .iter()
+            .map(|r| self.reference(r))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((self.array(items), references.len()))
+    }
+
+    fn file(&mut self, file: &AllReferencesToAFile) -> Result<spg_all_references_to_a_file> {
+        let (references, reference_count) = self.references(&file.references)?;
+        Ok(spg_all_references_to_a_file {
+            filename: self.text(&file.filename)?,
+            references,
+            reference_count,
+            has_last_update_time: file.last_update_time.is_some(),
+            last_update_time_ms: file.last_update_time.map_or(0, |t| t.timestamp_millis()),
+        })
+    }
+}
+
+const ZERO_KEY: spg_key_value = spg_key_value {
+    key_type: SPG_KEY_INT,
+    int_value: 0,
+    data: ptr::null(),
+    len: 0,
+};
+
+/// A result: the public struct first, so that a pointer to it is a pointer to the whole.
+#[repr(C)]
+struct Owned<T> {
+    value: T,
+    arena: Arena,
+}
+
+fn owned<T>(build: impl FnOnce(&mut Arena) -> Result<T>) -> Result<*mut T> {
+    let mut arena = Arena::default();
+    let value = build(&mut arena)?;
+    Ok(Box::into_raw(Box::new(Owned { value, arena })).cast::<T>())
+}
+
+/// Frees a result made by `owned::<T>`.
+unsafe fn free_owned<T>(pointer: *mut T) {
+    let _ = trampoline(|| {
+        if !pointer.is_null() {
+            // SAFETY: the pointer came from `owned::<T>`, so it points at the start of a boxed
+            // `Owned<T>` (repr(C), value first); by contract it is freed once.
+            drop(unsafe { Box::from_raw(pointer.cast::<Owned<T>>()) });
+        }
+        Ok(())
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs: borrowed C values to model values
+// ---------------------------------------------------------------------------------------------
+
+unsafe fn text<'a>(pointer: *const c_char, what: &str) -> Result<&'a str> {
+    if pointer.is_null() {
+        return Err(invalid(format!("{what} must not be NULL")));
+    }
+    // SAFETY: non-null, and the caller promises a NUL-terminated string valid for the call.
+    let text = unsafe { CStr::from_ptr(pointer) };
+    text.to_str()
+        .map_err(|_| invalid(format!("{what} is not valid UTF-8")))
+}
+
+unsafe fn optional_text(pointer: *const c_char, what: &str) -> Result<Option<String>> {
+    if pointer.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: passed on from the caller.
+    Ok(Some(unsafe { text(pointer, what) }?.to_owned()))
+}
+
+/// The array behind a pointer and count: empty for a count of 0 whatever the pointer.
+unsafe fn slice<'a, T>(pointer: *const T, count: usize, what: &str) -> Result<&'a [T]> {
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if pointer.is_null() {
+        return Err(invalid(format!("{what} is NULL but its count is {count}")));
+    }
+    if !pointer.is_aligned() {
+        return Err(invalid(format!("{what} is not aligned")));
+    }
+    if count > isize::MAX as usize / std::mem::size_of::<T>().max(1) {
+        return Err(invalid(format!(
+            "The count of {what}, {count}, is too large"
+        )));
+    }
+    // SAFETY: non-null, aligned, the size fits in isize, and the caller promises `count` elements.
+    Ok(unsafe { std::slice::from_raw_parts(pointer, count) })
+}
+
+unsafe fn texts(pointer: *const *const c_char, count: usize, what: &str) -> Result<Vec<String>> {
+    // SAFETY: passed on from the caller.
+    let pointers = unsafe { slice(pointer, count, what) }?;
+    pointers
+        .iter()
+        .enumerate()
+        // SAFETY: each element is a C string by contract; NULL is checked.
+        .map(|(i, &p)| Ok(unsafe { text(p, &format!("{what}[{i}]")) }?.to_owned()))
+        .collect()
+}
+
+fn key_type(tag: spg_key_type, what: &str) -> Result<KeyType> {
+    match tag {
+        SPG_KEY_INT => Ok(KeyType::Int),
+        SPG_KEY_LONG => Ok(KeyType::Long),
+        SPG_KEY_STRING => Ok(KeyType::String),
+        SPG_KEY_BYTES => Ok(KeyType::Bytes),
+        other => Err(invalid(format!(
+            "{what} has unknown key type {other}: expected SPG_KEY_INT, SPG_KEY_LONG, SPG_KEY_STRING or SPG_KEY_BYTES"
+        ))),
+    }
+}
+
+unsafe fn key_value(value: &spg_key_value, what: &str) -> Result<KeyValue> {
+    match key_type(value.key_type, what)? {
+        KeyType::Int => i32::try_from(value.int_value)
+            .map(KeyValue::Int)
+            .map_err(|_| {
+                invalid(format!(
+                    "{what} is an int but {} does not fit in 32 bits",
+                    value.int_value
+                ))
+            }),
+        KeyType::Long => Ok(KeyValue::Long(value.int_value)),
+        KeyType::String => {
+            // SAFETY: passed on from the caller: `data` holds `len` bytes.
+            let bytes = unsafe { slice(value.data, value.len, &format!("{what}.data")) }?;
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| invalid(format!("{what} is not valid UTF-8")))?;
+            Ok(KeyValue::String(text.to_owned()))
+        }
+        KeyType::Bytes => {
+            // SAFETY: as above.
+            let bytes = unsafe { slice(value.data, value.len, &format!("{what}.data")) }?;
+            Ok(KeyValue::Bytes(bytes.to_vec()))
+        }
+    }
+}
+
+unsafe fn row_keys(fields: *const spg_row_key_field, count: usize) -> Result<Vec<RowKeyField>> {
+    // SAFETY: passed on from the caller.
+    let fields = unsafe { slice(fields, count, "row_keys") }?;
+    fields
+        .iter()
+        .enumerate()
+        .map(|(i, field)| {
+            let what = format!("row_keys[{i}]");
+            // SAFETY: `name` is a C string by contract; NULL is checked.
+            let name = unsafe { text(field.name, &format!("{what}.name")) }?;
+            Ok(RowKeyField::new(name, key_type(field.key_type, &what)?))
+        })
+        .collect()
+}
+
+unsafe fn range(range: &spg_range, what: &str) -> Result<Range> {
+    // SAFETY: the fields follow the contract; each conversion checks for NULL.
+    unsafe {
+        Ok(Range::new(
+            text(range.field_name, &format!("{what}.field_name"))?,
+            key_value(&range.min, &format!("{what}.min"))?,
+            if range.has_max {
+                Some(key_value(&range.max, &format!("{what}.max"))?)
+            } else {
+                None
+            },
+        ))
+    }
+}
+
+unsafe fn partition(partition: *const spg_partition, what: &str) -> Result<Partition> {
+    // SAFETY: passed on from the caller.
+    let partition = unsafe { handle(partition, what) }?;
+    // SAFETY: the fields follow the contract; each conversion checks for NULL and counts.
+    unsafe {
+        let ranges = slice(
+            partition.ranges,
+            partition.range_count,
+            &format!("{what}.ranges"),
+        )?
+        .iter()
+        .enumerate()
+        .map(|(i, r)| range(r, &format!("{what}.ranges[{i}]")))
+        .collect::<Result<Vec<_>>>()?;
+        Ok(Partition {
+            id: text(partition.id, &format!("{what}.id"))?.to_owned(),
+            region: Region::new(ranges),
+            is_leaf_partition: partition.is_leaf_partition,
+            parent_partition_id: optional_text(
+                partition.parent_partition_id,
+                &format!("{what}.parent_partition_id"),
+            )?,
+            child_partition_ids: texts(
+                partition.child_partition_ids,
+                partition.child_partition_id_count,
+                &format!("{what}.child_partition_ids"),
+            )?,
+            dimension: partition.dimension,
+        })
+    }
+}
+
+unsafe fn reference(reference: &spg_file_reference, what: &str) -> Result<FileReference> {
+    // SAFETY: the fields follow the contract; each conversion checks for NULL.
+    unsafe {
+        Ok(FileReference {
+            filename: text(reference.filename, &format!("{what}.filename"))?.to_owned(),
+            partition_id: text(reference.partition_id, &format!("{what}.partition_id"))?.to_owned(),
+            number_of_rows: reference.number_of_rows,
+            job_id: optional_text(reference.job_id, &format!("{what}.job_id"))?,
+            // Supplied times never reach the store (CONTRACT.md 7).
+            last_update_time: None,
+            count_approximate: reference.count_approximate,
+            only_contains_data_for_this_partition: reference.only_contains_data_for_this_partition,
+        })
+    }
+}
+
+unsafe fn references(
+    pointer: *const spg_file_reference,
+    count: usize,
+    what: &str,
+) -> Result<Vec<FileReference>> {
+    // SAFETY: passed on from the caller.
+    let items = unsafe { slice(pointer, count, what) }?;
+    items
+        .iter()
+        .enumerate()
+        // SAFETY: each element follows the contract.
+        .map(|(i, r)| unsafe { reference(r, &format!("{what}[{i}]")) })
+        .collect()
+}
+
+/// Converts each element of a C array with `convert`, naming it `what[i]` in errors.
+unsafe fn each<T, U>(
+    pointer: *const T,
+    count: usize,
+    what: &str,
+    convert: impl Fn(&T, &str) -> Result<U>,
+) -> Result<Vec<U>> {
+    // SAFETY: passed on from the caller.
+    let items = unsafe { slice(pointer, count, what) }?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| convert(item, &format!("{what}[{i}]")))
+        .collect()
+}
+
+fn time(millis: spg_time_ms, what: &str) -> Result<Timestamp> {
+    chrono::DateTime::from_timestamp_millis(millis).ok_or_else(|| {
+        invalid(format!(
+            "{what} ({millis} ms since the epoch) is out of range"
+        ))
+    })
+}
+
+fn optional_time(has_time: bool, millis: spg_time_ms, what: &str) -> Result<Option<Timestamp>> {
+    has_time.then(|| time(millis, what)).transpose()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local cluster
+// ---------------------------------------------------------------------------------------------
+
+/// Starts a new, empty PostgreSQL cluster of its own (system PostgreSQL binaries, a temporary
+/// directory, a free port) and waits until it accepts connections. On success `*out` is a new handle
+/// owned by the caller (free with `spg_local_postgres_free`); on failure it is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn spg_local_postgres_start(out: *mut *mut spg_local_postgres) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        let local = LocalPostgres::start()?;
+        Ok(new_handle(spg_local_postgres { local }))
+    })
+}
+
+/// The cluster's connection URL. `*out` is a new NUL-terminated string owned by the caller (free with
+/// `spg_string_free`); NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn spg_local_postgres_url(
+    local: *const spg_local_postgres,
+    out: *mut *mut c_char,
+) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: a handle from `spg_local_postgres_start`, or NULL (checked).
+        let local = unsafe { handle(local, "local") }?;
+        new_string(&local.local.url())
+    })
+}
+
+/// Stops the cluster and deletes its directory. Accepts NULL. Free every client connected to it first.
+#[no_mangle]
+pub unsafe extern "C" fn spg_local_postgres_free(local: *mut spg_local_postgres) {
+    // SAFETY: a handle from `spg_local_postgres_start`, freed once, or NULL.
+    unsafe { free_handle(local) }
+}
+
+fn new_string(text: &str) -> Result<*mut c_char> {
+    let text =
+        std::ffi::CString::new(text).map_err(|_| Error::connection("A string held U+0000"))?;
+    Ok(text.into_raw())
+}
+
+/// Frees a string the library returned as `char *` (`spg_local_postgres_url`). Accepts NULL.
+#[no_mangle]
+pub unsafe extern "C" fn spg_string_free(text: *mut c_char) {
+    let _ = trampoline(|| {
+        if !text.is_null() {
+            // SAFETY: the string came from `new_string` (CString::into_raw) and is freed once.
+            drop(unsafe { std::ffi::CString::from_raw(text) });
+        }
+        Ok(())
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client
+// ---------------------------------------------------------------------------------------------
+
+/// Fills `*out` with the default options (`url` NULL, 10 connections, migrate, ...).
+#[no_mangle]
+pub unsafe extern "C" fn spg_client_options_init(out: *mut spg_client_options) -> spg_status {
+    trampoline(|| {
+        if out.is_null() || !out.is_aligned() {
+            return Err(invalid("out must not be NULL"));
+        }
+        let defaults = ClientOptions::default();
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let options = spg_client_options {
+            url: ptr::null(),
+            max_connections: defaults.max_connections,
+            migrate: defaults.migrate,
+            schema: ptr::null(),
+            acquire_timeout_ms: millis(defaults.acquire_timeout),
+            connect_timeout_ms: millis(defaults.connect_timeout),
+            statement_timeout_ms: defaults.statement_timeout.map_or(0, millis),
+            idle_timeout_ms: defaults.idle_timeout.map_or(0, millis),
+            statement_cache: defaults.statement_cache,
+            retry_max_attempts: defaults.retry.max_attempts,
+        };
+        // SAFETY: non-null and aligned (checked); the caller promises it is valid for writes.
+        unsafe { out.write(options) };
+        Ok(())
+    })
+}
+
+/// Connects with default options to `url` (NUL-terminated, borrowed), or when `url` is NULL to the
+/// `DATABASE_URL` environment variable, or without it to a new local cluster owned by the client.
+/// Applies the bundled migrations. `*out` is a new client owned by the caller (free with
+/// `spg_client_free`); NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn spg_connect(url: *const c_char, out: *mut *mut spg_client) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: a C string or NULL by contract.
+        let url = unsafe { optional_text(url, "url") }?;
+        let client = block_on(Client::connect(url.as_deref()))?;
+        Ok(new_handle(spg_client { client }))
+    })
+}
+
+/// Connects with the given options (borrowed; see `spg_client_options`). `*out` as for `spg_connect`.
+#[no_mangle]
+pub unsafe extern "C" fn spg_connect_with(
+    options: *const spg_client_options,
+    out: *mut *mut spg_client,
+) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: a pointer to options or NULL (checked) by contract.
+        let options = unsafe { handle(options, "options") }?;
+        let defaults = ClientOptions::default();
+        if options.retry_max_attempts == 0 {
+            return Err(invalid("retry_max_attempts must be at least 1"));
+        }
+        let optional_millis = |ms: u64| (ms > 0).then(|| Duration::from_millis(ms));
+        let options = ClientOptions {
+            // SAFETY: C strings or NULL by contract.
+            url: unsafe { optional_text(options.url, "options.url") }?,
+            max_connections: options.max_connections,
+            acquire_timeout: Duration::from_millis(options.acquire_timeout_ms),
+            connect_timeout: Duration::from_millis(options.connect_timeout_ms),
+            statement_timeout: optional_millis(options.statement_timeout_ms),
+            idle_timeout: optional_millis(options.idle_timeout_ms),
+            migrate: options.migrate,
+            // SAFETY: as above.
+            schema: unsafe { optional_text(options.schema, "options.schema") }?
+                .unwrap_or(defaults.schema),
+            retry: RetryPolicy {
+                max_attempts: options.retry_max_attempts,
+                ..defaults.retry
+            },
+            statement_cache: options.statement_cache,
+        };
+        let client = block_on(Client::connect_with(options))?;
+        Ok(new_handle(spg_client { client }))
+    })
+}
+
+/// Closes every connection of the client's pool (shared with the stores opened through it): later
+/// calls through it or its stores fail with `SPG_STATE_STORE_CONNECTION`. The handle must still be
+/// freed with `spg_client_free`.
+#[no_mangle]
+pub unsafe extern "C" fn spg_client_close(client: *const spg_client) -> spg_status {
+    trampoline(|| {
+        // SAFETY: a live handle or NULL (checked) by contract.
+        let client = unsafe { handle(client, "client") }?;
+        block_on(async {
+            client.client.close().await;
+            Ok(())
+        })
+    })
+}
+
+/// Frees the client handle. Accepts NULL. Stores opened through it stay usable (they share the pool);
+/// the pool, and a local cluster the client started, go when the last of them is freed.
+#[no_mangle]
+pub unsafe extern "C" fn spg_client_free(client: *mut spg_client) {
+    // SAFETY: a handle from `spg_connect`, freed once, or NULL.
+    unsafe { free_handle(client) }
+}
+
+/// Creates a table with the given row key fields (`row_key_count` >= 1, names unique and non-empty;
+/// borrowed) and no partitions or files. `*out` is a new store handle owned by the caller (free with
+/// `spg_store_free`); NULL on failure. `SPG_TABLE_ALREADY_EXISTS` if the id is taken.
+#[no_mangle]
+pub unsafe extern "C" fn spg_create_table(
+    client: *const spg_client,
+    table_id: *const c_char,
+    row_keys: *const spg_row_key_field,
+    row_key_count: usize,
+    out: *mut *mut spg_store,
+) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+        let (client, table_id, row_keys) = unsafe {
+            (
+                handle(client, "client")?,
+                text(table_id, "table_id")?,
+                self::row_keys(row_keys, row_key_count)?,
+            )
+        };
+        let store = block_on(client.client.create_table(table_id, &row_keys))?;
+        Ok(new_handle(spg_store { store }))
+    })
+}
+
+/// Opens an existing table. `*out` is a new store handle owned by the caller, with clocks of its own
+/// (free with `spg_store_free`); NULL on failure. `SPG_TABLE_NOT_FOUND` if there is no such table.
+#[no_mangle]
+pub unsafe extern "C" fn spg_table(
+    client: *const spg_client,
+    table_id: *const c_char,
+    out: *mut *mut spg_store,
+) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+        let (client, table_id) =
+            unsafe { (handle(client, "client")?, text(table_id, "table_id")?) };
+        let store = block_on(client.client.table(table_id))?;
+        Ok(new_handle(spg_store { store }))
+    })
+}
+
+/// The ids of all tables, in code point order. `*out` is a new list owned by the caller (free with
+/// `spg_string_list_free`); NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn spg_list_tables(
+    client: *const spg_client,
+    out: *mut *mut spg_string_list,
+) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: a live handle or NULL (checked) by contract.
+        let client = unsafe { handle(client, "client") }?;
+        let tables = block_on(client.client.list_tables())?;
+        string_list(&tables)
+    })
+}
+
+/// Removes a table with its partitions and files. `SPG_TABLE_NOT_FOUND` if there is no such table.
+#[no_mangle]
+pub unsafe extern "C" fn spg_delete_table(
+    client: *const spg_client,
+    table_id: *const c_char,
+) -> spg_status {
+    trampoline(|| {
+        // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+        let (client, table_id) =
+            unsafe { (handle(client, "client")?, text(table_id, "table_id")?) };
+        block_on(client.client.delete_table(table_id))
+    })
+}
+
+/// Frees a store handle. Accepts NULL.
+#[no_mangle]
+pub unsafe extern "C" fn spg_store_free(store: *mut spg_store) {
+    // SAFETY: a handle from `spg_create_table`/`spg_table`, freed once, or NULL.
+    unsafe { free_handle(store) }
+}
+
+fn string_list(items: &[String]) -> Result<*mut spg_string_list> {
+    owned(|arena| {
+        let (items, count) = arena.texts(items)?;
+        Ok(spg_string_list { items, count })
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers that need no database
+// ---------------------------------------------------------------------------------------------
+
+/// Sleeper's initial partition tree from sorted split points on row key field 0 (`CONTRACT.md` 2.7):
+/// no split points give the single root partition `"root"`. Arguments are borrowed; `*out` is a new
+/// list owned by the caller (free with `spg_partition_list_free`); NULL on failure. Invalid split
+/// points are `SPG_INVALID_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn spg_partitions_from_split_points(
+    row_keys: *const spg_row_key_field,
+    row_key_count: usize,
+    split_points: *const spg_key_value,
+    split_point_count: usize,
+    out: *mut *mut spg_partition_list,
+) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+        let (row_keys, split_points) = unsafe {
+            (
+                self::row_keys(row_keys, row_key_count)?,
+                each(
+                    split_points,
+                    split_point_count,
+                    "split_points",
+                    |v, what| key_value(v, what),
+                )?,
+            )
+        };
+        let partitions = crate::partitions_from_split_points(&row_keys, &split_points)?;
+        owned(|arena| arena.partitions(&partitions))
+    })
+}
+
+/// A request pushing `file` (borrowed) down to the two children of its partition, half its rows each,
+/// marked approximate and not only this partition's data. `*out` is a new request owned by the
+/// caller, to pass to `spg_split_file_references` and then free with
+/// `spg_split_file_reference_request_free`; NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn spg_split_file_to_child_partitions(
+    file: *const spg_file_reference,
+    left_partition_id: *const c_char,
+    right_partition_id: *const c_char,
+    out: *mut *mut spg_split_file_reference_request,
+) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+        let (file, left, right) = unsafe {
+            (
+                reference(handle(file, "file")?, "file")?,
+                text(left_partition_id, "left_partition_id")?,
+                text(right_partition_id, "right_partition_id")?,
+            )
+        };
+        let request = SplitFileReferenceRequest::split_file_to_child_partitions(&file, left, right);
+        request.validate()?;
+        owned(|arena| {
+            let (new_references, new_reference_count) =
+                arena.references(&request.new_references)?;
+            Ok(spg_split_file_reference_request {
+                old_reference: arena.reference(&request.old_reference)?,
+                new_references,
+                new_reference_count,
+            })
+        })
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Partitions
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `call` on the store behind a handle.
+unsafe fn on_store(
+    store: *const spg_store,
+    call: impl FnOnce(&StateStore) -> Result<()>,
+) -> spg_status {
+    trampoline(|| {
+        // SAFETY: a live handle or NULL (checked) by contract.
+        let store = unsafe { handle(store, "store") }?;
+        call(&store.store)
+    })
+}
+
+/// Replaces all partitions with the single root partition covering every key (`CONTRACT.md` 2.6).
+/// `SPG_INITIALISE_WITH_FILES_PRESENT` if the table has any file.
+#[no_mangle]
+pub unsafe extern "C" fn spg_initialise(store: *const spg_store) -> spg_status {
+    // SAFETY: passed on from the caller.
+    unsafe { on_store(store, |store| block_on(store.initialise())) }
+}
+
+/// Replaces all partitions with `partitions` (borrowed, `count` >= 1) once they form a valid tree
+/// (`SPG_STATE_STORE` otherwise). `SPG_INITIALISE_WITH_FILES_PRESENT` if the table has any file.
+#[no_mangle]
+pub unsafe extern "C" fn spg_initialise_with_partitions(
+    store: *const spg_store,
+    partitions: *const spg_partition,
+    count: usize,
+) -> spg_status {
+    // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+    unsafe {
+        on_store(store, |store| {
+            let partitions = each(partitions, count, "partitions", |p, what| {
+                partition(p, what)
+            })?;
+            block_on(store.initialise_with_partitions(&partitions))
+        })
+    }
+}
+
+/// Splits a leaf: stores `split_partition` (the leaf, now with two children) and adds the two new
+/// partitions, in one transaction, after the checks of `CONTRACT.md` 3.3. All three are borrowed.
+#[no_mangle]
+pub unsafe extern "C" fn spg_atomically_update_partition_and_create_new_ones(
+    store: *const spg_store,
+    split_partition: *const spg_partition,
+    new_partition_1: *const spg_partition,
+    new_partition_2: *const spg_partition,
+) -> spg_status {
+    // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+    unsafe {
+        on_store(store, |store| {
+            let split = partition(split_partition, "split_partition")?;
+            let new_1 = partition(new_partition_1, "new_partition_1")?;
+            let new_2 = partition(new_partition_2, "new_partition_2")?;
+            block_on(store.atomically_update_partition_and_create_new_ones(&split, &new_1, &new_2))
+        })
+    }
+}
+
+unsafe fn partition_query<F>(
+    store: *const spg_store,
+    out: *mut *mut spg_partition_list,
+    query: F,
+) -> spg_status
+where
+    F: AsyncFnOnce(&StateStore) -> Result<Vec<Partition>>,
+{
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: a live handle or NULL (checked) by contract.
+        let store = unsafe { handle(store, "store") }?;
+        let partitions = block_on(query(&store.store))?;
+        owned(|arena| arena.partitions(&partitions))
+    })
+}
+
+/// All partitions, sorted by id. `*out` is a new list owned by the caller (free with
+/// `spg_partition_list_free`); NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn spg_get_all_partitions(
+    store: *const spg_store,
+    out: *mut *mut spg_partition_list,
+) -> spg_status {
+    // SAFETY: passed on from the caller.
+    unsafe { partition_query(store, out, async |store| store.get_all_partitions().await) }
+}
+
+/// The leaf partitions, sorted by id. `*out` as for `spg_get_all_partitions`.
+#[no_mangle]
+pub unsafe extern "C" fn spg_get_leaf_partitions(
+    store: *const spg_store,
+    out: *mut *mut spg_partition_list,
+) -> spg_status {
+    // SAFETY: passed on from the caller.
+    unsafe { partition_query(store, out, async |store| store.get_leaf_partitions().await) }
+}
+
+/// The partition with id `partition_id` (borrowed). `*out` is a new partition owned by the caller
+/// (free with `spg_partition_free`); NULL on failure. `SPG_PARTITION_NOT_FOUND` if there is none.
+#[no_mangle]
+pub unsafe extern "C" fn spg_get_partition(
+    store: *const spg_store,
+    partition_id: *const c_char,
+    out: *mut *mut spg_partition,
+) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+        let (store, partition_id) =
+            unsafe { (handle(store, "store")?, text(partition_id, "partition_id")?) };
+        let partition = block_on(store.store.get_partition(partition_id))?;
+        owned(|arena| arena.partition(&partition))
+    })
+}
+
+/// Removes every partition of the table; files stay. The table needs initialising again.
+#[no_mangle]
+pub unsafe extern "C" fn spg_clear_partition_data(store: *const spg_store) -> spg_status {
+    // SAFETY: passed on from the caller.
+    unsafe { on_store(store, |store| block_on(store.clear_partition_data())) }
+}
+
+/// From now on partition writes through this handle use `time_ms` (milliseconds since the epoch, UTC)
+/// as "now"; `has_time` false returns to the database clock. Partitions carry no time yet.
+#[no_mangle]
+pub unsafe extern "C" fn spg_fix_partition_update_time(
+    store: *const spg_store,
+    has_time: bool,
+    time_ms: spg_time_ms,
+) -> spg_status {
+    // SAFETY: passed on from the caller.
+    unsafe {
+        on_store(store, |store| {
+            store.fix_partition_update_time(optional_time(has_time, time_ms, "time_ms")?);
+            Ok(())
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+// ---------------------------------------------------------------------------------------------
+
+/// Adds one new file with one reference (borrowed): exactly `spg_add_files` with one reference.
+#[no_mangle]
+pub unsafe extern "C" fn spg_add_file(
+    store: *const spg_store,
+    reference: *const spg_file_reference,
+) -> spg_status {
+    // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+    unsafe {
+        on_store(store, |store| {
+            let reference = self::reference(handle(reference, "reference")?, "reference")?;
+            block_on(store.add_file(&reference))
+        })
+    }
+}
+
+/// Adds new files given as references (borrowed), grouped by filename: all references of a file must
+/// be in the same call. `SPG_FILE_ALREADY_EXISTS`, `SPG_FILE_REFERENCE_ALREADY_EXISTS`.
+#[no_mangle]
+pub unsafe extern "C" fn spg_add_files(
+    store: *const spg_store,
+    references: *const spg_file_reference,
+    count: usize,
+) -> spg_status {
+    // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+    unsafe {
+        on_store(store, |store| {
+            let references = self::references(references, count, "references")?;
+            block_on(store.add_files(&references))
+        })
+    }
+}
+
+/// Adds new files (borrowed), each with zero or more references.
+#[no_mangle]
+pub unsafe extern "C" fn spg_add_files_with_references(
+    store: *const spg_store,
+    files: *const spg_all_references_to_a_file,
+    count: usize,
+) -> spg_status {
+    // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+    unsafe {
+        on_store(store, |store| {
+            let files = each(files, count, "files", |file, what| {
+                Ok(AllReferencesToAFile::new(
+                    text(file.filename, &format!("{what}.filename"))?,
+                    references(
+                        file.references,
+                        file.reference_count,
+                        &format!("{what}.references"),
+                    )?,
+                ))
+            })?;
+            block_on(store.add_files_with_references(&files))
+        })
+    }
+}
+
+/// Splits file references (requests borrowed). On failure `SPG_SPLIT_REQUESTS_FAILED`, with the
+/// specific error from `spg_last_error_cause()`; nothing is applied.
+#[no_mangle]
+pub unsafe extern "C" fn spg_split_file_references(
+    store: *const spg_store,
+    requests: *const spg_split_file_reference_request,
+    count: usize,
+) -> spg_status {
+    // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+    unsafe {
+        on_store(store, |store| {
+            let requests = each(requests, count, "requests", |request, what| {
+                Ok(SplitFileReferenceRequest::new(
+                    reference(&request.old_reference, &format!("{what}.old_reference"))?,
+                    references(
+                        request.new_references,
+                        request.new_reference_count,
+                        &format!("{what}.new_references"),
+                    )?,
+                ))
+            })?;
+            block_on(store.split_file_references(&requests))
+        })
+    }
+}
+
+/// Assigns compaction jobs to file references (requests borrowed). `SPG_FILE_REFERENCE_NOT_FOUND`,
+/// `SPG_FILE_REFERENCE_ASSIGNED_TO_JOB`; nothing is applied on failure.
+#[no_mangle]
+pub unsafe extern "C" fn spg_assign_job_ids(
+    store: *const spg_store,
+    requests: *const spg_assign_job_id_request,
+    count: usize,
+) -> spg_status {
+    // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+    unsafe {
+        on_store(store, |store| {
+            let requests = each(requests, count, "requests", |request, what| {
+                Ok(AssignJobIdRequest::new(
+                    text(request.job_id, &format!("{what}.job_id"))?,
+                    text(request.partition_id, &format!("{what}.partition_id"))?,
+                    texts(
+                        request.filenames,
+                        request.filename_count,
+                        &format!("{what}.filenames"),
+                    )?,
+                ))
+            })?;
+            block_on(store.assign_job_ids(&requests))
+        })
+    }
+}
+
+/// Commits compaction jobs (requests borrowed). On failure `SPG_REPLACE_REQUESTS_FAILED`, with the
+/// specific error from `spg_last_error_cause()`; nothing is applied.
+#[no_mangle]
+pub unsafe extern "C" fn spg_atomically_replace_file_references_with_new_ones(
+    store: *const spg_store,
+    requests: *const spg_replace_file_references_request,
+    count: usize,
+) -> spg_status {
+    // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+    unsafe {
+        on_store(store, |store| {
+            let requests = each(requests, count, "requests", |request, what| {
+                Ok(ReplaceFileReferencesRequest::new(
+                    text(request.job_id, &format!("{what}.job_id"))?,
+                    text(request.partition_id, &format!("{what}.partition_id"))?,
+                    texts(
+                        request.input_files,
+                        request.input_file_count,
+                        &format!("{what}.input_files"),
+                    )?,
+                    reference(&request.new_reference, &format!("{what}.new_reference"))?,
+                ))
+            })?;
+            block_on(store.atomically_replace_file_references_with_new_ones(&requests))
+        })
+    }
+}
+
+/// Removes the records of garbage-collected files (`filenames` borrowed). `SPG_FILE_NOT_FOUND`,
+/// `SPG_FILE_HAS_REFERENCES`; nothing is deleted on failure.
+#[no_mangle]
+pub unsafe extern "C" fn spg_delete_garbage_collected_file_reference_counts(
+    store: *const spg_store,
+    filenames: *const *const c_char,
+    count: usize,
+) -> spg_status {
+    // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+    unsafe {
+        on_store(store, |store| {
+            let filenames = texts(filenames, count, "filenames")?;
+            block_on(store.delete_garbage_collected_file_reference_counts(&filenames))
+        })
+    }
+}
+
+unsafe fn reference_query<F>(
+    store: *const spg_store,
+    out: *mut *mut spg_file_reference_list,
+    query: F,
+) -> spg_status
+where
+    F: AsyncFnOnce(&StateStore) -> Result<Vec<FileReference>>,
+{
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: a live handle or NULL (checked) by contract.
+        let store = unsafe { handle(store, "store") }?;
+        let references = block_on(query(&store.store))?;
+        owned(|arena| {
+            let (references, count) = arena.references(&references)?;
+            Ok(spg_file_reference_list { references, count })
+        })
+    })
+}
+
+/// Every reference of every file, by filename then partition id. `*out` is a new list owned by the
+/// caller (free with `spg_file_reference_list_free`); NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn spg_get_file_references(
+    store: *const spg_store,
+    out: *mut *mut spg_file_reference_list,
+) -> spg_status {
+    // SAFETY: passed on from the caller.
+    unsafe { reference_query(store, out, async |store| store.get_file_references().await) }
+}
+
+/// The references with no job. `*out` as for `spg_get_file_references`.
+#[no_mangle]
+pub unsafe extern "C" fn spg_get_file_references_with_no_job_id(
+    store: *const spg_store,
+    out: *mut *mut spg_file_reference_list,
+) -> spg_status {
+    // SAFETY: passed on from the caller.
+    unsafe {
+        reference_query(store, out, async |store| {
+            store.get_file_references_with_no_job_id().await
+        })
+    }
+}
+
+/// The filenames of unreferenced files last updated strictly before `max_update_time_ms`
+/// (milliseconds since the epoch, UTC), sorted. `*out` is a new list owned by the caller (free with
+/// `spg_string_list_free`); NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn spg_get_ready_for_gc_filenames_before(
+    store: *const spg_store,
+    max_update_time_ms: spg_time_ms,
+    out: *mut *mut spg_string_list,
+) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: a live handle or NULL (checked) by contract.
+        let store = unsafe { handle(store, "store") }?;
+        let cutoff = time(max_update_time_ms, "max_update_time_ms")?;
+        string_list(&block_on(
+            store.store.get_ready_for_gc_filenames_before(cutoff),
+        )?)
+    })
+}
+
+/// Each partition with references, to the filenames referenced on it. `*out` is a new map owned by
+/// the caller (free with `spg_partition_files_map_free`); NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn spg_get_partition_to_referenced_files_map(
+    store: *const spg_store,
+    out: *mut *mut spg_partition_files_map,
+) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: a live handle or NULL (checked) by contract.
+        let store = unsafe { handle(store, "store") }?;
+        let map: BTreeMap<String, Vec<String>> =
+            block_on(store.store.get_partition_to_referenced_files_map())?;
+        owned(|arena| {
+            let entries = map
+                .iter()
+                .map(|(partition_id, filenames)| {
+                    let (filenames, filename_count) = arena.texts(filenames)?;
+                    Ok(spg_partition_files {
+                        partition_id: arena.text(partition_id)?,
+                        filenames,
+                        filename_count,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(spg_partition_files_map {
+                count: entries.len(),
+                entries: arena.array(entries),
+            })
+        })
+    })
+}
+
+/// Every referenced file with its references and time, plus the first `max_unreferenced_files`
+/// (0 to 2^31 - 1) unreferenced files by filename. `*out` is a new report owned by the caller (free
+/// with `spg_all_references_to_all_files_free`); NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn spg_get_all_files_with_max_unreferenced(
+    store: *const spg_store,
+    max_unreferenced_files: u64,
+    out: *mut *mut spg_all_references_to_all_files,
+) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: a live handle or NULL (checked) by contract.
+        let store = unsafe { handle(store, "store") }?;
+        let report: AllReferencesToAllFiles = block_on(
+            store
+                .store
+                .get_all_files_with_max_unreferenced(max_unreferenced_files),
+        )?;
+        owned(|arena| {
+            let files = report
+                .files
+                .iter()
+                .map(|f| arena.file(f))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(spg_all_references_to_all_files {
+                file_count: files.len(),
+                files: arena.array(files),
+                more_than_max: report.more_than_max,
+            })
+        })
+    })
+}
+
+/// Sets `*out` to whether every named file's reference on `partition_id` has `job_id` (true for no
+/// filenames); all arguments borrowed. `SPG_FILE_REFERENCE_NOT_FOUND` for a missing reference,
+/// `SPG_FILE_REFERENCE_ASSIGNED_TO_JOB` for one with another job. `*out` is false on failure.
+#[no_mangle]
+pub unsafe extern "C" fn spg_is_partition_files_assigned_to_job(
+    store: *const spg_store,
+    partition_id: *const c_char,
+    filenames: *const *const c_char,
+    filename_count: usize,
+    job_id: *const c_char,
+    out: *mut bool,
+) -> spg_status {
+    with_out(out, false, || {
+        // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+        let (store, partition_id, filenames, job_id) = unsafe {
+            (
+                handle(store, "store")?,
+                text(partition_id, "partition_id")?,
+                texts(filenames, filename_count, "filenames")?,
+                text(job_id, "job_id")?,
+            )
+        };
+        block_on(
+            store
+                .store
+                .is_partition_files_assigned_to_job(partition_id, &filenames, job_id),
+        )
+    })
+}
+
+/// Sets `*out` to whether the table has no file record at all (unreferenced files count as files).
+/// `*out` is false on failure.
+#[no_mangle]
+pub unsafe extern "C" fn spg_has_no_files(store: *const spg_store, out: *mut bool) -> spg_status {
+    with_out(out, false, || {
+        // SAFETY: a live handle or NULL (checked) by contract.
+        let store = unsafe { handle(store, "store") }?;
+        block_on(store.store.has_no_files())
+    })
+}
+
+/// Removes every file record and reference of the table; partitions stay.
+#[no_mangle]
+pub unsafe extern "C" fn spg_clear_file_data(store: *const spg_store) -> spg_status {
+    // SAFETY: passed on from the caller.
+    unsafe { on_store(store, |store| block_on(store.clear_file_data())) }
+}
+
+/// Removes every file and partition of the table; it needs initialising again.
+#[no_mangle]
+pub unsafe extern "C" fn spg_clear_sleeper_table(store: *const spg_store) -> spg_status {
+    // SAFETY: passed on from the caller.
+    unsafe { on_store(store, |store| block_on(store.clear_sleeper_table())) }
+}
+
+/// From now on file writes through this handle (not other handles on the table) use `time_ms`
+/// (milliseconds since the epoch, UTC) as "now"; `has_time` false returns to the database clock.
+#[no_mangle]
+pub unsafe extern "C" fn spg_fix_file_update_time(
+    store: *const spg_store,
+    has_time: bool,
+    time_ms: spg_time_ms,
+) -> spg_status {
+    // SAFETY: passed on from the caller.
+    unsafe {
+        on_store(store, |store| {
+            store.fix_file_update_time(optional_time(has_time, time_ms, "time_ms")?);
+            Ok(())
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Freeing results
+// ---------------------------------------------------------------------------------------------
+
+/// Frees a list of strings and the strings in it. Accepts NULL.
+#[no_mangle]
+pub unsafe extern "C" fn spg_string_list_free(list: *mut spg_string_list) {
+    // SAFETY: a result of this library, freed once, or NULL.
+    unsafe { free_owned(list) }
+}
+
+/// Frees a list of partitions and everything they point to. Accepts NULL.
+#[no_mangle]
+pub unsafe extern "C" fn spg_partition_list_free(list: *mut spg_partition_list) {
+    // SAFETY: a result of this library, freed once, or NULL.
+    unsafe { free_owned(list) }
+}
+
+/// Frees a partition returned by `spg_get_partition` and everything it points to. Accepts NULL.
+/// (Never pass a partition that is an element of a list.)
+#[no_mangle]
+pub unsafe extern "C" fn spg_partition_free(partition: *mut spg_partition) {
+    // SAFETY: a result of this library, freed once, or NULL.
+    unsafe { free_owned(partition) }
+}
+
+/// Frees a list of file references and everything they point to. Accepts NULL.
+#[no_mangle]
+pub unsafe extern "C" fn spg_file_reference_list_free(list: *mut spg_file_reference_list) {
+    // SAFETY: a result of this library, freed once, or NULL.
+    unsafe { free_owned(list) }
+}
+
+/// Frees a partition-to-files map and everything it points to. Accepts NULL.
+#[no_mangle]
+pub unsafe extern "C" fn spg_partition_files_map_free(map: *mut spg_partition_files_map) {
+    // SAFETY: a result of this library, freed once, or NULL.
+    unsafe { free_owned(map) }
+}
+
+/// Frees a report and everything it points to. Accepts NULL.
+#[no_mangle]
+pub unsafe extern "C" fn spg_all_references_to_all_files_free(
+    report: *mut spg_all_references_to_all_files,
+) {
+    // SAFETY: a result of this library, freed once, or NULL.
+    unsafe { free_owned(report) }
+}
+
+/// Frees a request made by `spg_split_file_to_child_partitions`. Accepts NULL.
+#[no_mangle]
+pub unsafe extern "C" fn spg_split_file_reference_request_free(
+    request: *mut spg_split_file_reference_request,
+) {
+    // SAFETY: a result of this library, freed once, or NULL.
+    unsafe { free_owned(request) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_error() -> Vec<Error> {
+        let reference = FileReference::new("f", "p", 1);
+        let cause = Box::new(Error::FileNotFound {
+            filename: "f".into(),
+        });
+        vec![
+            Error::FileAlreadyExists {
+                filename: "f".into(),
+            },
+            Error::FileNotFound {
+                filename: "f".into(),
+            },
+            Error::FileReferenceNotFound {
+                filename: "f".into(),
+                partition_id: "p".into(),
+            },
+            Error::FileReferenceAlreadyExists {
+                filename: "f".into(),
+                partition_id: "p".into(),
+            },
+            Error::FileReferenceAssignedToJob {
+                filename: "f".into(),
+                partition_id: "p".into(),
+                job_id: "j".into(),
+            },
+            Error::FileReferenceNotAssignedToJob {
+                filename: "f".into(),
+                partition_id: "p".into(),
+                job_id: "j".into(),
+            },
+            Error::NewReferenceSameAsOldReference {
+                filename: "f".into(),
+            },
+            Error::FileHasReferences {
+                filename: "f".into(),
+                reference_count: 1,
+            },
+            Error::SplitRequestsFailed {
+                failed: vec![SplitFileReferenceRequest::new(reference.clone(), vec![])],
+                cause: cause.clone(),
+            },
+            Error::ReplaceRequestsFailed {
+                failed: vec![ReplaceFileReferencesRequest::new(
+                    "j",
+                    "p",
+                    vec![],
+                    reference,
+                )],
+                cause,
+            },
+            Error::InitialiseWithFilesPresent,
+            Error::PartitionNotFound {
+                partition_id: "p".into(),
+                message: "Partition not found: p".into(),
+            },
+            Error::TableNotFound {
+                table_id: "t".into(),
+            },
+            Error::TableAlreadyExists {
+                table_id: "t".into(),
+            },
+            Error::Connection {
+                message: "down".into(),
+            },
+            Error::StateStore {
+                message: "bad".into(),
+            },
+            Error::InvalidArgument {
+                message: "bad".into(),
+            },
+        ]
+    }
+
+    fn name_of(status: spg_status) -> String {
+        // SAFETY: spg_status_name returns a static NUL-terminated string.
+        unsafe { CStr::from_ptr(spg_status_name(status)) }
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn every_error_has_its_own_status_named_after_its_exception() {
+        let errors = every_error();
+        let statuses: std::collections::HashSet<spg_status> =
+            errors.iter().map(status_of).collect();
+        assert_eq!(statuses.len(), errors.len(), "two errors share a status");
+        assert!(!statuses.contains(&SPG_OK));
+        for error in &errors {
+            assert_eq!(
+                name_of(status_of(error)),
+                error.exception_name(),
+                "{error:?}"
+            );
+        }
+        assert_eq!(name_of(99), "Unknown");
+    }
+
+    fn last_message() -> String {
+        // SAFETY: the message is a NUL-terminated string valid until the next failing call.
+        unsafe { CStr::from_ptr(spg_last_error_message()) }
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn a_panic_becomes_a_status_and_a_message() {
+        let status = trampoline(|| panic!("boom"));
+        assert_eq!(status, SPG_STATE_STORE);
+        assert!(last_message().contains("boom"), "{}", last_message());
+    }
+
+    #[test]
+    fn an_error_sets_the_message_and_the_cause() {
+        let cause = Error::FileReferenceNotFound {
+            filename: "f".into(),
+            partition_id: "p".into(),
+        };
+        let status = trampoline(|| {
+            Err(Error::SplitRequestsFailed {
+                failed: vec![],
+                cause: Box::new(cause.clone()),
+            })
+        });
+        assert_eq!(status, SPG_SPLIT_REQUESTS_FAILED);
+        assert_eq!(
+            last_message(),
+            "0 split requests failed to update the state store"
+        );
+        assert_eq!(spg_last_error_cause(), SPG_FILE_REFERENCE_NOT_FOUND);
+        // SAFETY: as for the message.
+        let cause_message = unsafe { CStr::from_ptr(spg_last_error_cause_message()) };
+        assert_eq!(cause_message.to_str().unwrap(), cause.to_string());
+        assert_eq!(trampoline(|| Ok(())), SPG_OK);
+        assert_eq!(
+            last_message(),
+            "0 split requests failed to update the state store"
+        );
+    }
+
+    #[test]
+    fn a_result_round_trips_through_the_arena() {
+        let partition = Partition {
+            parent_partition_id: Some("root".into()),
+            child_partition_ids: vec!["a".into(), "b".into()],
+            ..Partition::new(
+                "p",
+                Region::new(vec![Range::new(
+                    "k",
+                    KeyValue::Bytes(vec![]),
+                    Some(KeyValue::String("z".into())),
+                )]),
+            )
+        };
+        let pointer = owned(|arena| arena.partition(&partition)).unwrap();
+        // SAFETY: just built; converted back and freed once.
+        unsafe {
+            let back = self::partition(pointer, "p").unwrap();
+            assert_eq!(back, partition);
+            spg_partition_free(pointer);
+        }
+    }
+}

@@ -1,0 +1,1412 @@
+/*
+ * Tests of the C API (include/sleeper_pg.h) against a real PostgreSQL: DATABASE_URL when set, else a
+ * local cluster started through spg_local_postgres_start. Every function, every status code from the
+ * situation that causes it, NULL and malformed input, freeing every result, and threads sharing one
+ * client. Prints "N passed, N failed" on its own line at the end; exits non-zero if any failed.
+ *
+ * Run through core/tests/c/run-tests.sh, which builds it under ASan/UBSan and under valgrind.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sleeper_pg.h"
+
+/* ------------------------------------------------------------------------------------------------ */
+/* A minimal runner                                                                                 */
+/* ------------------------------------------------------------------------------------------------ */
+
+static int tests_passed, tests_failed;
+static int current_failed;
+static const char *current_test;
+
+#define FAIL(...)                                                                 \
+    do {                                                                          \
+        fprintf(stderr, "  %s:%d: [%s] ", __FILE__, __LINE__, current_test);      \
+        fprintf(stderr, __VA_ARGS__);                                             \
+        fputc('\n', stderr);                                                      \
+        current_failed = 1;                                                       \
+    } while (0)
+
+#define CHECK(cond)                                  \
+    do {                                             \
+        if (!(cond)) FAIL("CHECK failed: %s", #cond); \
+    } while (0)
+
+/* Expects a call to return `want`; on a mismatch says what it returned and why. */
+#define EXPECT(call, want)                                                                           \
+    do {                                                                                             \
+        spg_status got_ = (call);                                                                    \
+        if (got_ != (want))                                                                          \
+            FAIL("%s returned %s, expected %s (%s)", #call, spg_status_name(got_), spg_status_name(want), \
+                 got_ == SPG_OK ? "" : spg_last_error_message());                                    \
+    } while (0)
+
+#define OK(call) EXPECT(call, SPG_OK)
+
+#define CHECK_STR(actual, expected)                                                          \
+    do {                                                                                     \
+        const char *a_ = (actual), *e_ = (expected);                                         \
+        if ((a_ == NULL) != (e_ == NULL) || (a_ && strcmp(a_, e_) != 0))                     \
+            FAIL("%s is \"%s\", expected \"%s\"", #actual, a_ ? a_ : "(null)", e_ ? e_ : "(null)"); \
+    } while (0)
+
+/* The last error message contains `part`. */
+#define CHECK_MESSAGE(part)                                                                    \
+    do {                                                                                       \
+        const char *m_ = spg_last_error_message();                                             \
+        if (strstr(m_, (part)) == NULL) FAIL("last error \"%s\" lacks \"%s\"", m_, (part));    \
+    } while (0)
+
+typedef void (*test_fn)(void);
+
+static void run(const char *name, test_fn test) {
+    current_test = name;
+    current_failed = 0;
+    test();
+    if (current_failed) {
+        tests_failed++;
+        printf("FAIL %s\n", name);
+    } else {
+        tests_passed++;
+        printf("ok   %s\n", name);
+    }
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Shared fixtures                                                                                  */
+/* ------------------------------------------------------------------------------------------------ */
+
+static char *database_url;           /* owned: strdup'd or from spg_local_postgres_url */
+static int url_from_library;         /* free database_url with spg_string_free */
+static spg_local_postgres *local;    /* NULL when DATABASE_URL is set */
+static spg_client *client;
+
+static const char *const BAD_UTF8 = "bad\xff\xfe";
+static const spg_row_key_field LONG_KEY[] = {{"key", SPG_KEY_LONG}};
+
+/* 2024-01-01T10:MM:00Z in milliseconds since the epoch. */
+static int64_t at_minute(int minute) { return INT64_C(1704103200000) + (int64_t)minute * 60000; }
+
+static void unique_id(char *buffer, size_t size, const char *prefix) {
+    static int next;
+    snprintf(buffer, size, "%s-%ld-%d", prefix, (long)getpid(), __sync_fetch_and_add(&next, 1));
+}
+
+/* A new table with one long row key "key"; its id is written to `id` if not NULL. */
+static spg_store *new_table_with(const spg_row_key_field *keys, size_t count, char *id) {
+    char buffer[96];
+    unique_id(buffer, sizeof buffer, "c");
+    spg_store *store = NULL;
+    spg_status status = spg_create_table(client, buffer, keys, count, &store);
+    if (status != SPG_OK) FAIL("create_table: %s", spg_last_error_message());
+    if (id) strcpy(id, buffer);
+    return store;
+}
+
+static spg_store *new_table(void) { return new_table_with(LONG_KEY, 1, NULL); }
+
+static spg_key_value long_value(int64_t v) {
+    spg_key_value value = {SPG_KEY_LONG, v, NULL, 0};
+    return value;
+}
+
+static spg_key_value int_value(int64_t v) {
+    spg_key_value value = {SPG_KEY_INT, v, NULL, 0};
+    return value;
+}
+
+static spg_key_value string_value(const char *s) {
+    spg_key_value value = {SPG_KEY_STRING, 0, (const uint8_t *)s, strlen(s)};
+    return value;
+}
+
+static spg_key_value bytes_value(const uint8_t *data, size_t len) {
+    spg_key_value value = {SPG_KEY_BYTES, 0, data, len};
+    return value;
+}
+
+static spg_file_reference reference(const char *filename, const char *partition, uint64_t rows) {
+    spg_file_reference r;
+    memset(&r, 0, sizeof r);
+    r.filename = filename;
+    r.partition_id = partition;
+    r.number_of_rows = rows;
+    r.only_contains_data_for_this_partition = true;
+    return r;
+}
+
+/* The root of a long-keyed table, and its split at 100 into "L" and "R" (CONTRACT.md 10, step 2). */
+static spg_range root_range, left_range, right_range;
+static const char *const LR[] = {"L", "R"};
+static spg_partition root_p, split_root_p, left_p, right_p;
+
+static void init_partitions(void) {
+    spg_range whole = {"key", long_value(INT64_MIN), false, {0}};
+    spg_range below = {"key", long_value(INT64_MIN), true, long_value(100)};
+    spg_range above = {"key", long_value(100), false, {0}};
+    root_range = whole;
+    left_range = below;
+    right_range = above;
+    spg_partition root = {"root", &root_range, 1, true, NULL, NULL, 0, -1};
+    root_p = root;
+    split_root_p = root;
+    split_root_p.is_leaf_partition = false;
+    split_root_p.child_partition_ids = LR;
+    split_root_p.child_partition_id_count = 2;
+    split_root_p.dimension = 0;
+    spg_partition left = {"L", &left_range, 1, true, "root", NULL, 0, -1};
+    spg_partition right = {"R", &right_range, 1, true, "root", NULL, 0, -1};
+    left_p = left;
+    right_p = right;
+}
+
+/* A table initialised and split into L and R. */
+static spg_store *split_table(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    OK(spg_atomically_update_partition_and_create_new_ones(store, &split_root_p, &left_p, &right_p));
+    return store;
+}
+
+static int string_list_equals(const spg_string_list *list, const char *const *expected, size_t count) {
+    if (list == NULL || list->count != count) return 0;
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(list->items[i], expected[i]) != 0) return 0;
+    return 1;
+}
+
+static const spg_file_reference *find_reference(const spg_file_reference_list *list, const char *filename,
+                                                const char *partition) {
+    for (size_t i = 0; list && i < list->count; i++)
+        if (strcmp(list->references[i].filename, filename) == 0 &&
+            strcmp(list->references[i].partition_id, partition) == 0)
+            return &list->references[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Errors and status codes                                                                          */
+/* ------------------------------------------------------------------------------------------------ */
+
+static void *first_message_in_new_thread(void *unused) {
+    (void)unused;
+    return (void *)(strcmp(spg_last_error_message(), "") == 0 && spg_last_error_cause() == SPG_OK &&
+                            strcmp(spg_last_error_cause_message(), "") == 0
+                        ? "empty"
+                        : NULL);
+}
+
+static void test_status_names(void) {
+    CHECK_STR(spg_status_name(SPG_OK), "OK");
+    CHECK_STR(spg_status_name(SPG_INVALID_ARGUMENT), "InvalidArgument");
+    CHECK_STR(spg_status_name(SPG_STATE_STORE), "StateStoreException");
+    CHECK_STR(spg_status_name(SPG_STATE_STORE_CONNECTION), "StateStoreConnectionException");
+    CHECK_STR(spg_status_name(SPG_FILE_NOT_FOUND), "FileNotFoundException");
+    CHECK_STR(spg_status_name(SPG_FILE_REFERENCE_NOT_FOUND), "FileReferenceNotFoundException");
+    CHECK_STR(spg_status_name(SPG_FILE_REFERENCE_ASSIGNED_TO_JOB), "FileReferenceAssignedToJobException");
+    CHECK_STR(spg_status_name(SPG_FILE_REFERENCE_NOT_ASSIGNED_TO_JOB), "FileReferenceNotAssignedToJobException");
+    CHECK_STR(spg_status_name(SPG_FILE_ALREADY_EXISTS), "FileAlreadyExistsException");
+    CHECK_STR(spg_status_name(SPG_FILE_REFERENCE_ALREADY_EXISTS), "FileReferenceAlreadyExistsException");
+    CHECK_STR(spg_status_name(SPG_FILE_HAS_REFERENCES), "FileHasReferencesException");
+    CHECK_STR(spg_status_name(SPG_NEW_REFERENCE_SAME_AS_OLD_REFERENCE), "NewReferenceSameAsOldReferenceException");
+    CHECK_STR(spg_status_name(SPG_SPLIT_REQUESTS_FAILED), "SplitRequestsFailedException");
+    CHECK_STR(spg_status_name(SPG_REPLACE_REQUESTS_FAILED), "ReplaceRequestsFailedException");
+    CHECK_STR(spg_status_name(SPG_TABLE_NOT_FOUND), "TableNotFoundException");
+    CHECK_STR(spg_status_name(SPG_TABLE_ALREADY_EXISTS), "TableAlreadyExistsException");
+    CHECK_STR(spg_status_name(SPG_PARTITION_NOT_FOUND), "PartitionNotFoundException");
+    CHECK_STR(spg_status_name(SPG_INITIALISE_WITH_FILES_PRESENT), "InitialiseWithFilesPresentException");
+    CHECK_STR(spg_status_name(-1), "Unknown");
+    CHECK_STR(spg_status_name(1000), "Unknown");
+}
+
+static void test_last_error_is_per_thread_and_kept_by_successful_calls(void) {
+    pthread_t thread;
+    void *result = NULL;
+    EXPECT(spg_table(client, "", NULL), SPG_INVALID_ARGUMENT);
+    CHECK(strlen(spg_last_error_message()) > 0);
+    /* Another thread has seen no failure of its own. */
+    CHECK(pthread_create(&thread, NULL, first_message_in_new_thread, NULL) == 0);
+    CHECK(pthread_join(thread, &result) == 0);
+    CHECK(result != NULL);
+    /* A successful call leaves the message as it was. */
+    char before[256];
+    snprintf(before, sizeof before, "%s", spg_last_error_message());
+    spg_string_list *tables = NULL;
+    OK(spg_list_tables(client, &tables));
+    spg_string_list_free(tables);
+    CHECK_STR(spg_last_error_message(), before);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Local cluster and client                                                                         */
+/* ------------------------------------------------------------------------------------------------ */
+
+static void test_local_postgres(void) {
+    spg_local_postgres *second = NULL;
+    char *url = (char *)1;
+    EXPECT(spg_local_postgres_start(NULL), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_local_postgres_url(NULL, &url), SPG_INVALID_ARGUMENT);
+    CHECK(url == NULL);
+    OK(spg_local_postgres_start(&second));
+    CHECK(second != NULL);
+    EXPECT(spg_local_postgres_url(second, NULL), SPG_INVALID_ARGUMENT);
+    OK(spg_local_postgres_url(second, &url));
+    CHECK(url != NULL && strncmp(url, "postgresql://", 13) == 0);
+    spg_client *other = NULL;
+    OK(spg_connect(url, &other));
+    spg_string_list *tables = NULL;
+    OK(spg_list_tables(other, &tables));
+    CHECK(tables != NULL && tables->count == 0 && tables->items == NULL);
+    spg_string_list_free(tables);
+    spg_client_free(other);
+    spg_string_free(url);
+    spg_local_postgres_free(second);
+    spg_local_postgres_free(NULL);
+    spg_string_free(NULL);
+}
+
+static void test_connect_arguments(void) {
+    spg_client *c = (spg_client *)1;
+    EXPECT(spg_connect(database_url, NULL), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_connect(BAD_UTF8, &c), SPG_INVALID_ARGUMENT);
+    CHECK(c == NULL);
+    CHECK_MESSAGE("url is not valid UTF-8");
+    EXPECT(spg_connect("not a url", &c), SPG_INVALID_ARGUMENT);
+    CHECK(c == NULL);
+
+    spg_client_options options;
+    EXPECT(spg_client_options_init(NULL), SPG_INVALID_ARGUMENT);
+    OK(spg_client_options_init(&options));
+    CHECK(options.url == NULL && options.schema == NULL);
+    CHECK(options.max_connections == 10 && options.migrate && options.statement_cache);
+    CHECK(options.retry_max_attempts == 10 && options.acquire_timeout_ms == 30000);
+    EXPECT(spg_connect_with(NULL, &c), SPG_INVALID_ARGUMENT);
+    options.url = database_url;
+    EXPECT(spg_connect_with(&options, NULL), SPG_INVALID_ARGUMENT);
+    options.max_connections = 0;
+    EXPECT(spg_connect_with(&options, &c), SPG_INVALID_ARGUMENT);
+    options.max_connections = 2;
+    options.retry_max_attempts = 0;
+    EXPECT(spg_connect_with(&options, &c), SPG_INVALID_ARGUMENT);
+    options.retry_max_attempts = 3;
+    options.schema = BAD_UTF8;
+    EXPECT(spg_connect_with(&options, &c), SPG_INVALID_ARGUMENT);
+    options.schema = NULL;
+    options.url = BAD_UTF8;
+    EXPECT(spg_connect_with(&options, &c), SPG_INVALID_ARGUMENT);
+    CHECK(c == NULL);
+}
+
+static void test_connect_with_options(void) {
+    spg_client_options options;
+    OK(spg_client_options_init(&options));
+    options.url = database_url;
+    options.max_connections = 2;
+    options.migrate = false; /* the schema is there already */
+    options.statement_timeout_ms = 60000;
+    options.idle_timeout_ms = 0;
+    options.statement_cache = false;
+    spg_client *c = NULL;
+    OK(spg_connect_with(&options, &c));
+    char id[96];
+    spg_store *store = new_table_with(LONG_KEY, 1, id);
+    spg_store *same = NULL;
+    OK(spg_table(c, id, &same));
+    OK(spg_initialise(same));
+    spg_store_free(same);
+    spg_store_free(store);
+    spg_client_free(c);
+}
+
+static void test_connect_null_url_takes_database_url(void) {
+    /* main() sets DATABASE_URL before anything else runs, so NULL connects to the same server. */
+    spg_client *c = NULL;
+    char id[96];
+    spg_store *store = new_table_with(LONG_KEY, 1, id);
+    OK(spg_connect(NULL, &c));
+    spg_store *same = NULL;
+    OK(spg_table(c, id, &same));
+    CHECK(same != NULL);
+    spg_store_free(same);
+    spg_store_free(store);
+    spg_client_free(c);
+}
+
+static void test_connection_errors(void) {
+    spg_client_options options;
+    OK(spg_client_options_init(&options));
+    options.url = "postgresql://nobody@127.0.0.1:1/none";
+    options.connect_timeout_ms = 5000;
+    spg_client *c = (spg_client *)1;
+    EXPECT(spg_connect_with(&options, &c), SPG_STATE_STORE_CONNECTION);
+    CHECK(c == NULL);
+
+    /* A client whose pool is closed fails every call with a connection error, through its stores too. */
+    OK(spg_connect(database_url, &c));
+    char id[96];
+    spg_store *mine = new_table_with(LONG_KEY, 1, id);
+    spg_store *store = NULL;
+    OK(spg_table(c, id, &store));
+    OK(spg_client_close(c));
+    spg_string_list *tables = (spg_string_list *)1;
+    EXPECT(spg_list_tables(c, &tables), SPG_STATE_STORE_CONNECTION);
+    CHECK(tables == NULL);
+    EXPECT(spg_initialise(store), SPG_STATE_STORE_CONNECTION);
+    EXPECT(spg_client_close(NULL), SPG_INVALID_ARGUMENT);
+    spg_store_free(store);
+    spg_store_free(mine);
+    spg_client_free(c);
+    spg_client_free(NULL);
+}
+
+static void test_store_outlives_its_client(void) {
+    spg_client *c = NULL;
+    OK(spg_connect(database_url, &c));
+    char id[96];
+    unique_id(id, sizeof id, "outlive");
+    spg_store *store = NULL;
+    OK(spg_create_table(c, id, LONG_KEY, 1, &store));
+    spg_client_free(c);
+    OK(spg_initialise(store));
+    bool none = false;
+    OK(spg_has_no_files(store, &none));
+    CHECK(none);
+    spg_store_free(store);
+    OK(spg_delete_table(client, id));
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Tables                                                                                           */
+/* ------------------------------------------------------------------------------------------------ */
+
+static void test_create_table(void) {
+    char id[96];
+    unique_id(id, sizeof id, "create");
+    spg_store *store = (spg_store *)1;
+    OK(spg_create_table(client, id, LONG_KEY, 1, &store));
+    CHECK(store != NULL);
+    spg_store *again = (spg_store *)1;
+    EXPECT(spg_create_table(client, id, LONG_KEY, 1, &again), SPG_TABLE_ALREADY_EXISTS);
+    CHECK(again == NULL);
+    char expected[160];
+    snprintf(expected, sizeof expected, "Table already exists: %s", id);
+    CHECK_STR(spg_last_error_message(), expected);
+    /* A new table has no partitions and no files. */
+    spg_partition_list *partitions = NULL;
+    OK(spg_get_all_partitions(store, &partitions));
+    CHECK(partitions && partitions->count == 0);
+    spg_partition_list_free(partitions);
+    spg_store_free(store);
+}
+
+static void test_create_table_arguments(void) {
+    spg_store *store = (spg_store *)1;
+    spg_row_key_field unknown_type[] = {{"key", 7}};
+    spg_row_key_field null_name[] = {{NULL, SPG_KEY_LONG}};
+    spg_row_key_field empty_name[] = {{"", SPG_KEY_LONG}};
+    spg_row_key_field bad_name[] = {{BAD_UTF8, SPG_KEY_LONG}};
+    spg_row_key_field duplicate[] = {{"k", SPG_KEY_LONG}, {"k", SPG_KEY_STRING}};
+    EXPECT(spg_create_table(NULL, "t", LONG_KEY, 1, &store), SPG_INVALID_ARGUMENT);
+    CHECK(store == NULL);
+    CHECK_MESSAGE("client must not be NULL");
+    EXPECT(spg_create_table(client, NULL, LONG_KEY, 1, &store), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("table_id must not be NULL");
+    EXPECT(spg_create_table(client, BAD_UTF8, LONG_KEY, 1, &store), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_create_table(client, "", LONG_KEY, 1, &store), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_create_table(client, "t", NULL, 1, &store), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("row_keys is NULL but its count is 1");
+    EXPECT(spg_create_table(client, "t", LONG_KEY, 0, &store), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_create_table(client, "t", unknown_type, 1, &store), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("unknown key type 7");
+    EXPECT(spg_create_table(client, "t", null_name, 1, &store), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("row_keys[0].name must not be NULL");
+    EXPECT(spg_create_table(client, "t", empty_name, 1, &store), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_create_table(client, "t", bad_name, 1, &store), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_create_table(client, "t", duplicate, 2, &store), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_create_table(client, "t", LONG_KEY, 1, NULL), SPG_INVALID_ARGUMENT);
+    CHECK(store == NULL);
+}
+
+static void test_table_list_and_delete(void) {
+    char id[96];
+    spg_store *created = new_table_with(LONG_KEY, 1, id);
+    spg_store *opened = (spg_store *)1;
+    OK(spg_table(client, id, &opened));
+    CHECK(opened != NULL);
+    spg_store *failed = (spg_store *)1;
+    EXPECT(spg_table(client, "no-such-table", &failed), SPG_TABLE_NOT_FOUND);
+    CHECK(failed == NULL);
+    CHECK_STR(spg_last_error_message(), "Table not found with ID \"no-such-table\"");
+    EXPECT(spg_table(NULL, id, &failed), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_table(client, NULL, &failed), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_table(client, BAD_UTF8, &failed), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_table(client, id, NULL), SPG_INVALID_ARGUMENT);
+
+    spg_string_list *tables = (spg_string_list *)1;
+    EXPECT(spg_list_tables(NULL, &tables), SPG_INVALID_ARGUMENT);
+    CHECK(tables == NULL);
+    EXPECT(spg_list_tables(client, NULL), SPG_INVALID_ARGUMENT);
+    OK(spg_list_tables(client, &tables));
+    int found = 0;
+    for (size_t i = 0; tables && i < tables->count; i++) {
+        if (strcmp(tables->items[i], id) == 0) found = 1;
+        if (i > 0) CHECK(strcmp(tables->items[i - 1], tables->items[i]) < 0);
+    }
+    CHECK(found);
+    spg_string_list_free(tables);
+
+    EXPECT(spg_delete_table(NULL, id), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_delete_table(client, NULL), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_delete_table(client, BAD_UTF8), SPG_INVALID_ARGUMENT);
+    OK(spg_delete_table(client, id));
+    EXPECT(spg_delete_table(client, id), SPG_TABLE_NOT_FOUND);
+    /* Handles on a deleted table raise TableNotFound, even once the id is reused. */
+    spg_store *reused = NULL;
+    OK(spg_create_table(client, id, LONG_KEY, 1, &reused));
+    EXPECT(spg_initialise(created), SPG_TABLE_NOT_FOUND);
+    EXPECT(spg_initialise(opened), SPG_TABLE_NOT_FOUND);
+    bool none = true;
+    EXPECT(spg_has_no_files(opened, &none), SPG_TABLE_NOT_FOUND);
+    CHECK(!none);
+    OK(spg_initialise(reused));
+    spg_store_free(reused);
+    spg_store_free(opened);
+    spg_store_free(created);
+    spg_store_free(NULL);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Partitions                                                                                       */
+/* ------------------------------------------------------------------------------------------------ */
+
+static void check_root(const spg_partition *p) {
+    CHECK_STR(p->id, "root");
+    CHECK(p->is_leaf_partition && p->parent_partition_id == NULL);
+    CHECK(p->child_partition_id_count == 0 && p->child_partition_ids == NULL && p->dimension == -1);
+    CHECK(p->range_count == 1);
+    if (p->range_count == 1) {
+        CHECK_STR(p->ranges[0].field_name, "key");
+        CHECK(p->ranges[0].min.key_type == SPG_KEY_LONG && p->ranges[0].min.int_value == INT64_MIN);
+        CHECK(!p->ranges[0].has_max);
+    }
+}
+
+static void test_initialise_and_get_partitions(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    spg_partition_list *all = NULL;
+    OK(spg_get_all_partitions(store, &all));
+    CHECK(all && all->count == 1);
+    if (all && all->count == 1) check_root(&all->partitions[0]);
+    spg_partition_list_free(all);
+
+    spg_partition *root = (spg_partition *)1;
+    OK(spg_get_partition(store, "root", &root));
+    if (root) check_root(root);
+    spg_partition_free(root);
+    EXPECT(spg_get_partition(store, "nope", &root), SPG_PARTITION_NOT_FOUND);
+    CHECK(root == NULL);
+    CHECK_STR(spg_last_error_message(), "Partition not found: nope");
+    EXPECT(spg_get_partition(store, NULL, &root), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_get_partition(store, BAD_UTF8, &root), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_get_partition(NULL, "root", &root), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_get_partition(store, "root", NULL), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_initialise(NULL), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_get_all_partitions(NULL, &all), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_get_all_partitions(store, NULL), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_get_leaf_partitions(NULL, &all), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_get_leaf_partitions(store, NULL), SPG_INVALID_ARGUMENT);
+    spg_partition_free(NULL);
+    spg_partition_list_free(NULL);
+    spg_store_free(store);
+}
+
+static void test_split_partition(void) {
+    spg_store *store = split_table();
+    spg_partition_list *all = NULL, *leaves = NULL;
+    OK(spg_get_all_partitions(store, &all));
+    CHECK(all && all->count == 3);
+    if (all && all->count == 3) {
+        CHECK_STR(all->partitions[0].id, "L");
+        CHECK_STR(all->partitions[1].id, "R");
+        CHECK_STR(all->partitions[2].id, "root");
+        const spg_partition *l = &all->partitions[0], *root = &all->partitions[2];
+        CHECK_STR(l->parent_partition_id, "root");
+        CHECK(l->ranges[0].has_max && l->ranges[0].max.int_value == 100);
+        CHECK(!root->is_leaf_partition && root->dimension == 0 && root->child_partition_id_count == 2);
+        if (root->child_partition_id_count == 2) {
+            CHECK_STR(root->child_partition_ids[0], "L");
+            CHECK_STR(root->child_partition_ids[1], "R");
+        }
+    }
+    spg_partition_list_free(all);
+    OK(spg_get_leaf_partitions(store, &leaves));
+    CHECK(leaves && leaves->count == 2);
+    spg_partition_list_free(leaves);
+
+    /* Splitting again: the stored root is no longer a leaf. */
+    EXPECT(spg_atomically_update_partition_and_create_new_ones(store, &split_root_p, &left_p, &right_p),
+           SPG_STATE_STORE);
+    CHECK_STR(spg_last_error_message(), "Parent should be a leaf partition");
+    /* Splitting a partition that is not stored. */
+    spg_partition ghost = split_root_p;
+    ghost.id = "ghost";
+    EXPECT(spg_atomically_update_partition_and_create_new_ones(store, &ghost, &left_p, &right_p),
+           SPG_PARTITION_NOT_FOUND);
+    CHECK_STR(spg_last_error_message(), "Parent partition not found");
+    EXPECT(spg_atomically_update_partition_and_create_new_ones(NULL, &split_root_p, &left_p, &right_p),
+           SPG_INVALID_ARGUMENT);
+    EXPECT(spg_atomically_update_partition_and_create_new_ones(store, NULL, &left_p, &right_p),
+           SPG_INVALID_ARGUMENT);
+    EXPECT(spg_atomically_update_partition_and_create_new_ones(store, &split_root_p, NULL, &right_p),
+           SPG_INVALID_ARGUMENT);
+    EXPECT(spg_atomically_update_partition_and_create_new_ones(store, &split_root_p, &left_p, NULL),
+           SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("new_partition_2 must not be NULL");
+    spg_store_free(store);
+}
+
+static void test_initialise_with_partitions(void) {
+    spg_store *store = new_table();
+    spg_partition tree[] = {split_root_p, left_p, right_p};
+    OK(spg_initialise_with_partitions(store, tree, 3));
+    spg_partition_list *leaves = NULL;
+    OK(spg_get_leaf_partitions(store, &leaves));
+    CHECK(leaves && leaves->count == 2);
+    spg_partition_list_free(leaves);
+
+    /* Invalid trees are StateStoreException; malformed C input is InvalidArgument. */
+    EXPECT(spg_initialise_with_partitions(store, NULL, 0), SPG_STATE_STORE);
+    CHECK_STR(spg_last_error_message(), "At least one partition must be provided");
+    spg_partition two_roots[] = {root_p, root_p};
+    two_roots[1].id = "other";
+    EXPECT(spg_initialise_with_partitions(store, two_roots, 2), SPG_STATE_STORE);
+    EXPECT(spg_initialise_with_partitions(store, NULL, 2), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_initialise_with_partitions(NULL, tree, 3), SPG_INVALID_ARGUMENT);
+
+    spg_partition bad = root_p;
+    bad.id = NULL;
+    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("partitions[0].id must not be NULL");
+    bad = root_p;
+    bad.id = "";
+    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    bad = root_p;
+    bad.ranges = NULL;
+    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    bad = root_p;
+    bad.parent_partition_id = BAD_UTF8;
+    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    bad = split_root_p;
+    bad.child_partition_ids = NULL;
+    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    const char *null_child[] = {"L", NULL};
+    bad.child_partition_ids = null_child;
+    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("partitions[0].child_partition_ids[1] must not be NULL");
+    bad = root_p;
+    bad.dimension = -2;
+    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+
+    spg_range range = root_range;
+    bad = root_p;
+    bad.ranges = &range;
+    range.field_name = NULL;
+    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    range = root_range;
+    range.min.key_type = 42;
+    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    range = root_range;
+    range.has_max = true;
+    range.max = string_value("z"); /* min and max of different kinds */
+    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    range = root_range;
+    range.min = int_value(INT64_C(1) << 40); /* an int must fit in 32 bits */
+    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("does not fit in 32 bits");
+    range = root_range;
+    range.min.key_type = SPG_KEY_STRING;
+    range.min.data = NULL;
+    range.min.len = 3;
+    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    range.min = string_value(BAD_UTF8);
+    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    range.min.data = (const uint8_t *)"a\0b";
+    range.min.len = 3; /* U+0000 cannot be stored */
+    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    /* A value of the wrong type for the table is a region the store rejects. */
+    range.min = string_value("");
+    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_STATE_STORE);
+    CHECK_MESSAGE("Invalid region in partition root");
+
+    /* Nothing above changed the tree. */
+    OK(spg_get_leaf_partitions(store, &leaves));
+    CHECK(leaves && leaves->count == 2);
+    spg_partition_list_free(leaves);
+    spg_store_free(store);
+}
+
+static void test_clear_partition_data_and_partition_clock(void) {
+    spg_store *store = split_table();
+    OK(spg_fix_partition_update_time(store, true, at_minute(0)));
+    OK(spg_fix_partition_update_time(store, false, 0));
+    EXPECT(spg_fix_partition_update_time(store, true, INT64_MAX), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_fix_partition_update_time(NULL, true, 0), SPG_INVALID_ARGUMENT);
+    OK(spg_clear_partition_data(store));
+    spg_partition_list *all = NULL;
+    OK(spg_get_all_partitions(store, &all));
+    CHECK(all && all->count == 0 && all->partitions == NULL);
+    spg_partition_list_free(all);
+    EXPECT(spg_clear_partition_data(NULL), SPG_INVALID_ARGUMENT);
+    spg_store_free(store);
+}
+
+static void test_partitions_from_split_points(void) {
+    spg_partition_list *list = (spg_partition_list *)1;
+    /* No split points: the root partition. */
+    OK(spg_partitions_from_split_points(LONG_KEY, 1, NULL, 0, &list));
+    CHECK(list && list->count == 1);
+    if (list && list->count == 1) check_root(&list->partitions[0]);
+    spg_partition_list_free(list);
+
+    /* Three split points on a long key: 4 leaves, 3 parents. */
+    spg_key_value points[] = {long_value(10), long_value(20), long_value(30)};
+    OK(spg_partitions_from_split_points(LONG_KEY, 1, points, 3, &list));
+    CHECK(list && list->count == 7);
+    size_t leaves = 0, roots = 0;
+    for (size_t i = 0; list && i < list->count; i++) {
+        if (list->partitions[i].is_leaf_partition) leaves++;
+        if (list->partitions[i].parent_partition_id == NULL) roots++;
+    }
+    CHECK(leaves == 4 && roots == 1);
+    /* The list is a valid tree for the table. */
+    spg_store *store = new_table();
+    if (list) OK(spg_initialise_with_partitions(store, list->partitions, list->count));
+    spg_partition_list_free(list);
+    spg_store_free(store);
+
+    /* Invalid split points. */
+    spg_key_value unsorted[] = {long_value(20), long_value(10)};
+    EXPECT(spg_partitions_from_split_points(LONG_KEY, 1, unsorted, 2, &list), SPG_INVALID_ARGUMENT);
+    CHECK(list == NULL);
+    CHECK_MESSAGE("should be less than");
+    spg_key_value wrong_type[] = {string_value("a")};
+    EXPECT(spg_partitions_from_split_points(LONG_KEY, 1, wrong_type, 1, &list), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("should be of type long");
+    spg_key_value minimum[] = {long_value(INT64_MIN)};
+    EXPECT(spg_partitions_from_split_points(LONG_KEY, 1, minimum, 1, &list), SPG_INVALID_ARGUMENT);
+    spg_key_value bad_tag[] = {{99, 0, NULL, 0}};
+    EXPECT(spg_partitions_from_split_points(LONG_KEY, 1, bad_tag, 1, &list), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("split_points[0] has unknown key type 99");
+    EXPECT(spg_partitions_from_split_points(LONG_KEY, 1, NULL, 2, &list), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_partitions_from_split_points(NULL, 1, points, 1, &list), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_partitions_from_split_points(LONG_KEY, 0, points, 1, &list), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_partitions_from_split_points(LONG_KEY, 1, points, 1, NULL), SPG_INVALID_ARGUMENT);
+}
+
+/* Every key type through a store and back: values come back exactly as given. */
+static void test_key_types_round_trip(void) {
+    static const uint8_t high[] = {0x80};
+    static const uint8_t low[] = {0x00, 0x7f};
+    spg_row_key_field keys[] = {{"b", SPG_KEY_BYTES}, {"i", SPG_KEY_INT}, {"s", SPG_KEY_STRING}};
+    /* Signed byte order: 0x80 < 0x00 0x7f. */
+    spg_key_value points[] = {bytes_value(high, 1), bytes_value(low, 2)};
+    spg_partition_list *tree = NULL;
+    OK(spg_partitions_from_split_points(keys, 3, points, 2, &tree));
+    CHECK(tree && tree->count == 5);
+    spg_store *store = new_table_with(keys, 3, NULL);
+    if (tree) OK(spg_initialise_with_partitions(store, tree->partitions, tree->count));
+    spg_partition_list *leaves = NULL;
+    OK(spg_get_leaf_partitions(store, &leaves));
+    CHECK(leaves && leaves->count == 3);
+    int seen_low_split = 0;
+    for (size_t i = 0; leaves && i < leaves->count; i++) {
+        const spg_partition *p = &leaves->partitions[i];
+        CHECK(p->range_count == 3);
+        if (p->range_count != 3) continue;
+        CHECK_STR(p->ranges[0].field_name, "b");
+        CHECK_STR(p->ranges[1].field_name, "i");
+        CHECK_STR(p->ranges[2].field_name, "s");
+        CHECK(p->ranges[1].min.key_type == SPG_KEY_INT && p->ranges[1].min.int_value == INT32_MIN);
+        CHECK(p->ranges[2].min.key_type == SPG_KEY_STRING && p->ranges[2].min.len == 0);
+        CHECK(p->ranges[2].min.data != NULL && p->ranges[2].min.data[0] == 0);
+        const spg_key_value *min = &p->ranges[0].min;
+        CHECK(min->key_type == SPG_KEY_BYTES);
+        if (min->len == 2) {
+            CHECK(memcmp(min->data, low, 2) == 0 && !p->ranges[0].has_max);
+            seen_low_split = 1;
+        }
+    }
+    CHECK(seen_low_split);
+    spg_partition_list_free(leaves);
+    spg_partition_list_free(tree);
+    spg_store_free(store);
+
+    /* Strings keep any character but U+0000, emoji included. */
+    spg_row_key_field string_key[] = {{"key", SPG_KEY_STRING}};
+    spg_key_value words[] = {string_value("m"), string_value("\xf0\x9f\x98\x80")};
+    OK(spg_partitions_from_split_points(string_key, 1, words, 2, &tree));
+    store = new_table_with(string_key, 1, NULL);
+    if (tree) OK(spg_initialise_with_partitions(store, tree->partitions, tree->count));
+    spg_partition_list_free(tree);
+    OK(spg_get_leaf_partitions(store, &leaves));
+    int seen_emoji = 0;
+    for (size_t i = 0; leaves && i < leaves->count; i++) {
+        const spg_key_value *min = &leaves->partitions[i].ranges[0].min;
+        if (min->len == 4 && strcmp((const char *)min->data, "\xf0\x9f\x98\x80") == 0) seen_emoji = 1;
+    }
+    CHECK(seen_emoji);
+    spg_partition_list_free(leaves);
+    spg_store_free(store);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Files                                                                                            */
+/* ------------------------------------------------------------------------------------------------ */
+
+static void test_add_files(void) {
+    spg_store *store = split_table();
+    spg_file_reference one = reference("one", "L", 10);
+    one.job_id = NULL;
+    one.has_last_update_time = true; /* ignored on input */
+    one.last_update_time_ms = 1;
+    OK(spg_fix_file_update_time(store, true, at_minute(0)));
+    OK(spg_add_file(store, &one));
+    EXPECT(spg_add_file(store, &one), SPG_FILE_ALREADY_EXISTS);
+    CHECK_STR(spg_last_error_message(), "File already exists: one");
+
+    spg_file_reference spanning[] = {reference("two", "L", 5), reference("two", "R", 6), reference("three", "R", 7)};
+    OK(spg_add_files(store, spanning, 3));
+    spg_file_reference twice[] = {reference("four", "L", 1), reference("four", "L", 2)};
+    EXPECT(spg_add_files(store, twice, 2), SPG_FILE_REFERENCE_ALREADY_EXISTS);
+    CHECK_STR(spg_last_error_message(), "Reference to file already exists in partition L, filename four");
+    OK(spg_add_files(store, NULL, 0)); /* an empty call */
+
+    spg_file_reference five = reference("five", "R", 3);
+    spg_all_references_to_a_file files[] = {
+        {"five", &five, 1, false, 0},
+        {"unreferenced", NULL, 0, false, 0},
+    };
+    OK(spg_add_files_with_references(store, files, 2));
+    EXPECT(spg_add_files_with_references(store, files, 2), SPG_FILE_ALREADY_EXISTS);
+
+    spg_file_reference_list *refs = NULL;
+    OK(spg_get_file_references(store, &refs));
+    CHECK(refs && refs->count == 5);
+    const spg_file_reference *r = find_reference(refs, "one", "L");
+    CHECK(r != NULL);
+    if (r) {
+        CHECK(r->number_of_rows == 10 && r->job_id == NULL && !r->count_approximate);
+        CHECK(r->only_contains_data_for_this_partition);
+        CHECK(r->has_last_update_time && r->last_update_time_ms == at_minute(0));
+    }
+    CHECK(find_reference(refs, "two", "R") != NULL);
+    spg_file_reference_list_free(refs);
+    bool none = true;
+    OK(spg_has_no_files(store, &none));
+    CHECK(!none);
+    spg_store_free(store);
+}
+
+static void test_add_files_arguments(void) {
+    spg_store *store = split_table();
+    spg_file_reference r = reference("f", "L", 1);
+    EXPECT(spg_add_file(NULL, &r), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_add_file(store, NULL), SPG_INVALID_ARGUMENT);
+    r.filename = NULL;
+    EXPECT(spg_add_file(store, &r), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("reference.filename must not be NULL");
+    r.filename = BAD_UTF8;
+    EXPECT(spg_add_file(store, &r), SPG_INVALID_ARGUMENT);
+    r.filename = "";
+    EXPECT(spg_add_file(store, &r), SPG_INVALID_ARGUMENT);
+    r = reference("f", NULL, 1);
+    EXPECT(spg_add_file(store, &r), SPG_INVALID_ARGUMENT);
+    r = reference("f", "L", UINT64_C(1) << 63); /* above 2^63 - 1 */
+    EXPECT(spg_add_file(store, &r), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("number_of_rows");
+    r = reference("f", "L", 1);
+    r.job_id = "";
+    EXPECT(spg_add_file(store, &r), SPG_INVALID_ARGUMENT);
+    r.job_id = BAD_UTF8;
+    EXPECT(spg_add_file(store, &r), SPG_INVALID_ARGUMENT);
+
+    spg_file_reference refs[] = {reference("a", "L", 1), reference(NULL, "L", 1)};
+    EXPECT(spg_add_files(store, refs, 2), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("references[1].filename must not be NULL");
+    EXPECT(spg_add_files(store, NULL, 1), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_add_files(NULL, refs, 1), SPG_INVALID_ARGUMENT);
+
+    spg_file_reference other = reference("other", "L", 1);
+    spg_all_references_to_a_file mismatched = {"mine", &other, 1, false, 0};
+    EXPECT(spg_add_files_with_references(store, &mismatched, 1), SPG_INVALID_ARGUMENT);
+    spg_all_references_to_a_file null_refs = {"mine", NULL, 2, false, 0};
+    EXPECT(spg_add_files_with_references(store, &null_refs, 1), SPG_INVALID_ARGUMENT);
+    spg_all_references_to_a_file null_name = {NULL, NULL, 0, false, 0};
+    EXPECT(spg_add_files_with_references(store, &null_name, 1), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_add_files_with_references(store, NULL, 1), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_add_files_with_references(NULL, &null_name, 1), SPG_INVALID_ARGUMENT);
+
+    /* Nothing was added. */
+    bool none = false;
+    OK(spg_has_no_files(store, &none));
+    CHECK(none);
+    EXPECT(spg_has_no_files(NULL, &none), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_has_no_files(store, NULL), SPG_INVALID_ARGUMENT);
+    spg_store_free(store);
+}
+
+static void test_split_file_references(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    spg_file_reference file1 = reference("file1", "root", 1000);
+    OK(spg_add_file(store, &file1));
+    OK(spg_atomically_update_partition_and_create_new_ones(store, &split_root_p, &left_p, &right_p));
+
+    spg_split_file_reference_request *request = (spg_split_file_reference_request *)1;
+    EXPECT(spg_split_file_to_child_partitions(NULL, "L", "R", &request), SPG_INVALID_ARGUMENT);
+    CHECK(request == NULL);
+    EXPECT(spg_split_file_to_child_partitions(&file1, NULL, "R", &request), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_split_file_to_child_partitions(&file1, "L", BAD_UTF8, &request), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_split_file_to_child_partitions(&file1, "L", "", &request), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_split_file_to_child_partitions(&file1, "L", "R", NULL), SPG_INVALID_ARGUMENT);
+    OK(spg_split_file_to_child_partitions(&file1, "L", "R", &request));
+    CHECK(request && request->new_reference_count == 2);
+    if (request && request->new_reference_count == 2) {
+        CHECK_STR(request->old_reference.filename, "file1");
+        CHECK_STR(request->new_references[0].partition_id, "L");
+        CHECK_STR(request->new_references[1].partition_id, "R");
+        CHECK(request->new_references[0].number_of_rows == 500);
+        CHECK(request->new_references[0].count_approximate);
+        CHECK(!request->new_references[0].only_contains_data_for_this_partition);
+    }
+    OK(spg_fix_file_update_time(store, true, at_minute(1)));
+    OK(spg_split_file_references(store, request, 1));
+
+    /* The same split again: the reference on root is gone. */
+    EXPECT(spg_split_file_references(store, request, 1), SPG_SPLIT_REQUESTS_FAILED);
+    CHECK_STR(spg_last_error_message(), "1 split requests failed to update the state store");
+    EXPECT(spg_last_error_cause(), SPG_FILE_REFERENCE_NOT_FOUND);
+    CHECK_STR(spg_last_error_cause_message(), "File reference not found in partition root, filename file1");
+    spg_split_file_reference_request_free(request);
+    spg_split_file_reference_request_free(NULL);
+
+    /* A file that does not exist. */
+    spg_file_reference ghost = reference("ghost", "L", 1);
+    spg_split_file_reference_request missing = {ghost, &ghost, 1};
+    EXPECT(spg_split_file_references(store, &missing, 1), SPG_SPLIT_REQUESTS_FAILED);
+    EXPECT(spg_last_error_cause(), SPG_FILE_NOT_FOUND);
+    /* A new reference where the file already has one. */
+    spg_file_reference on_l = reference("file1", "L", 1), on_r = reference("file1", "R", 1);
+    spg_split_file_reference_request onto_existing = {on_l, &on_r, 1};
+    EXPECT(spg_split_file_references(store, &onto_existing, 1), SPG_SPLIT_REQUESTS_FAILED);
+    EXPECT(spg_last_error_cause(), SPG_FILE_REFERENCE_ALREADY_EXISTS);
+    /* An assigned reference cannot be split. */
+    const char *file1_name[] = {"file1"};
+    spg_assign_job_id_request assign = {"job", "L", file1_name, 1};
+    OK(spg_assign_job_ids(store, &assign, 1));
+    spg_file_reference child = reference("file1", "LL", 1);
+    spg_split_file_reference_request assigned = {on_l, &child, 1};
+    EXPECT(spg_split_file_references(store, &assigned, 1), SPG_SPLIT_REQUESTS_FAILED);
+    EXPECT(spg_last_error_cause(), SPG_FILE_REFERENCE_ASSIGNED_TO_JOB);
+
+    /* Malformed requests. */
+    spg_split_file_reference_request no_new = {on_r, NULL, 0};
+    EXPECT(spg_split_file_references(store, &no_new, 1), SPG_INVALID_ARGUMENT);
+    CHECK(spg_last_error_cause() == SPG_OK);
+    spg_split_file_reference_request null_new = {on_r, NULL, 2};
+    EXPECT(spg_split_file_references(store, &null_new, 1), SPG_INVALID_ARGUMENT);
+    spg_file_reference other_file = reference("other", "R", 1);
+    spg_split_file_reference_request wrong_file = {on_r, &other_file, 1};
+    EXPECT(spg_split_file_references(store, &wrong_file, 1), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_split_file_references(store, NULL, 1), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_split_file_references(NULL, &wrong_file, 1), SPG_INVALID_ARGUMENT);
+    OK(spg_split_file_references(store, NULL, 0));
+
+    spg_file_reference_list *refs = NULL;
+    OK(spg_get_file_references(store, &refs));
+    CHECK(refs && refs->count == 2);
+    const spg_file_reference *r = find_reference(refs, "file1", "R");
+    CHECK(r && r->number_of_rows == 500 && r->count_approximate && r->last_update_time_ms == at_minute(1));
+    spg_file_reference_list_free(refs);
+    spg_store_free(store);
+}
+
+static void test_assign_and_check_jobs(void) {
+    spg_store *store = split_table();
+    spg_file_reference files[] = {reference("a", "L", 1), reference("b", "L", 1), reference("c", "R", 1)};
+    OK(spg_add_files(store, files, 3));
+    const char *ab[] = {"a", "b"};
+    spg_assign_job_id_request request = {"job1", "L", ab, 2};
+    bool assigned = true;
+    OK(spg_is_partition_files_assigned_to_job(store, "L", ab, 2, "job1", &assigned));
+    CHECK(!assigned);
+    OK(spg_assign_job_ids(store, &request, 1));
+    OK(spg_is_partition_files_assigned_to_job(store, "L", ab, 2, "job1", &assigned));
+    CHECK(assigned);
+    OK(spg_is_partition_files_assigned_to_job(store, "L", NULL, 0, "job1", &assigned));
+    CHECK(assigned);
+    assigned = true;
+    EXPECT(spg_is_partition_files_assigned_to_job(store, "L", ab, 2, "job2", &assigned),
+           SPG_FILE_REFERENCE_ASSIGNED_TO_JOB);
+    CHECK(!assigned);
+    const char *c[] = {"c"};
+    EXPECT(spg_is_partition_files_assigned_to_job(store, "L", c, 1, "job1", &assigned),
+           SPG_FILE_REFERENCE_NOT_FOUND);
+
+    /* Assigning again, even to the same job. */
+    EXPECT(spg_assign_job_ids(store, &request, 1), SPG_FILE_REFERENCE_ASSIGNED_TO_JOB);
+    CHECK_STR(spg_last_error_message(),
+              "Reference to file is already assigned to job job1, in partition L, filename a");
+    spg_assign_job_id_request wrong_partition = {"job2", "R", ab, 2};
+    EXPECT(spg_assign_job_ids(store, &wrong_partition, 1), SPG_FILE_REFERENCE_NOT_FOUND);
+    OK(spg_assign_job_ids(store, NULL, 0));
+
+    spg_file_reference_list *unassigned = NULL;
+    OK(spg_get_file_references_with_no_job_id(store, &unassigned));
+    CHECK(unassigned && unassigned->count == 1 && find_reference(unassigned, "c", "R"));
+    spg_file_reference_list_free(unassigned);
+    spg_file_reference_list *all = NULL;
+    OK(spg_get_file_references(store, &all));
+    const spg_file_reference *a = find_reference(all, "a", "L");
+    CHECK(a && a->job_id && strcmp(a->job_id, "job1") == 0);
+    spg_file_reference_list_free(all);
+
+    /* Malformed input. */
+    const char *with_null[] = {"a", NULL};
+    spg_assign_job_id_request bad = {"job3", "R", with_null, 2};
+    EXPECT(spg_assign_job_ids(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("requests[0].filenames[1] must not be NULL");
+    bad.filenames = NULL;
+    EXPECT(spg_assign_job_ids(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    bad.filenames = c;
+    bad.filename_count = 1;
+    bad.job_id = NULL;
+    EXPECT(spg_assign_job_ids(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    bad.job_id = "";
+    EXPECT(spg_assign_job_ids(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    bad.job_id = "job3";
+    bad.partition_id = BAD_UTF8;
+    EXPECT(spg_assign_job_ids(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_assign_job_ids(store, NULL, 1), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_assign_job_ids(NULL, &request, 1), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_is_partition_files_assigned_to_job(NULL, "L", ab, 2, "job1", &assigned), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_is_partition_files_assigned_to_job(store, NULL, ab, 2, "job1", &assigned), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_is_partition_files_assigned_to_job(store, "L", NULL, 2, "job1", &assigned), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_is_partition_files_assigned_to_job(store, "L", with_null, 2, "job1", &assigned),
+           SPG_INVALID_ARGUMENT);
+    EXPECT(spg_is_partition_files_assigned_to_job(store, "L", ab, 2, NULL, &assigned), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_is_partition_files_assigned_to_job(store, "L", ab, 2, "job1", NULL), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_get_file_references(NULL, &all), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_get_file_references(store, NULL), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_get_file_references_with_no_job_id(NULL, &all), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_get_file_references_with_no_job_id(store, NULL), SPG_INVALID_ARGUMENT);
+    spg_file_reference_list_free(NULL);
+    spg_store_free(store);
+}
+
+static void test_replace_file_references(void) {
+    spg_store *store = split_table();
+    spg_file_reference inputs[] = {reference("in1", "L", 1), reference("in2", "L", 2), reference("free", "L", 3)};
+    OK(spg_add_files(store, inputs, 3));
+    const char *both[] = {"in1", "in2"};
+    spg_assign_job_id_request assign = {"job1", "L", both, 2};
+    OK(spg_assign_job_ids(store, &assign, 1));
+
+    spg_replace_file_references_request commit = {"job1", "L", both, 2, reference("out", "L", 3)};
+    /* Failures first: each is wrapped, with its cause. */
+    spg_replace_file_references_request same = commit;
+    same.new_reference = reference("in1", "L", 3);
+    EXPECT(spg_atomically_replace_file_references_with_new_ones(store, &same, 1), SPG_REPLACE_REQUESTS_FAILED);
+    EXPECT(spg_last_error_cause(), SPG_NEW_REFERENCE_SAME_AS_OLD_REFERENCE);
+    const char *unassigned[] = {"free"};
+    spg_replace_file_references_request not_assigned = {"job1", "L", unassigned, 1, reference("out", "L", 3)};
+    EXPECT(spg_atomically_replace_file_references_with_new_ones(store, &not_assigned, 1),
+           SPG_REPLACE_REQUESTS_FAILED);
+    EXPECT(spg_last_error_cause(), SPG_FILE_REFERENCE_NOT_ASSIGNED_TO_JOB);
+    const char *ghost[] = {"ghost"};
+    spg_replace_file_references_request missing = {"job1", "L", ghost, 1, reference("out", "L", 3)};
+    EXPECT(spg_atomically_replace_file_references_with_new_ones(store, &missing, 1), SPG_REPLACE_REQUESTS_FAILED);
+    EXPECT(spg_last_error_cause(), SPG_FILE_NOT_FOUND);
+    spg_replace_file_references_request existing_output = commit;
+    existing_output.new_reference = reference("free", "L", 3);
+    EXPECT(spg_atomically_replace_file_references_with_new_ones(store, &existing_output, 1),
+           SPG_REPLACE_REQUESTS_FAILED);
+    EXPECT(spg_last_error_cause(), SPG_FILE_ALREADY_EXISTS);
+
+    OK(spg_fix_file_update_time(store, true, at_minute(3)));
+    OK(spg_atomically_replace_file_references_with_new_ones(store, &commit, 1));
+    EXPECT(spg_atomically_replace_file_references_with_new_ones(store, &commit, 1), SPG_REPLACE_REQUESTS_FAILED);
+    CHECK_STR(spg_last_error_message(), "1 replace file reference requests failed to update the state store");
+    EXPECT(spg_last_error_cause(), SPG_FILE_REFERENCE_NOT_FOUND);
+    CHECK_STR(spg_last_error_cause_message(), "File reference not found in partition L, filename in1");
+    OK(spg_atomically_replace_file_references_with_new_ones(store, NULL, 0));
+
+    /* Malformed requests. */
+    spg_replace_file_references_request bad = commit;
+    bad.input_files = NULL;
+    EXPECT(spg_atomically_replace_file_references_with_new_ones(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    bad = commit;
+    bad.job_id = NULL;
+    EXPECT(spg_atomically_replace_file_references_with_new_ones(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    bad = commit;
+    bad.partition_id = "";
+    EXPECT(spg_atomically_replace_file_references_with_new_ones(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    bad = commit;
+    bad.new_reference.filename = NULL;
+    EXPECT(spg_atomically_replace_file_references_with_new_ones(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("requests[0].new_reference.filename must not be NULL");
+    EXPECT(spg_atomically_replace_file_references_with_new_ones(store, NULL, 1), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_atomically_replace_file_references_with_new_ones(NULL, &commit, 1), SPG_INVALID_ARGUMENT);
+
+    spg_file_reference_list *refs = NULL;
+    OK(spg_get_file_references(store, &refs));
+    CHECK(refs && refs->count == 2 && find_reference(refs, "out", "L") && find_reference(refs, "free", "L"));
+    const spg_file_reference *out = find_reference(refs, "out", "L");
+    CHECK(out && out->last_update_time_ms == at_minute(3));
+    spg_file_reference_list_free(refs);
+    spg_store_free(store);
+}
+
+static void test_garbage_collection(void) {
+    spg_store *store = split_table();
+    spg_file_reference refs[] = {reference("keep", "L", 1), reference("gone", "L", 1)};
+    OK(spg_fix_file_update_time(store, true, at_minute(0)));
+    OK(spg_add_files(store, refs, 2));
+    const char *gone[] = {"gone"}, *keep[] = {"keep"};
+    spg_assign_job_id_request assign = {"job", "L", gone, 1};
+    OK(spg_assign_job_ids(store, &assign, 1));
+    spg_replace_file_references_request commit = {"job", "L", gone, 1, reference("new", "L", 1)};
+    OK(spg_fix_file_update_time(store, true, at_minute(3)));
+    OK(spg_atomically_replace_file_references_with_new_ones(store, &commit, 1));
+
+    spg_string_list *ready = (spg_string_list *)1;
+    OK(spg_get_ready_for_gc_filenames_before(store, at_minute(3), &ready));
+    CHECK(ready && ready->count == 0); /* equal is not before */
+    spg_string_list_free(ready);
+    OK(spg_get_ready_for_gc_filenames_before(store, at_minute(3) + 1, &ready));
+    CHECK(string_list_equals(ready, gone, 1));
+    spg_string_list_free(ready);
+    EXPECT(spg_get_ready_for_gc_filenames_before(store, INT64_MIN, &ready), SPG_INVALID_ARGUMENT);
+    CHECK(ready == NULL);
+    EXPECT(spg_get_ready_for_gc_filenames_before(NULL, 0, &ready), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_get_ready_for_gc_filenames_before(store, 0, NULL), SPG_INVALID_ARGUMENT);
+
+    EXPECT(spg_delete_garbage_collected_file_reference_counts(store, keep, 1), SPG_FILE_HAS_REFERENCES);
+    CHECK_STR(spg_last_error_message(), "Cannot remove file as it still has references, filename keep, 1 references");
+    OK(spg_delete_garbage_collected_file_reference_counts(store, gone, 1));
+    EXPECT(spg_delete_garbage_collected_file_reference_counts(store, gone, 1), SPG_FILE_NOT_FOUND);
+    CHECK_STR(spg_last_error_message(), "File not found: gone");
+    OK(spg_delete_garbage_collected_file_reference_counts(store, NULL, 0));
+    EXPECT(spg_delete_garbage_collected_file_reference_counts(store, NULL, 1), SPG_INVALID_ARGUMENT);
+    const char *bad[] = {BAD_UTF8};
+    EXPECT(spg_delete_garbage_collected_file_reference_counts(store, bad, 1), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_delete_garbage_collected_file_reference_counts(NULL, gone, 1), SPG_INVALID_ARGUMENT);
+    spg_string_list_free(NULL);
+    spg_store_free(store);
+}
+
+static void test_reports_and_maps(void) {
+    spg_store *store = split_table();
+    spg_file_reference refs[] = {reference("f1", "L", 1), reference("f1", "R", 1), reference("f2", "L", 1)};
+    OK(spg_fix_file_update_time(store, true, at_minute(5)));
+    OK(spg_add_files(store, refs, 3));
+    spg_all_references_to_a_file unreferenced[] = {{"u1", NULL, 0, false, 0}, {"u2", NULL, 0, false, 0}};
+    OK(spg_add_files_with_references(store, unreferenced, 2));
+
+    spg_partition_files_map *map = (spg_partition_files_map *)1;
+    OK(spg_get_partition_to_referenced_files_map(store, &map));
+    CHECK(map && map->count == 2);
+    if (map && map->count == 2) {
+        const char *l_files[] = {"f1", "f2"};
+        CHECK_STR(map->entries[0].partition_id, "L");
+        CHECK(map->entries[0].filename_count == 2);
+        for (size_t i = 0; i < 2 && map->entries[0].filename_count == 2; i++)
+            CHECK_STR(map->entries[0].filenames[i], l_files[i]);
+        CHECK_STR(map->entries[1].partition_id, "R");
+        CHECK(map->entries[1].filename_count == 1);
+    }
+    spg_partition_files_map_free(map);
+    EXPECT(spg_get_partition_to_referenced_files_map(NULL, &map), SPG_INVALID_ARGUMENT);
+    CHECK(map == NULL);
+    EXPECT(spg_get_partition_to_referenced_files_map(store, NULL), SPG_INVALID_ARGUMENT);
+    spg_partition_files_map_free(NULL);
+
+    spg_all_references_to_all_files *report = (spg_all_references_to_all_files *)1;
+    OK(spg_get_all_files_with_max_unreferenced(store, 10, &report));
+    CHECK(report && report->file_count == 4 && !report->more_than_max);
+    if (report && report->file_count == 4) {
+        CHECK_STR(report->files[0].filename, "f1");
+        CHECK(report->files[0].reference_count == 2);
+        CHECK_STR(report->files[0].references[1].partition_id, "R");
+        CHECK(report->files[0].has_last_update_time && report->files[0].last_update_time_ms == at_minute(5));
+        CHECK_STR(report->files[3].filename, "u2");
+        CHECK(report->files[3].reference_count == 0 && report->files[3].references == NULL);
+    }
+    spg_all_references_to_all_files_free(report);
+    OK(spg_get_all_files_with_max_unreferenced(store, 1, &report));
+    CHECK(report && report->file_count == 3 && report->more_than_max);
+    spg_all_references_to_all_files_free(report);
+    EXPECT(spg_get_all_files_with_max_unreferenced(store, UINT64_C(1) << 31, &report), SPG_INVALID_ARGUMENT);
+    CHECK(report == NULL);
+    EXPECT(spg_get_all_files_with_max_unreferenced(NULL, 1, &report), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_get_all_files_with_max_unreferenced(store, 1, NULL), SPG_INVALID_ARGUMENT);
+    spg_all_references_to_all_files_free(NULL);
+    spg_store_free(store);
+}
+
+static void test_clearing_and_initialise_with_files(void) {
+    spg_store *store = split_table();
+    spg_file_reference r = reference("f", "L", 1);
+    OK(spg_add_file(store, &r));
+    EXPECT(spg_initialise(store), SPG_INITIALISE_WITH_FILES_PRESENT);
+    CHECK_STR(spg_last_error_message(), "Cannot initialise state store when files are present");
+    spg_partition tree[] = {split_root_p, left_p, right_p};
+    EXPECT(spg_initialise_with_partitions(store, tree, 3), SPG_INITIALISE_WITH_FILES_PRESENT);
+
+    OK(spg_clear_file_data(store));
+    bool none = false;
+    OK(spg_has_no_files(store, &none));
+    CHECK(none);
+    spg_partition_list *all = NULL;
+    OK(spg_get_all_partitions(store, &all));
+    CHECK(all && all->count == 3);
+    spg_partition_list_free(all);
+
+    OK(spg_add_file(store, &r));
+    OK(spg_clear_sleeper_table(store));
+    OK(spg_has_no_files(store, &none));
+    CHECK(none);
+    OK(spg_get_all_partitions(store, &all));
+    CHECK(all && all->count == 0);
+    spg_partition_list_free(all);
+    OK(spg_initialise(store));
+    EXPECT(spg_clear_file_data(NULL), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_clear_sleeper_table(NULL), SPG_INVALID_ARGUMENT);
+    spg_store_free(store);
+}
+
+static void test_file_clock_belongs_to_one_handle(void) {
+    char id[96];
+    spg_store *store = new_table_with(LONG_KEY, 1, id);
+    OK(spg_initialise(store));
+    spg_store *other = NULL;
+    OK(spg_table(client, id, &other));
+    OK(spg_fix_file_update_time(store, true, at_minute(7)));
+    spg_file_reference fixed = reference("fixed", "root", 1), database = reference("database", "root", 1);
+    OK(spg_add_file(store, &fixed));
+    OK(spg_add_file(other, &database));
+    OK(spg_fix_file_update_time(store, false, 0));
+    spg_file_reference later = reference("later", "root", 1);
+    OK(spg_add_file(store, &later));
+    spg_file_reference_list *refs = NULL;
+    OK(spg_get_file_references(store, &refs));
+    const spg_file_reference *f = find_reference(refs, "fixed", "root");
+    const spg_file_reference *d = find_reference(refs, "database", "root");
+    const spg_file_reference *l = find_reference(refs, "later", "root");
+    CHECK(f && f->last_update_time_ms == at_minute(7));
+    CHECK(d && d->last_update_time_ms > at_minute(7)); /* the database clock: now, after 2024 */
+    CHECK(l && l->last_update_time_ms > at_minute(7));
+    spg_file_reference_list_free(refs);
+    EXPECT(spg_fix_file_update_time(NULL, false, 0), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_fix_file_update_time(store, true, INT64_MAX), SPG_INVALID_ARGUMENT);
+    spg_store_free(other);
+    spg_store_free(store);
+}
+
+/* CONTRACT.md section 10, every step, through the C API. */
+static void test_worked_example(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    OK(spg_atomically_update_partition_and_create_new_ones(store, &split_root_p, &left_p, &right_p));
+    OK(spg_fix_file_update_time(store, true, at_minute(0)));
+    spg_file_reference step3[] = {reference("file1", "root", 1000), reference("file2", "L", 200)};
+    OK(spg_add_files(store, step3, 2));
+    spg_split_file_reference_request *push = NULL;
+    OK(spg_split_file_to_child_partitions(&step3[0], "L", "R", &push));
+    OK(spg_fix_file_update_time(store, true, at_minute(1)));
+    OK(spg_split_file_references(store, push, 1));
+    spg_split_file_reference_request_free(push);
+    const char *inputs[] = {"file1", "file2"};
+    spg_assign_job_id_request assign = {"job1", "L", inputs, 2};
+    OK(spg_fix_file_update_time(store, true, at_minute(2)));
+    OK(spg_assign_job_ids(store, &assign, 1));
+    spg_replace_file_references_request commit = {"job1", "L", inputs, 2, reference("file3", "L", 700)};
+    OK(spg_fix_file_update_time(store, true, at_minute(3)));
+    OK(spg_atomically_replace_file_references_with_new_ones(store, &commit, 1));
+
+    spg_file_reference_list *refs = NULL;
+    OK(spg_get_file_references(store, &refs));
+    CHECK(refs && refs->count == 2);
+    const spg_file_reference *f1 = find_reference(refs, "file1", "R");
+    const spg_file_reference *f3 = find_reference(refs, "file3", "L");
+    CHECK(f1 && f1->number_of_rows == 500 && f1->count_approximate && f1->last_update_time_ms == at_minute(1));
+    CHECK(f3 && f3->number_of_rows == 700 && f3->last_update_time_ms == at_minute(3));
+    spg_file_reference_list_free(refs);
+
+    spg_all_references_to_all_files *report = NULL;
+    OK(spg_get_all_files_with_max_unreferenced(store, 10, &report));
+    CHECK(report && report->file_count == 3 && !report->more_than_max);
+    if (report && report->file_count == 3) {
+        CHECK_STR(report->files[1].filename, "file2");
+        CHECK(report->files[1].reference_count == 0 && report->files[1].last_update_time_ms == at_minute(3));
+        CHECK(report->files[0].last_update_time_ms == at_minute(3));
+    }
+    spg_all_references_to_all_files_free(report);
+
+    const char *file2[] = {"file2"};
+    spg_string_list *ready = NULL;
+    OK(spg_get_ready_for_gc_filenames_before(store, at_minute(3) + 1, &ready));
+    CHECK(string_list_equals(ready, file2, 1));
+    spg_string_list_free(ready);
+    OK(spg_delete_garbage_collected_file_reference_counts(store, file2, 1));
+    bool none = true;
+    OK(spg_has_no_files(store, &none));
+    CHECK(!none);
+    EXPECT(spg_initialise(store), SPG_INITIALISE_WITH_FILES_PRESENT);
+    spg_store_free(store);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Threads                                                                                          */
+/* ------------------------------------------------------------------------------------------------ */
+
+#define FILES_PER_THREAD 20
+
+struct worker {
+    int index;
+    spg_store *shared;      /* one store used by both threads */
+    int failures;
+    int own_errors_ok;      /* this thread's last error was its own */
+    spg_status contended;   /* the status of adding the one contended filename */
+};
+
+static void *work(void *argument) {
+    struct worker *w = argument;
+    char id[96], name[64];
+    unique_id(id, sizeof id, "thread");
+    /* A table of its own through the shared client. */
+    spg_store *own = NULL;
+    if (spg_create_table(client, id, LONG_KEY, 1, &own) != SPG_OK || spg_initialise(own) != SPG_OK) w->failures++;
+    for (int i = 0; i < FILES_PER_THREAD; i++) {
+        snprintf(name, sizeof name, "t%d-file%d", w->index, i);
+        spg_file_reference r = reference(name, "root", (uint64_t)i);
+        if (spg_add_file(own, &r) != SPG_OK) w->failures++;
+        if (spg_add_file(w->shared, &r) != SPG_OK) w->failures++;
+        spg_partition *p = NULL;
+        if (spg_get_partition(w->shared, "root", &p) != SPG_OK) w->failures++;
+        spg_partition_free(p);
+    }
+    /* Both threads add the same filename: exactly one succeeds. */
+    spg_file_reference same = reference("contended", "root", 1);
+    w->contended = spg_add_file(w->shared, &same);
+    /* An error of this thread's own: its message is not the other thread's. */
+    char table[96];
+    snprintf(table, sizeof table, "missing-%d", w->index);
+    spg_store *missing = NULL;
+    if (spg_table(client, table, &missing) == SPG_TABLE_NOT_FOUND) {
+        char expected[160];
+        snprintf(expected, sizeof expected, "Table not found with ID \"%s\"", table);
+        for (int i = 0; i < 50; i++) {
+            spg_string_list *tables = NULL;
+            if (spg_list_tables(client, &tables) != SPG_OK) w->failures++;
+            spg_string_list_free(tables);
+        }
+        w->own_errors_ok = strcmp(spg_last_error_message(), expected) == 0;
+    }
+    spg_file_reference_list *refs = NULL;
+    if (spg_get_file_references(own, &refs) != SPG_OK || refs->count != FILES_PER_THREAD) w->failures++;
+    spg_file_reference_list_free(refs);
+    spg_store_free(own);
+    return NULL;
+}
+
+static void test_two_threads_share_one_client(void) {
+    spg_store *shared = new_table();
+    OK(spg_initialise(shared));
+    struct worker workers[2] = {{0, shared, 0, 0, -1}, {1, shared, 0, 0, -1}};
+    pthread_t threads[2];
+    for (int i = 0; i < 2; i++) CHECK(pthread_create(&threads[i], NULL, work, &workers[i]) == 0);
+    for (int i = 0; i < 2; i++) CHECK(pthread_join(threads[i], NULL) == 0);
+    for (int i = 0; i < 2; i++) {
+        CHECK(workers[i].failures == 0);
+        CHECK(workers[i].own_errors_ok);
+    }
+    CHECK((workers[0].contended == SPG_OK) != (workers[1].contended == SPG_OK));
+    CHECK(workers[0].contended == SPG_FILE_ALREADY_EXISTS || workers[1].contended == SPG_FILE_ALREADY_EXISTS);
+    spg_file_reference_list *refs = NULL;
+    OK(spg_get_file_references(shared, &refs));
+    CHECK(refs && refs->count == 2 * FILES_PER_THREAD + 1);
+    spg_file_reference_list_free(refs);
+    spg_store_free(shared);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+
+int main(void) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    init_partitions();
+    const char *from_environment = getenv("DATABASE_URL");
+    if (from_environment && *from_environment) {
+        database_url = strdup(from_environment);
+    } else {
+        if (spg_local_postgres_start(&local) != SPG_OK ||
+            spg_local_postgres_url(local, &database_url) != SPG_OK) {
+            fprintf(stderr, "could not start a local PostgreSQL cluster: %s\n", spg_last_error_message());
+            printf("0 passed, 1 failed\n");
+            return 1;
+        }
+        url_from_library = 1;
+        /* Before any other thread of the library runs, so that spg_connect(NULL) finds it. */
+        setenv("DATABASE_URL", database_url, 1);
+    }
+    if (spg_connect(database_url, &client) != SPG_OK) {
+        fprintf(stderr, "could not connect: %s\n", spg_last_error_message());
+        printf("0 passed, 1 failed\n");
+        return 1;
+    }
+
+    run("status_names", test_status_names);
+    run("last_error_is_per_thread_and_kept_by_successful_calls",
+        test_last_error_is_per_thread_and_kept_by_successful_calls);
+    run("local_postgres", test_local_postgres);
+    run("connect_arguments", test_connect_arguments);
+    run("connect_with_options", test_connect_with_options);
+    run("connect_null_url_takes_database_url", test_connect_null_url_takes_database_url);
+    run("connection_errors", test_connection_errors);
+    run("store_outlives_its_client", test_store_outlives_its_client);
+    run("create_table", test_create_table);
+    run("create_table_arguments", test_create_table_arguments);
+    run("table_list_and_delete", test_table_list_and_delete);
+    run("initialise_and_get_partitions", test_initialise_and_get_partitions);
+    run("split_partition", test_split_partition);
+    run("initialise_with_partitions", test_initialise_with_partitions);
+    run("clear_partition_data_and_partition_clock", test_clear_partition_data_and_partition_clock);
+    run("partitions_from_split_points", test_partitions_from_split_points);
+    run("key_types_round_trip", test_key_types_round_trip);
+    run("add_files", test_add_files);
+    run("add_files_arguments", test_add_files_arguments);
+    run("split_file_references", test_split_file_references);
+    run("assign_and_check_jobs", test_assign_and_check_jobs);
+    run("replace_file_references", test_replace_file_references);
+    run("garbage_collection", test_garbage_collection);
+    run("reports_and_maps", test_reports_and_maps);
+    run("clearing_and_initialise_with_files", test_clearing_and_initialise_with_files);
+    run("file_clock_belongs_to_one_handle", test_file_clock_belongs_to_one_handle);
+    run("worked_example", test_worked_example);
+    run("two_threads_share_one_client", test_two_threads_share_one_client);
+
+    spg_client_free(client);
+    spg_local_postgres_free(local);
+    if (url_from_library)
+        spg_string_free(database_url);
+    else
+        free(database_url);
+    printf("%d passed, %d failed\n", tests_passed, tests_failed);
+    return tests_failed == 0 ? 0 : 1;
+}
