@@ -23,6 +23,7 @@ const INSTALL_HINT: &str = "install the PostgreSQL server (Debian: apt-get insta
 pub struct LocalPostgres {
     server: Child,
     directory: PathBuf,
+    bin_directory: PathBuf,
     port: u16,
     socket_directory: PathBuf,
 }
@@ -80,6 +81,11 @@ impl LocalPostgres {
     /// The directory of the server's Unix socket.
     pub fn socket_directory(&self) -> &Path {
         &self.socket_directory
+    }
+
+    /// The directory of the PostgreSQL programs that run the cluster (`psql`, `pgbench` are there too).
+    pub fn bin_directory(&self) -> &Path {
+        &self.bin_directory
     }
 
     /// The cluster's directory: its data, socket and server log.
@@ -330,6 +336,11 @@ fn init_and_start(
     let mut cluster = LocalPostgres {
         server,
         directory: directory.to_owned(),
+        bin_directory: binaries
+            .initdb
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_default(),
         port,
         socket_directory,
     };

@@ -1,0 +1,1026 @@
+//! The benchmarks of issue 7, each measured beside its baseline on the same server in the same run:
+//!
+//! - P1: the compaction commit storm (assign + commit per job) at several client counts, beside
+//!   `pgbench` tpcb-like at the same client counts; P1b the same storm on several tables at once;
+//!   P1d Sleeper's largest compaction test (8,192 leaves x 10 files, 200 clients);
+//! - P5: the prototype's failing design (per-file count table, SERIALIZABLE), same storm;
+//! - P2: adding file references in batches, beside raw `COPY` into an equivalent table;
+//! - P3: reading every reference back, beside `psql \copy ... TO /dev/null`;
+//! - P4: `get_partition` in a loop.
+//!
+//! `cargo bench -p sleeper-pg --bench state_store -- --size full --json docs/benchmarks.json`
+//! (`make bench` does that and writes docs/benchmarks.md). `--size tiny` runs every workload once,
+//! small, as `make test` does so that the benchmarks cannot rot. Without `DATABASE_URL` it starts a
+//! local cluster with PostgreSQL's durable defaults (fsync on).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use sleeper_pg::*;
+use sqlx::{Connection, Executor, PgConnection, Row};
+use tokio::sync::Barrier;
+
+type BenchResult<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+#[derive(Debug, Clone)]
+struct Settings {
+    clients: Vec<usize>,
+    leaves: usize,
+    files: usize,
+    tables: usize,
+    large_leaves: usize,
+    large_files: usize,
+    large_clients: usize,
+    pgbench_seconds: u64,
+    pgbench_scale: u32,
+    prototype_clients: Vec<usize>,
+    prototype_seconds: u64,
+    bulk_references: usize,
+    bulk_batch: usize,
+    get_partition_calls: usize,
+    workloads: Vec<String>,
+    json: Option<PathBuf>,
+}
+
+impl Settings {
+    fn preset(size: &str) -> Settings {
+        let all = ["P1", "P1b", "P1d", "P5", "P2", "P3", "P4"]
+            .map(String::from)
+            .to_vec();
+        match size {
+            "tiny" => Settings {
+                clients: vec![4],
+                leaves: 16,
+                files: 3,
+                tables: 2,
+                large_leaves: 32,
+                large_files: 2,
+                large_clients: 4,
+                pgbench_seconds: 1,
+                pgbench_scale: 1,
+                prototype_clients: vec![4],
+                prototype_seconds: 10,
+                bulk_references: 2_000,
+                bulk_batch: 500,
+                get_partition_calls: 200,
+                workloads: all,
+                json: None,
+            },
+            _ => Settings {
+                clients: vec![16, 64, 256],
+                leaves: 1024,
+                files: 11,
+                tables: 8,
+                large_leaves: 8192,
+                large_files: 10,
+                large_clients: 200,
+                pgbench_seconds: 15,
+                pgbench_scale: 50,
+                prototype_clients: vec![16, 64, 256],
+                prototype_seconds: 120,
+                bulk_references: 1_000_000,
+                bulk_batch: 1_000,
+                get_partition_calls: 20_000,
+                workloads: all,
+                json: None,
+            },
+        }
+    }
+
+    fn from_args() -> BenchResult<Settings> {
+        let args: Vec<String> = std::env::args()
+            .skip(1)
+            .filter(|a| a != "--bench")
+            .collect();
+        let size = flag(&args, "--size").unwrap_or_else(|| "full".to_owned());
+        let mut settings = Settings::preset(&size);
+        let list = |v: String| -> BenchResult<Vec<usize>> {
+            v.split(',')
+                .map(|n| n.trim().parse::<usize>().map_err(Into::into))
+                .collect()
+        };
+        if let Some(v) = flag(&args, "--clients") {
+            settings.clients = list(v)?;
+        }
+        if let Some(v) = flag(&args, "--prototype-clients") {
+            settings.prototype_clients = list(v)?;
+        }
+        let number = |name: &str, value: usize| -> BenchResult<usize> {
+            Ok(flag(&args, name)
+                .map(|v| v.parse())
+                .transpose()?
+                .unwrap_or(value))
+        };
+        settings.leaves = number("--leaves", settings.leaves)?;
+        settings.files = number("--files", settings.files)?;
+        settings.tables = number("--tables", settings.tables)?;
+        settings.large_leaves = number("--large-leaves", settings.large_leaves)?;
+        settings.large_files = number("--large-files", settings.large_files)?;
+        settings.large_clients = number("--large-clients", settings.large_clients)?;
+        settings.pgbench_seconds =
+            number("--pgbench-seconds", settings.pgbench_seconds as usize)? as u64;
+        settings.pgbench_scale = number("--pgbench-scale", settings.pgbench_scale as usize)? as u32;
+        settings.prototype_seconds =
+            number("--prototype-seconds", settings.prototype_seconds as usize)? as u64;
+        settings.bulk_references = number("--references", settings.bulk_references)?;
+        settings.bulk_batch = number("--batch", settings.bulk_batch)?;
+        settings.get_partition_calls = number("--calls", settings.get_partition_calls)?;
+        if let Some(v) = flag(&args, "--workloads") {
+            settings.workloads = v.split(',').map(|w| w.trim().to_owned()).collect();
+        }
+        settings.json = flag(&args, "--json").map(PathBuf::from);
+        Ok(settings)
+    }
+
+    fn runs(&self, workload: &str) -> bool {
+        self.workloads.iter().any(|w| w == workload)
+    }
+}
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// The server under test and the PostgreSQL programs beside it.
+struct Server {
+    url: String,
+    bin: PathBuf,
+    _local: Option<LocalPostgres>,
+}
+
+impl Server {
+    fn start() -> BenchResult<Server> {
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            let bin = std::fs::read_dir("/usr/lib/postgresql")?
+                .flatten()
+                .map(|e| e.path().join("bin"))
+                .max()
+                .ok_or("no /usr/lib/postgresql/*/bin for pgbench and psql")?;
+            return Ok(Server {
+                url,
+                bin,
+                _local: None,
+            });
+        }
+        let local = LocalPostgres::start_with(&LocalPostgresOptions {
+            durable: true,
+            settings: vec![
+                ("max_connections".into(), "600".into()),
+                ("shared_buffers".into(), "256MB".into()),
+            ],
+        })?;
+        Ok(Server {
+            url: local.url(),
+            bin: local.bin_directory().to_owned(),
+            _local: Some(local),
+        })
+    }
+
+    fn program(&self, name: &str) -> Command {
+        Command::new(self.bin.join(name))
+    }
+
+    async fn connection(&self) -> BenchResult<PgConnection> {
+        Ok(PgConnection::connect(&self.url).await?)
+    }
+
+    async fn client(&self, max_connections: u32) -> Result<Client> {
+        Client::connect_with(ClientOptions {
+            url: Some(self.url.clone()),
+            max_connections,
+            ..ClientOptions::default()
+        })
+        .await
+    }
+}
+
+/// Latencies of one kind of call, merged from every client.
+#[derive(Default)]
+struct Latencies(Vec<Duration>);
+
+impl Latencies {
+    fn summary(&mut self) -> Value {
+        self.0.sort();
+        let at = |q: f64| -> f64 {
+            if self.0.is_empty() {
+                return 0.0;
+            }
+            let i = ((self.0.len() as f64 - 1.0) * q).round() as usize;
+            self.0[i].as_secs_f64() * 1000.0
+        };
+        json!({"calls": self.0.len(), "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0)})
+    }
+}
+
+#[derive(Default)]
+struct StormOutcome {
+    jobs: usize,
+    seconds: f64,
+    assign: Latencies,
+    commit: Latencies,
+    failed_calls: usize,
+    retries: u64,
+    first_error: Option<String>,
+}
+
+impl StormOutcome {
+    fn report(&mut self) -> Value {
+        json!({
+            "jobs": self.jobs,
+            "seconds": self.seconds,
+            "jobs_per_second": self.jobs as f64 / self.seconds,
+            "assign": self.assign.summary(),
+            "commit": self.commit.summary(),
+            "failed_calls": self.failed_calls,
+            "retries": self.retries,
+            "first_error": self.first_error,
+        })
+    }
+}
+
+/// A table ready for the storm: `leaves` leaf partitions and `files` files each referenced on every
+/// leaf, as Sleeper's ingest leaves them before compaction.
+struct StormTable {
+    table_id: String,
+    leaves: Vec<String>,
+}
+
+async fn prepare_storm_table(
+    client: &Client,
+    name: &str,
+    leaves: usize,
+    files: usize,
+) -> BenchResult<StormTable> {
+    let row_keys = [RowKeyField::new("key", KeyType::Long)];
+    let _ = client.delete_table(name).await;
+    let store = client.create_table(name, &row_keys).await?;
+    let split_points: Vec<KeyValue> = (1..leaves as i64)
+        .map(|i| KeyValue::Long(i * 1_000))
+        .collect();
+    let tree = partitions_from_split_points(&row_keys, &split_points)?;
+    store.initialise_with_partitions(&tree).await?;
+    let leaf_ids: Vec<String> = tree[..leaves].iter().map(|p| p.id.clone()).collect();
+    for f in 0..files {
+        let filename = format!("s3a://sleeper-bench/{name}/ingest/{f:04}.parquet");
+        let references: Vec<FileReference> = leaf_ids
+            .iter()
+            .map(|leaf| FileReference::new(filename.clone(), leaf.clone(), 1_000))
+            .collect();
+        store.add_files(&references).await?;
+    }
+    Ok(StormTable {
+        table_id: name.to_owned(),
+        leaves: leaf_ids,
+    })
+}
+
+/// One compaction job per leaf of every table (assign the leaf's references, then commit one output
+/// file), taken from a shared queue by `clients` clients, each with a connection of its own.
+async fn run_storm(
+    server: &Server,
+    tables: &[StormTable],
+    files: usize,
+    clients: usize,
+) -> BenchResult<StormOutcome> {
+    let jobs: Vec<(usize, usize)> = (0..tables[0].leaves.len())
+        .flat_map(|leaf| (0..tables.len()).map(move |table| (table, leaf)))
+        .collect();
+    let jobs = Arc::new(jobs);
+    let inputs: Arc<Vec<Vec<String>>> = Arc::new(
+        tables
+            .iter()
+            .map(|t| {
+                (0..files)
+                    .map(|f| format!("s3a://sleeper-bench/{}/ingest/{f:04}.parquet", t.table_id))
+                    .collect()
+            })
+            .collect(),
+    );
+    let leaves: Arc<Vec<Vec<String>>> = Arc::new(tables.iter().map(|t| t.leaves.clone()).collect());
+    let next = Arc::new(AtomicUsize::new(0));
+    let barrier = Arc::new(Barrier::new(clients + 1));
+    let retries = Arc::new(AtomicU64::new(0));
+    let mut handles = Vec::new();
+    for _ in 0..clients {
+        let client = server.client(1).await?;
+        let mut stores = Vec::new();
+        for table in tables {
+            stores.push(client.table(&table.table_id).await?);
+        }
+        let (jobs, inputs, leaves, next, barrier, retries) = (
+            jobs.clone(),
+            inputs.clone(),
+            leaves.clone(),
+            next.clone(),
+            barrier.clone(),
+            retries.clone(),
+        );
+        handles.push(tokio::spawn(async move {
+            let mut outcome = StormOutcome::default();
+            barrier.wait().await;
+            loop {
+                let j = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(table, leaf)) = jobs.get(j) else {
+                    break;
+                };
+                let partition = &leaves[table][leaf];
+                let job_id = format!("job-{table}-{leaf}");
+                let store = &stores[table];
+                let started = Instant::now();
+                let assigned = store
+                    .assign_job_ids(&[AssignJobIdRequest::new(
+                        &job_id,
+                        partition,
+                        inputs[table].clone(),
+                    )])
+                    .await;
+                outcome.assign.0.push(started.elapsed());
+                if let Err(error) = assigned {
+                    outcome.failed_calls += 1;
+                    outcome.first_error.get_or_insert(error.to_string());
+                    continue;
+                }
+                let output = FileReference::new(
+                    format!(
+                        "s3a://sleeper-bench/{}/compacted/{leaf:05}.parquet",
+                        store.table_id()
+                    ),
+                    partition.clone(),
+                    1_000 * inputs[table].len() as u64,
+                );
+                let started = Instant::now();
+                let committed = store
+                    .atomically_replace_file_references_with_new_ones(&[
+                        ReplaceFileReferencesRequest::new(
+                            &job_id,
+                            partition,
+                            inputs[table].clone(),
+                            output,
+                        ),
+                    ])
+                    .await;
+                outcome.commit.0.push(started.elapsed());
+                match committed {
+                    Ok(()) => outcome.jobs += 1,
+                    Err(error) => {
+                        outcome.failed_calls += 1;
+                        outcome.first_error.get_or_insert(error.to_string());
+                    }
+                }
+            }
+            retries.fetch_add(client.retries(), Ordering::Relaxed);
+            outcome
+        }));
+    }
+    barrier.wait().await;
+    let started = Instant::now();
+    let mut total = StormOutcome::default();
+    for handle in handles {
+        let outcome = handle.await?;
+        total.jobs += outcome.jobs;
+        total.assign.0.extend(outcome.assign.0);
+        total.commit.0.extend(outcome.commit.0);
+        total.failed_calls += outcome.failed_calls;
+        if total.first_error.is_none() {
+            total.first_error = outcome.first_error;
+        }
+    }
+    total.seconds = started.elapsed().as_secs_f64();
+    total.retries = retries.load(Ordering::Relaxed);
+    Ok(total)
+}
+
+/// After a storm every leaf holds exactly its output, every input file is unreferenced, and the rows
+/// are conserved: each output holds all of its inputs' rows on that leaf.
+async fn check_storm_result(
+    client: &Client,
+    table: &StormTable,
+    files: usize,
+) -> BenchResult<Value> {
+    let store = client.table(&table.table_id).await?;
+    let references = store.get_file_references().await?;
+    let report = store
+        .get_all_files_with_max_unreferenced(u64::from(u32::MAX >> 1))
+        .await?;
+    let rows: u64 = references.iter().map(|r| r.number_of_rows).sum();
+    let expected_rows = (table.leaves.len() * files * 1_000) as u64;
+    let unreferenced = report.files_with_no_references().count();
+    let conserved =
+        references.len() == table.leaves.len() && unreferenced == files && rows == expected_rows;
+    Ok(json!({
+        "references": references.len(),
+        "unreferenced_files": unreferenced,
+        "rows": rows,
+        "expected_rows": expected_rows,
+        "conserved": conserved,
+    }))
+}
+
+/// The size of one storm: tables, leaves per table, files on every leaf, concurrent clients.
+#[derive(Clone, Copy)]
+struct Storm {
+    tables: usize,
+    leaves: usize,
+    files: usize,
+    clients: usize,
+}
+
+async fn storm(server: &Server, client: &Client, label: &str, shape: Storm) -> BenchResult<Value> {
+    let Storm {
+        tables,
+        leaves,
+        files,
+        clients,
+    } = shape;
+    let mut prepared = Vec::new();
+    for t in 0..tables {
+        prepared.push(
+            prepare_storm_table(
+                client,
+                &format!("bench-{label}-{clients}-{t}"),
+                leaves,
+                files,
+            )
+            .await?,
+        );
+    }
+    let mut outcome = run_storm(server, &prepared, files, clients).await?;
+    let mut checks = Vec::new();
+    for table in &prepared {
+        checks.push(check_storm_result(client, table, files).await?);
+        client.delete_table(&table.table_id).await?;
+    }
+    let mut result = outcome.report();
+    result["clients"] = json!(clients);
+    result["tables"] = json!(tables);
+    result["leaves"] = json!(leaves);
+    result["files"] = json!(files);
+    result["checks"] = Value::Array(checks);
+    eprintln!(
+        "{label}: {clients} clients, {tables} table(s): {:.0} jobs/s, {} failed calls, {} retries",
+        result["jobs_per_second"].as_f64().unwrap_or(0.0),
+        outcome.failed_calls,
+        outcome.retries
+    );
+    Ok(result)
+}
+
+/// pgbench tpcb-like on the same server: the physical limit for five-statement transactions.
+fn pgbench(server: &Server, settings: &Settings, clients: usize) -> BenchResult<f64> {
+    let output = server
+        .program("pgbench")
+        .args([
+            "-n",
+            "-M",
+            "prepared",
+            "-j",
+            "2",
+            "-c",
+            &clients.to_string(),
+            "-T",
+            &settings.pgbench_seconds.to_string(),
+        ])
+        .arg(&server.url)
+        .output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let tps = text
+        .lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|n| n.parse::<f64>().ok())
+        .ok_or_else(|| {
+            format!(
+                "pgbench printed no tps: {text} {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })?;
+    eprintln!("pgbench tpcb-like: {clients} clients: {tps:.0} tps");
+    Ok(tps)
+}
+
+fn pgbench_init(server: &Server, settings: &Settings) -> BenchResult<()> {
+    let status = server
+        .program("pgbench")
+        .args(["-i", "-q", "-s", &settings.pgbench_scale.to_string()])
+        .arg(&server.url)
+        .output()?;
+    if !status.status.success() {
+        return Err(format!(
+            "pgbench -i failed: {}",
+            String::from_utf8_lossy(&status.stderr)
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The prototype's design (ANCHORS.md, option 1): references plus a per-file count row that every
+/// commit decrements, at SERIALIZABLE, retried with this library's budget (10 attempts, full jitter
+/// from a 0.2 s ceiling doubling to 30 s). Lives in the benchmark only, as the baseline to beat.
+mod prototype {
+    use super::*;
+
+    pub async fn prepare(server: &Server, leaves: usize, files: usize) -> BenchResult<()> {
+        let mut connection = server.connection().await?;
+        connection
+            .execute(
+                "DROP TABLE IF EXISTS proto_refs, proto_counts; \
+                 CREATE TABLE proto_refs (filename text, partition_id text, job_id text, rows bigint, \
+                     PRIMARY KEY (filename, partition_id)); \
+                 CREATE TABLE proto_counts (filename text PRIMARY KEY, refs integer NOT NULL)",
+            )
+            .await?;
+        for f in 0..files {
+            let filename = format!("input-{f:04}");
+            sqlx::query(
+                "INSERT INTO proto_refs SELECT $1, 'leaf-' || lpad(l::text, 5, '0'), NULL, 1000 \
+                 FROM generate_series(0, $2 - 1) l",
+            )
+            .bind(&filename)
+            .bind(leaves as i32)
+            .execute(&mut connection)
+            .await?;
+            sqlx::query("INSERT INTO proto_counts VALUES ($1, $2)")
+                .bind(&filename)
+                .bind(leaves as i32)
+                .execute(&mut connection)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn serializable<F>(
+        connection: &mut PgConnection,
+        statements: F,
+    ) -> std::result::Result<(), sqlx::Error>
+    where
+        F: for<'c> Fn(
+            &'c mut PgConnection,
+        ) -> futures_like::BoxFuture<'c, std::result::Result<(), sqlx::Error>>,
+    {
+        connection
+            .execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            .await?;
+        match statements(connection).await {
+            Ok(()) => connection.execute("COMMIT").await.map(|_| ()),
+            Err(error) => {
+                let _ = connection.execute("ROLLBACK").await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Runs the call with the library's retry budget; true when it eventually succeeded.
+    async fn with_retries<F>(
+        connection: &mut PgConnection,
+        retries: &AtomicU64,
+        statements: F,
+    ) -> bool
+    where
+        F: for<'c> Fn(
+            &'c mut PgConnection,
+        ) -> futures_like::BoxFuture<'c, std::result::Result<(), sqlx::Error>>,
+    {
+        let mut ceiling = Duration::from_millis(200);
+        for attempt in 1..=10 {
+            match serializable(connection, &statements).await {
+                Ok(()) => return true,
+                Err(error) => {
+                    let code = error
+                        .as_database_error()
+                        .and_then(|e| e.code())
+                        .map(|c| c.into_owned());
+                    if !matches!(code.as_deref(), Some("40001" | "40P01")) || attempt == 10 {
+                        return false;
+                    }
+                    retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(ceiling.mul_f64(rand_fraction())).await;
+                    ceiling = (ceiling * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+        false
+    }
+
+    pub async fn run(
+        server: &Server,
+        leaves: usize,
+        files: usize,
+        clients: usize,
+        limit: Duration,
+    ) -> BenchResult<StormOutcome> {
+        let next = Arc::new(AtomicUsize::new(0));
+        let retries = Arc::new(AtomicU64::new(0));
+        let barrier = Arc::new(Barrier::new(clients + 1));
+        let deadline = Arc::new(std::sync::OnceLock::<Instant>::new());
+        let mut handles = Vec::new();
+        for _ in 0..clients {
+            let mut connection = server.connection().await?;
+            let (next, retries, barrier, deadline) = (
+                next.clone(),
+                retries.clone(),
+                barrier.clone(),
+                deadline.clone(),
+            );
+            handles.push(tokio::spawn(async move {
+                let mut outcome = StormOutcome::default();
+                barrier.wait().await;
+                let inputs: Vec<String> = (0..files).map(|f| format!("input-{f:04}")).collect();
+                loop {
+                    let leaf = next.fetch_add(1, Ordering::Relaxed);
+                    if leaf >= leaves || deadline.get().is_some_and(|d| Instant::now() > *d) {
+                        break;
+                    }
+                    let partition = format!("leaf-{leaf:05}");
+                    let job = format!("job-{leaf}");
+                    let (p, j, i) = (partition.clone(), job.clone(), inputs.clone());
+                    let started = Instant::now();
+                    let assigned = with_retries(&mut connection, &retries, move |c| {
+                        let (p, j, i) = (p.clone(), j.clone(), i.clone());
+                        Box::pin(async move {
+                            sqlx::query("UPDATE proto_refs SET job_id = $1 WHERE partition_id = $2 AND filename = ANY($3) AND job_id IS NULL")
+                                .bind(j).bind(p).bind(i).execute(&mut *c).await?;
+                            Ok(())
+                        })
+                    })
+                    .await;
+                    outcome.assign.0.push(started.elapsed());
+                    if !assigned {
+                        outcome.failed_calls += 1;
+                        continue;
+                    }
+                    let (p, i) = (partition.clone(), inputs.clone());
+                    let started = Instant::now();
+                    let committed = with_retries(&mut connection, &retries, move |c| {
+                        let (p, i) = (p.clone(), i.clone());
+                        Box::pin(async move {
+                            sqlx::query("DELETE FROM proto_refs WHERE partition_id = $1 AND filename = ANY($2)")
+                                .bind(&p).bind(&i).execute(&mut *c).await?;
+                            sqlx::query("UPDATE proto_counts SET refs = refs - 1 WHERE filename = ANY($1)")
+                                .bind(&i).execute(&mut *c).await?;
+                            let output = format!("output-{p}");
+                            sqlx::query("INSERT INTO proto_refs VALUES ($1, $2, NULL, 11000)")
+                                .bind(&output).bind(&p).execute(&mut *c).await?;
+                            sqlx::query("INSERT INTO proto_counts VALUES ($1, 1)").bind(&output).execute(&mut *c).await?;
+                            Ok(())
+                        })
+                    })
+                    .await;
+                    outcome.commit.0.push(started.elapsed());
+                    if committed {
+                        outcome.jobs += 1;
+                    } else {
+                        outcome.failed_calls += 1;
+                    }
+                }
+                outcome
+            }));
+        }
+        barrier.wait().await;
+        let started = Instant::now();
+        let _ = deadline.set(started + limit);
+        let mut total = StormOutcome::default();
+        for handle in handles {
+            let outcome = handle.await?;
+            total.jobs += outcome.jobs;
+            total.assign.0.extend(outcome.assign.0);
+            total.commit.0.extend(outcome.commit.0);
+            total.failed_calls += outcome.failed_calls;
+        }
+        total.seconds = started.elapsed().as_secs_f64();
+        total.retries = retries.load(Ordering::Relaxed);
+        Ok(total)
+    }
+
+    fn rand_fraction() -> f64 {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        f64::from(nanos % 1_000_000) / 1_000_000.0
+    }
+}
+
+mod futures_like {
+    pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+}
+
+/// P2: add references in batches (files of ten references each), beside COPY into an equivalent table.
+async fn bulk_add(server: &Server, client: &Client, settings: &Settings) -> BenchResult<Value> {
+    let store = client
+        .create_table("bench-bulk", &[RowKeyField::new("key", KeyType::Long)])
+        .await?;
+    store.initialise().await?;
+    let per_file = 10;
+    let filename =
+        |i: usize| format!("s3a://sleeper-bench-bucket/tables/bulk/data/partition/{i:012}.parquet");
+    let started = Instant::now();
+    let mut added = 0;
+    while added < settings.bulk_references {
+        let batch: Vec<FileReference> = (added
+            ..(added + settings.bulk_batch).min(settings.bulk_references))
+            .map(|r| {
+                FileReference::new(
+                    filename(r / per_file),
+                    format!("partition-{:04}", r % per_file),
+                    100,
+                )
+            })
+            .collect();
+        added += batch.len();
+        store.add_files(&batch).await?;
+    }
+    let store_seconds = started.elapsed().as_secs_f64();
+
+    let mut connection = server.connection().await?;
+    connection
+        .execute(
+            "DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE sleeper.file_references INCLUDING ALL)",
+        )
+        .await?;
+    let mut data = String::new();
+    for r in 0..settings.bulk_references {
+        data.push_str(&format!(
+            "1\t{}\tpartition-{:04}\t100\t\\N\tf\tt\tf\t2024-01-01 00:00:00+00\t1\n",
+            filename(r / per_file),
+            r % per_file
+        ));
+    }
+    let started = Instant::now();
+    let mut copy = connection.copy_in_raw("COPY bench_copy FROM STDIN").await?;
+    copy.send(data.as_bytes()).await?;
+    copy.finish().await?;
+    let copy_seconds = started.elapsed().as_secs_f64();
+    connection.execute("DROP TABLE bench_copy").await?;
+    let result = json!({
+        "references": settings.bulk_references,
+        "batch": settings.bulk_batch,
+        "store_seconds": store_seconds,
+        "store_references_per_second": settings.bulk_references as f64 / store_seconds,
+        "copy_seconds": copy_seconds,
+        "copy_rows_per_second": settings.bulk_references as f64 / copy_seconds,
+        "ratio": copy_seconds / store_seconds,
+    });
+    eprintln!("P2: {result}");
+    Ok(result)
+}
+
+fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(str::to_owned)
+        })
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// P3: read every reference of the bulk table, beside `psql \copy` of the same rows to /dev/null.
+async fn bulk_read(server: &Server, client: &Client) -> BenchResult<Value> {
+    let store = client.table("bench-bulk").await?;
+    let before = resident_kib();
+    let started = Instant::now();
+    let references = store.get_file_references().await?;
+    let read_seconds = started.elapsed().as_secs_f64();
+    let read_kib = resident_kib().saturating_sub(before);
+    let count = references.len();
+    drop(references);
+    let started = Instant::now();
+    let report = store.get_all_files_with_max_unreferenced(1000).await?;
+    let report_seconds = started.elapsed().as_secs_f64();
+    drop(report);
+    let started = Instant::now();
+    let output = server
+        .program("psql")
+        .arg(&server.url)
+        .args([
+            "-X",
+            "-q",
+            "-c",
+            "\\copy (SELECT r.filename, r.partition_id, r.number_of_rows, r.job_id, r.updated_at, \
+             r.count_approximate, r.only_this_partition FROM sleeper.file_references r \
+             JOIN sleeper.sleeper_tables t ON t.table_pk = r.table_pk \
+             WHERE t.table_id = 'bench-bulk' AND NOT r.removed ORDER BY r.filename, r.partition_id) TO '/dev/null'",
+        ])
+        .output()?;
+    let psql_seconds = started.elapsed().as_secs_f64();
+    if !output.status.success() {
+        return Err(format!("psql failed: {}", String::from_utf8_lossy(&output.stderr)).into());
+    }
+    let result = json!({
+        "references": count,
+        "rust_seconds": read_seconds,
+        "rust_resident_kib": read_kib,
+        "report_seconds": report_seconds,
+        "psql_copy_seconds": psql_seconds,
+        "ratio": read_seconds / psql_seconds,
+    });
+    eprintln!("P3: {result}");
+    client.delete_table("bench-bulk").await?;
+    Ok(result)
+}
+
+/// P4: one small call in a loop.
+async fn get_partition_loop(client: &Client, calls: usize) -> BenchResult<Value> {
+    let store = client
+        .create_table(
+            "bench-get-partition",
+            &[RowKeyField::new("key", KeyType::Long)],
+        )
+        .await?;
+    store.initialise().await?;
+    for _ in 0..100 {
+        store.get_partition("root").await?;
+    }
+    let started = Instant::now();
+    for _ in 0..calls {
+        store.get_partition("root").await?;
+    }
+    let micros = started.elapsed().as_secs_f64() * 1e6 / calls as f64;
+    client.delete_table("bench-get-partition").await?;
+    eprintln!("P4: get_partition from Rust: {micros:.1} us per call");
+    Ok(json!({"calls": calls, "rust_us_per_call": micros}))
+}
+
+fn main() -> BenchResult<()> {
+    let settings = Settings::from_args()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let server = Server::start()?;
+    let results = runtime.block_on(run(&server, &settings))?;
+    let text = serde_json::to_string_pretty(&results)?;
+    if let Some(path) = &settings.json {
+        write_file(path, &text)?;
+        eprintln!("wrote {}", path.display());
+    } else {
+        println!("{text}");
+    }
+    println!(
+        "benchmarks: {} passed, 0 failed",
+        results["workloads"].as_object().map_or(0, |w| w.len())
+    );
+    Ok(())
+}
+
+fn write_file(path: &Path, text: &str) -> BenchResult<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, text)?;
+    Ok(())
+}
+
+async fn run(server: &Server, settings: &Settings) -> BenchResult<Value> {
+    let client = server.client(4).await?;
+    let mut workloads: BTreeMap<String, Value> = BTreeMap::new();
+    let mut pgbench_tps: BTreeMap<usize, f64> = BTreeMap::new();
+    let mut baseline = |clients: usize| -> BenchResult<f64> {
+        if let Some(tps) = pgbench_tps.get(&clients) {
+            return Ok(*tps);
+        }
+        let tps = pgbench(server, settings, clients)?;
+        pgbench_tps.insert(clients, tps);
+        Ok(tps)
+    };
+    if settings.runs("P1") || settings.runs("P1b") || settings.runs("P5") {
+        pgbench_init(server, settings)?;
+    }
+    if settings.runs("P1") {
+        let mut runs = Vec::new();
+        for &clients in &settings.clients {
+            let mut result = storm(
+                server,
+                &client,
+                "p1",
+                Storm {
+                    tables: 1,
+                    leaves: settings.leaves,
+                    files: settings.files,
+                    clients,
+                },
+            )
+            .await?;
+            let tps = baseline(clients)?;
+            result["pgbench_tps"] = json!(tps);
+            result["ratio_to_pgbench"] =
+                json!(result["jobs_per_second"].as_f64().unwrap_or(0.0) / tps);
+            runs.push(result);
+        }
+        workloads.insert("P1".into(), Value::Array(runs));
+    }
+    if settings.runs("P1b") {
+        let clients = *settings.clients.last().unwrap_or(&16);
+        let result = storm(
+            server,
+            &client,
+            "p1b",
+            Storm {
+                tables: settings.tables,
+                leaves: settings.leaves,
+                files: settings.files,
+                clients,
+            },
+        )
+        .await?;
+        workloads.insert("P1b".into(), result);
+    }
+    if settings.runs("P1d") {
+        let result = storm(
+            server,
+            &client,
+            "p1d",
+            Storm {
+                tables: 1,
+                leaves: settings.large_leaves,
+                files: settings.large_files,
+                clients: settings.large_clients,
+            },
+        )
+        .await?;
+        workloads.insert("P1d".into(), result);
+    }
+    if settings.runs("P5") {
+        let mut runs = Vec::new();
+        for &clients in &settings.prototype_clients {
+            prototype::prepare(server, settings.leaves, settings.files).await?;
+            let limit = Duration::from_secs(settings.prototype_seconds);
+            let mut outcome =
+                prototype::run(server, settings.leaves, settings.files, clients, limit).await?;
+            let mut result = outcome.report();
+            result["clients"] = json!(clients);
+            eprintln!(
+                "P5 prototype: {clients} clients: {:.1} jobs/s, {} failed calls, {} retries",
+                result["jobs_per_second"].as_f64().unwrap_or(0.0),
+                outcome.failed_calls,
+                outcome.retries
+            );
+            runs.push(result);
+        }
+        workloads.insert("P5".into(), Value::Array(runs));
+    }
+    if settings.runs("P2") {
+        workloads.insert("P2".into(), bulk_add(server, &client, settings).await?);
+    }
+    if settings.runs("P3") {
+        if !settings.runs("P2") {
+            bulk_add(server, &client, settings).await?;
+        }
+        workloads.insert("P3".into(), bulk_read(server, &client).await?);
+    } else if settings.runs("P2") {
+        client.delete_table("bench-bulk").await?;
+    }
+    if settings.runs("P4") {
+        workloads.insert(
+            "P4".into(),
+            get_partition_loop(&client, settings.get_partition_calls).await?,
+        );
+    }
+    let server_settings = server_settings(server).await?;
+    Ok(json!({
+        "settings": format!("{settings:?}"),
+        "server": server_settings,
+        "machine": machine(),
+        "workloads": workloads,
+    }))
+}
+
+async fn server_settings(server: &Server) -> BenchResult<Value> {
+    let mut connection = server.connection().await?;
+    let mut settings = serde_json::Map::new();
+    for name in [
+        "server_version",
+        "fsync",
+        "synchronous_commit",
+        "shared_buffers",
+        "max_connections",
+        "wal_level",
+    ] {
+        let row = sqlx::query(&format!("SHOW {name}"))
+            .fetch_one(&mut connection)
+            .await?;
+        settings.insert(name.to_owned(), json!(row.try_get::<String, _>(0)?));
+    }
+    Ok(Value::Object(settings))
+}
+
+fn machine() -> Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|s| {
+        s.lines()
+            .find(|l| l.starts_with("model name"))
+            .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+    });
+    json!({
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "cpu": cpu,
+    })
+}
