@@ -4,12 +4,12 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 CARGO ?= cargo
 
-.PHONY: demo test setup lint test-rust test-python test-java test-c bench
+.PHONY: demo test setup lint test-rust test-bench test-python test-java test-c bench
 
 demo: setup
 	$(CARGO) run --quiet -p sleeper-pg --example demo
 
-test: setup lint test-rust test-python test-java test-c
+test: setup lint test-rust test-bench test-python test-java test-c
 	@echo "make test: every suite passed"
 
 setup:
@@ -21,6 +21,17 @@ lint:
 
 test-rust:
 	$(CARGO) test --workspace
+
+# Every benchmark workload once, tiny, so that the benchmarks cannot rot (no figures are judged).
+test-bench:
+	$(CARGO) bench -p sleeper-pg --bench state_store --profile dev -- --size tiny --json target/bench-tiny.json
+
+# The full benchmarks (about 15 minutes): docs/benchmarks.{json,md,png}. Flags of the bench binary
+# scale each workload: BENCH_FLAGS="--clients 16,64 --leaves 512".
+BENCH_FLAGS ?=
+bench: setup
+	$(CARGO) bench -p sleeper-pg --bench state_store -- --size full $(BENCH_FLAGS) --json docs/benchmarks.json
+	scripts/bench-report.sh
 
 test-python:
 	bindings-python/run-tests.sh

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""Writes docs/benchmarks.md and docs/benchmarks.png from the JSON results of `make bench`.
+
+Usage: bench_report.py RESULTS.json [--bindings BINDINGS.json] [--markdown OUT.md] [--chart OUT.png]
+       [--command "the command line that produced the results"]
+Each ratio is computed from figures measured in the same run, and each target of issue 7 gets a
+plain verdict: met, or missed with the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def storm_rows(runs: list[dict[str, Any]]) -> list[str]:
+    rows = [
+        "| clients | jobs/s | pgbench TPS | ratio | assign p50 / p99 / max ms | commit p50 / p99 / max ms "
+        "| failed calls | retries | rows conserved |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        a, c = run["assign"], run["commit"]
+        conserved = all(check["conserved"] for check in run.get("checks", [])) if run.get("checks") else "-"
+        rows.append(
+            f"| {run['clients']} | {run['jobs_per_second']:.0f} | {run.get('pgbench_tps', 0):.0f} "
+            f"| {run.get('ratio_to_pgbench', 0):.2f} "
+            f"| {a['p50_ms']:.1f} / {a['p99_ms']:.1f} / {a['max_ms']:.1f} "
+            f"| {c['p50_ms']:.1f} / {c['p99_ms']:.1f} / {c['max_ms']:.1f} "
+            f"| {run['failed_calls']} | {run['retries']} | {conserved} |"
+        )
+    return rows
+
+
+def p99_within(run: dict[str, Any]) -> bool:
+    return all(run[call]["p99_ms"] <= 10 * run[call]["p50_ms"] for call in ("assign", "commit"))
+
+
+def report(results: dict[str, Any], bindings: dict[str, Any], command: str) -> tuple[str, list[tuple[str, str, str]]]:
+    w = results["workloads"]
+    lines: list[str] = []
+    summary: list[tuple[str, str, str]] = []
+
+    if "P1" in w:
+        lines += ["## P1: the compaction commit storm", ""]
+        first = w["P1"][0]
+        lines += [
+            f"One table, {first['leaves']} leaf partitions, {first['files']} files each referenced on every leaf; "
+            f"one compaction job per leaf (assign its {first['files']} references, then commit one output file). "
+            "Each client has its own connection. pgbench tpcb-like ran on the same server in the same run.",
+            "",
+        ]
+        lines += storm_rows(w["P1"]) + [""]
+        for run in w["P1"]:
+            ok = run["failed_calls"] == 0 and run["ratio_to_pgbench"] >= 0.5 and p99_within(run)
+            summary.append(
+                (
+                    f"P1, {run['clients']} clients",
+                    f"{run['jobs_per_second']:.0f} jobs/s = {run['ratio_to_pgbench']:.2f} x pgbench; "
+                    f"{run['failed_calls']} failed; p99/p50 assign {run['assign']['p99_ms'] / max(run['assign']['p50_ms'], 1e-9):.1f}, "
+                    f"commit {run['commit']['p99_ms'] / max(run['commit']['p50_ms'], 1e-9):.1f}",
+                    verdict(ok),
+                )
+            )
+    if "P1d" in w:
+        run = w["P1d"]
+        lines += ["## P1d: Sleeper's largest compaction test", ""]
+        lines += [f"{run['leaves']} leaves, {run['files']} files on every leaf, {run['clients']} clients.", ""]
+        lines += storm_rows([run]) + [""]
+        conserved = all(check["conserved"] for check in run["checks"])
+        summary.append(
+            ("P1d", f"{run['jobs_per_second']:.0f} jobs/s; {run['failed_calls']} failed; rows conserved: {conserved}",
+             verdict(run["failed_calls"] == 0 and conserved))
+        )
+    if "P1b" in w and "P1" in w:
+        run = w["P1b"]
+        same = next((r for r in w["P1"] if r["clients"] == run["clients"]), None)
+        lines += ["## P1b: the storm on several tables at once", ""]
+        lines += [f"{run['tables']} tables, {run['clients']} clients in total.", ""]
+        lines += storm_rows([run]) + [""]
+        if same:
+            ratio = run["jobs_per_second"] / same["jobs_per_second"]
+            summary.append(
+                (f"P1b, {run['tables']} tables", f"{run['jobs_per_second']:.0f} jobs/s = {ratio:.2f} x P1 at {run['clients']} clients",
+                 verdict(ratio >= 0.8 and run["failed_calls"] == 0))
+            )
+    if "P5" in w and "P1" in w:
+        lines += ["## P5: the prototype's design (per-file count table, SERIALIZABLE), same storm", ""]
+        lines += storm_rows(w["P5"]) + [""]
+        for proto in w["P5"]:
+            ours = next((r for r in w["P1"] if r["clients"] == proto["clients"]), None)
+            if ours:
+                ratio = ours["jobs_per_second"] / max(proto["jobs_per_second"], 1e-9)
+                summary.append(
+                    (f"P5, {proto['clients']} clients",
+                     f"this store {ratio:.1f} x the prototype ({proto['jobs_per_second']:.1f} jobs/s, "
+                     f"{proto['failed_calls']} failed calls, {proto['retries']} retries); this store {ours['failed_calls']} failed",
+                     verdict(ratio >= 5 and ours["failed_calls"] == 0))
+                )
+    if "P2" in w:
+        run = w["P2"]
+        lines += ["## P2: adding file references in batches", ""]
+        lines += [
+            "| references | batch | store refs/s | COPY rows/s | ratio |",
+            "|---|---|---|---|---|",
+            f"| {run['references']} | {run['batch']} | {run['store_references_per_second']:.0f} "
+            f"| {run['copy_rows_per_second']:.0f} | {run['ratio']:.2f} |",
+            "",
+        ]
+        summary.append(("P2", f"{run['ratio']:.2f} x COPY", verdict(run["ratio"] >= 0.5)))
+    if "P3" in w:
+        run = w["P3"]
+        lines += ["## P3: reading every reference", ""]
+        lines += [
+            "| references | Rust s | psql \\copy s | Rust / psql | report s | Rust resident KiB |",
+            "|---|---|---|---|---|---|",
+            f"| {run['references']} | {run['rust_seconds']:.2f} | {run['psql_copy_seconds']:.2f} | {run['ratio']:.2f} "
+            f"| {run['report_seconds']:.2f} | {run['rust_resident_kib']} |",
+            "",
+        ]
+        summary.append(("P3, Rust", f"{run['ratio']:.2f} x psql \\copy", verdict(run["ratio"] <= 1.0)))
+        for language in ("python", "java"):
+            seconds = bindings.get(language, {}).get("read_seconds")
+            if seconds:
+                ratio = seconds / run["rust_seconds"]
+                summary.append((f"P3, {language}", f"{ratio:.2f} x Rust", verdict(ratio <= 1.5)))
+    if "P4" in w:
+        rust = w["P4"]["rust_us_per_call"]
+        lines += ["## P4: get_partition in a loop", "", "| language | us per call | over Rust |", "|---|---|---|"]
+        lines.append(f"| Rust | {rust:.1f} | - |")
+        for language in ("python", "java", "c"):
+            us = bindings.get(language, {}).get("get_partition_us")
+            if us:
+                lines.append(f"| {language} | {us:.1f} | {us - rust:+.1f} |")
+                summary.append((f"P4, {language}", f"{us - rust:+.1f} us over Rust", verdict(us - rust <= 5)))
+        lines.append("")
+
+    head = [
+        "# Benchmarks",
+        "",
+        f"Produced by `{command}` on this machine: {results['machine']['cores']} cores "
+        f"({results['machine'].get('cpu') or 'unknown CPU'}). Every ratio compares figures measured in the same run "
+        "on the same server; absolute figures drift between runs on shared machines.",
+        "",
+        "PostgreSQL: " + ", ".join(f"{k} = {v}" for k, v in results["server"].items()) + ".",
+        "",
+        "## Summary",
+        "",
+        "| workload | measured | target |",
+        "|---|---|---|",
+    ]
+    head += [f"| {name} | {measured} | {ok} |" for name, measured, ok in summary]
+    head += ["", "![commits per second and p99 latency against clients](benchmarks.png)", ""]
+    return "\n".join(head + lines) + "\n", summary
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    w = results["workloads"]
+    figure, (jobs, latency) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name, runs in (("sleeper-pg", w.get("P1", [])), ("prototype (count table)", w.get("P5", []))):
+        if not runs:
+            continue
+        clients = [r["clients"] for r in runs]
+        jobs.plot(clients, [r["jobs_per_second"] for r in runs], marker="o", label=name)
+        latency.plot(clients, [r["commit"]["p99_ms"] for r in runs], marker="o", label=f"{name}, commit p99")
+    if w.get("P1"):
+        clients = [r["clients"] for r in w["P1"]]
+        jobs.plot(clients, [r["pgbench_tps"] for r in w["P1"]], marker="s", linestyle="--", label="pgbench tpcb-like TPS")
+    for axis, title, unit in ((jobs, "Compaction jobs per second", "jobs/s"), (latency, "Commit latency, p99", "ms")):
+        axis.set_xscale("log", base=2)
+        axis.set_xlabel("concurrent clients")
+        axis.set_ylabel(unit)
+        axis.set_title(title)
+        axis.grid(True, alpha=0.3)
+        axis.legend(fontsize=8)
+    latency.set_yscale("log")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("results")
+    parser.add_argument("--bindings", default=None)
+    parser.add_argument("--markdown", default="docs/benchmarks.md")
+    parser.add_argument("--chart", default="docs/benchmarks.png")
+    parser.add_argument("--command", default="make bench")
+    args = parser.parse_args()
+    results = json.loads(Path(args.results).read_text())
+    bindings = json.loads(Path(args.bindings).read_text()) if args.bindings and Path(args.bindings).exists() else {}
+    text, summary = report(results, bindings, args.command)
+    Path(args.markdown).write_text(text)
+    chart(results, Path(args.chart))
+    for name, measured, ok in summary:
+        print(f"{name}: {measured}: {ok}")
+
+
+if __name__ == "__main__":
+    main()
