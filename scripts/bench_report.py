@@ -53,7 +53,8 @@ def report(results: dict[str, Any], bindings: dict[str, Any], command: str) -> t
         lines += [
             f"One table, {first['leaves']} leaf partitions, {first['files']} files each referenced on every leaf; "
             f"one compaction job per leaf (assign its {first['files']} references, then commit one output file). "
-            "Each client has its own connection. pgbench tpcb-like ran on the same server in the same run.",
+            "Each client has its own connection. pgbench tpcb-like (`-M prepared`, scale "
+            f"{first.get('pgbench_scale', 1)}) ran on the same server in the same run.",
             "",
         ]
         lines += storm_rows(w["P1"]) + [""]

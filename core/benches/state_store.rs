@@ -1,7 +1,8 @@
 //! The benchmarks of issue 7, each measured beside its baseline on the same server in the same run:
 //!
 //! - P1: the compaction commit storm (assign + commit per job) at several client counts, beside
-//!   `pgbench` tpcb-like at the same client counts; P1b the same storm on several tables at once;
+//!   `pgbench` tpcb-like at the same client counts (pgbench's default scale 1 unless
+//!   `--pgbench-scale` says otherwise, as in ANCHORS.md); P1b the same storm on several tables at once;
 //!   P1d Sleeper's largest compaction test (8,192 leaves x 10 files, 200 clients);
 //! - P5: the prototype's failing design (per-file count table, SERIALIZABLE), same storm;
 //! - P2: adding file references in batches, beside raw `COPY` into an equivalent table;
@@ -80,7 +81,7 @@ impl Settings {
                 large_files: 10,
                 large_clients: 200,
                 pgbench_seconds: 15,
-                pgbench_scale: 50,
+                pgbench_scale: 1,
                 prototype_clients: vec![16, 64, 256],
                 prototype_seconds: 120,
                 bulk_references: 1_000_000,
@@ -912,6 +913,7 @@ async fn run(server: &Server, settings: &Settings) -> BenchResult<Value> {
             .await?;
             let tps = baseline(clients)?;
             result["pgbench_tps"] = json!(tps);
+            result["pgbench_scale"] = json!(settings.pgbench_scale);
             result["ratio_to_pgbench"] =
                 json!(result["jobs_per_second"].as_f64().unwrap_or(0.0) / tps);
             runs.push(result);
