@@ -37,26 +37,31 @@ const LOAD: &str = "WITH found_files AS ( \
      FROM found_files \
      UNION ALL SELECT * FROM found_refs";
 
-/// Writes a call's net changes: new file records, and the final state of every reference row it
-/// changed (inserted, or updated when the row exists), all with the call's time and transaction id.
+/// Writes a call's net changes: new file records, the final state of every changed reference row
+/// that exists (`$4`..`$10`), and the new reference rows (`$11`..`$17`), all with the call's time and
+/// transaction id. Plain UPDATE and INSERT rather than an upsert: the call knows which rows exist.
 const APPLY: &str = "WITH now_ AS ( \
          SELECT COALESCE($2::timestamptz, date_trunc('milliseconds', now())) AS at, \
                 pg_current_xact_id()::text::bigint AS seq \
      ), new_files AS ( \
          INSERT INTO {s}.files (table_pk, filename, created_at, created_seq) \
          SELECT $1, f.filename, now_.at, now_.seq FROM unnest($3::text[]) AS f(filename), now_ \
+     ), changed AS ( \
+         UPDATE {s}.file_references r SET number_of_rows = x.number_of_rows, job_id = x.job_id, \
+             count_approximate = x.count_approximate, only_this_partition = x.only_this_partition, \
+             removed = x.removed, updated_at = now_.at, update_seq = now_.seq \
+         FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::bool[], $9::bool[], $10::bool[]) \
+              AS x(filename, partition_id, number_of_rows, job_id, count_approximate, only_this_partition, removed), \
+              now_ \
+         WHERE r.table_pk = $1 AND r.filename = x.filename AND r.partition_id = x.partition_id \
      ) \
-     INSERT INTO {s}.file_references AS r (table_pk, filename, partition_id, number_of_rows, job_id, \
+     INSERT INTO {s}.file_references (table_pk, filename, partition_id, number_of_rows, job_id, \
          count_approximate, only_this_partition, removed, updated_at, update_seq) \
-     SELECT $1, x.filename, x.partition_id, x.number_of_rows, x.job_id, x.count_approximate, \
-            x.only_this_partition, x.removed, now_.at, now_.seq \
-     FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::bool[], $9::bool[], $10::bool[]) \
-          AS x(filename, partition_id, number_of_rows, job_id, count_approximate, only_this_partition, removed), \
-          now_ \
-     ON CONFLICT (table_pk, filename, partition_id) DO UPDATE SET \
-         number_of_rows = EXCLUDED.number_of_rows, job_id = EXCLUDED.job_id, \
-         count_approximate = EXCLUDED.count_approximate, only_this_partition = EXCLUDED.only_this_partition, \
-         removed = EXCLUDED.removed, updated_at = EXCLUDED.updated_at, update_seq = EXCLUDED.update_seq";
+     SELECT $1, y.filename, y.partition_id, y.number_of_rows, y.job_id, y.count_approximate, \
+            y.only_this_partition, y.removed, now_.at, now_.seq \
+     FROM unnest($11::text[], $12::text[], $13::bigint[], $14::text[], $15::bool[], $16::bool[], $17::bool[]) \
+          AS y(filename, partition_id, number_of_rows, job_id, count_approximate, only_this_partition, removed), \
+          now_";
 
 const REFERENCE_COLUMNS: &str =
     "r.filename, r.partition_id, r.number_of_rows, r.job_id, r.updated_at, \
@@ -92,6 +97,8 @@ struct Wanted {
 struct View {
     files: HashSet<String>,
     refs: HashMap<RefKey, RefRow>,
+    /// The keys of the rows loaded from the database: changes to them are updates, others inserts.
+    stored: HashSet<RefKey>,
     created_files: Vec<String>,
     /// The keys of changed rows, in order of first change, to write their final state once.
     changed_refs: Vec<RefKey>,
@@ -103,6 +110,7 @@ impl View {
         let mut view = View {
             files: HashSet::new(),
             refs: HashMap::new(),
+            stored: HashSet::new(),
             created_files: Vec::new(),
             changed_refs: Vec::new(),
             changed: HashSet::new(),
@@ -121,6 +129,7 @@ impl View {
                         only_this_partition: row.try_get("only_this_partition")?,
                         removed: row.try_get("removed")?,
                     };
+                    view.stored.insert((filename.clone(), partition_id.clone()));
                     view.refs.insert((filename, partition_id), stored);
                 }
             }
@@ -197,38 +206,17 @@ impl StateStore {
 
     /// Writes the view's changes with this handle's clock.
     async fn apply(&self, tx: &mut PgConnection, view: &View) -> Result<(), Failure> {
-        let rows: Vec<(&RefKey, &RefRow)> = view
+        let (updates, inserts): (Vec<(&RefKey, &RefRow)>, Vec<(&RefKey, &RefRow)>) = view
             .changed_refs
             .iter()
             .filter_map(|key| view.refs.get(key).map(|row| (key, row)))
-            .collect();
-        sqlx::query(&self.sql(APPLY))
+            .partition(|(key, _)| view.stored.contains(*key));
+        let sql = self.sql(APPLY);
+        let query = sqlx::query(&sql)
             .bind(self.inner.table_pk)
             .bind(self.file_clock())
-            .bind(&view.created_files)
-            .bind(rows.iter().map(|(k, _)| k.0.as_str()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|(k, _)| k.1.as_str()).collect::<Vec<_>>())
-            .bind(
-                rows.iter()
-                    .map(|(_, r)| r.number_of_rows)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                rows.iter()
-                    .map(|(_, r)| r.job_id.as_deref())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                rows.iter()
-                    .map(|(_, r)| r.count_approximate)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                rows.iter()
-                    .map(|(_, r)| r.only_this_partition)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(rows.iter().map(|(_, r)| r.removed).collect::<Vec<_>>())
+            .bind(&view.created_files);
+        bind_rows(bind_rows(query, &updates), &inserts)
             .execute(&mut *tx)
             .await?;
         Ok(())
@@ -677,6 +665,37 @@ impl StateStore {
             sqlx::query(&sql).bind(table_pk).execute(&mut *tx).await?;
         })
     }
+}
+
+/// Binds reference rows as seven arrays, one per column.
+fn bind_rows<'q>(
+    query: super::PgQuery<'q>,
+    rows: &[(&'q RefKey, &'q RefRow)],
+) -> super::PgQuery<'q> {
+    query
+        .bind(rows.iter().map(|(k, _)| k.0.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(k, _)| k.1.as_str()).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|(_, r)| r.number_of_rows)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|(_, r)| r.job_id.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|(_, r)| r.count_approximate)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|(_, r)| r.only_this_partition)
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|(_, r)| r.removed).collect::<Vec<_>>())
 }
 
 /// Split checks 1 to 4 for one request, then its effects on the view.

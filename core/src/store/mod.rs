@@ -162,7 +162,7 @@ impl StateStore {
     }
 }
 
-type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+pub(crate) type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
 fn lock_clock(clock: &Mutex<Option<Timestamp>>) -> std::sync::MutexGuard<'_, Option<Timestamp>> {
     clock
