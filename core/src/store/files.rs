@@ -79,6 +79,9 @@ struct RefRow {
 
 type RefKey = (String, String);
 
+/// A changed row as it is written.
+type RowRef<'a> = (&'a RefKey, &'a RefRow);
+
 fn key(filename: &str, partition_id: &str) -> RefKey {
     (filename.to_owned(), partition_id.to_owned())
 }
@@ -206,7 +209,7 @@ impl StateStore {
 
     /// Writes the view's changes with this handle's clock.
     async fn apply(&self, tx: &mut PgConnection, view: &View) -> Result<(), Failure> {
-        let (updates, inserts): (Vec<(&RefKey, &RefRow)>, Vec<(&RefKey, &RefRow)>) = view
+        let (updates, inserts): (Vec<RowRef>, Vec<RowRef>) = view
             .changed_refs
             .iter()
             .filter_map(|key| view.refs.get(key).map(|row| (key, row)))
