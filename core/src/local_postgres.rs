@@ -108,7 +108,11 @@ struct Binaries {
 
 /// The newest `/usr/lib/postgresql/N/bin`, else the directory of `initdb` on `PATH`.
 fn find_binaries() -> Result<Binaries> {
-    let mut candidates: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+    find_binaries_in(Path::new("/usr/lib/postgresql"), std::env::var_os("PATH"))
+}
+
+fn find_binaries_in(packages: &Path, path: Option<std::ffi::OsString>) -> Result<Binaries> {
+    let mut candidates: Vec<(u32, PathBuf)> = fs::read_dir(packages)
         .into_iter()
         .flatten()
         .flatten()
@@ -118,7 +122,7 @@ fn find_binaries() -> Result<Binaries> {
         })
         .collect();
     candidates.sort();
-    let on_path = std::env::var_os("PATH")
+    let on_path = path
         .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
         .unwrap_or_default();
     candidates
@@ -456,4 +460,17 @@ fn stop_server(server: &mut Child) {
 
 fn io_error(action: &str, path: &Path, error: std::io::Error) -> Error {
     Error::connection(format!("Could not {action} {}: {error}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_server_binaries_the_error_names_the_package_to_install() {
+        let nowhere = Path::new("/nonexistent/sleeper-pg");
+        let error = find_binaries_in(nowhere, Some(nowhere.as_os_str().to_owned())).err();
+        let message = error.map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("apt-get install postgresql"), "{message}");
+    }
 }
