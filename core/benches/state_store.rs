@@ -473,10 +473,17 @@ async fn storm(server: &Server, client: &Client, label: &str, shape: Storm) -> B
     Ok(result)
 }
 
-/// pgbench tpcb-like on the same server: the physical limit for five-statement transactions.
-fn pgbench(server: &Server, settings: &Settings, clients: usize) -> BenchResult<f64> {
+/// pgbench on the same server: tpcb-like (`builtin` "tpcb-like"), the target's baseline, or
+/// "simple-update" (`-N`: no update of the few branch and teller rows, so no hot rows), for scale.
+fn pgbench(
+    server: &Server,
+    settings: &Settings,
+    clients: usize,
+    builtin: &str,
+) -> BenchResult<f64> {
     let output = server
         .program("pgbench")
+        .args(["-b", builtin])
         .args([
             "-n",
             "-M",
@@ -502,7 +509,7 @@ fn pgbench(server: &Server, settings: &Settings, clients: usize) -> BenchResult<
                 String::from_utf8_lossy(&output.stderr)
             )
         })?;
-    eprintln!("pgbench tpcb-like: {clients} clients: {tps:.0} tps");
+    eprintln!("pgbench {builtin}: {clients} clients: {tps:.0} tps");
     Ok(tps)
 }
 
@@ -889,7 +896,7 @@ async fn run(server: &Server, settings: &Settings) -> BenchResult<Value> {
         if let Some(tps) = pgbench_tps.get(&clients) {
             return Ok(*tps);
         }
-        let tps = pgbench(server, settings, clients)?;
+        let tps = pgbench(server, settings, clients, "tpcb-like")?;
         pgbench_tps.insert(clients, tps);
         Ok(tps)
     };
@@ -914,6 +921,8 @@ async fn run(server: &Server, settings: &Settings) -> BenchResult<Value> {
             let tps = baseline(clients)?;
             result["pgbench_tps"] = json!(tps);
             result["pgbench_scale"] = json!(settings.pgbench_scale);
+            let simple = pgbench(server, settings, clients, "simple-update")?;
+            result["pgbench_simple_update_tps"] = json!(simple);
             result["ratio_to_pgbench"] =
                 json!(result["jobs_per_second"].as_f64().unwrap_or(0.0) / tps);
             runs.push(result);
