@@ -1,0 +1,531 @@
+//! `Client`, `StateStore` and `LocalPostgres`: each method converts its arguments, makes one call
+//! into the core through `call`, and converts the result.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use sleeper_pg as core;
+
+use crate::call::call;
+use crate::convert::{self, Arg};
+use crate::errors::to_py_err;
+use crate::model::{
+    AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, FileReference, Partition,
+    ReplaceFileReferencesRequest, SplitFileReferenceRequest,
+};
+use crate::process::ProcessBound;
+
+/// Connects to PostgreSQL; called by `sleeper_pg.connect`, which documents the options.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (url, max_connections, migrate, schema, connect_timeout, acquire_timeout,
+                    statement_timeout, idle_timeout, statement_cache))]
+pub(crate) fn _connect(
+    py: Python<'_>,
+    url: Option<&Bound<'_, PyAny>>,
+    max_connections: &Bound<'_, PyAny>,
+    migrate: &Bound<'_, PyAny>,
+    schema: &Bound<'_, PyAny>,
+    connect_timeout: &Bound<'_, PyAny>,
+    acquire_timeout: &Bound<'_, PyAny>,
+    statement_timeout: Option<&Bound<'_, PyAny>>,
+    idle_timeout: Option<&Bound<'_, PyAny>>,
+    statement_cache: &Bound<'_, PyAny>,
+) -> PyResult<Client> {
+    let max_connections =
+        convert::integer("max_connections", max_connections, 1, i64::from(u32::MAX))?;
+    let options = core::ClientOptions {
+        url: convert::optional_string("url", url)?,
+        max_connections: u32::try_from(max_connections).unwrap_or(u32::MAX),
+        migrate: convert::boolean("migrate", migrate)?,
+        schema: convert::string("schema", schema)?,
+        connect_timeout: convert::seconds("connect_timeout", connect_timeout)?,
+        acquire_timeout: convert::seconds("acquire_timeout", acquire_timeout)?,
+        statement_timeout: convert::optional_seconds("statement_timeout", statement_timeout)?,
+        idle_timeout: convert::optional_seconds("idle_timeout", idle_timeout)?,
+        statement_cache: convert::boolean("statement_cache", statement_cache)?,
+        ..core::ClientOptions::default()
+    };
+    let description = match &options.url {
+        Some(url) => format!("url={}, ", core::redact_url(url).into_pyobject(py)?.repr()?),
+        None => String::new(),
+    };
+    let description = format!(
+        "Client({description}schema={})",
+        options.schema.as_str().into_pyobject(py)?.repr()?
+    );
+    let client = call(py, || core::Client::connect_with(options))?;
+    Ok(Client {
+        client: ProcessBound::new(client),
+        description,
+    })
+}
+
+/// A pool of connections to one PostgreSQL database holding any number of Sleeper tables.
+///
+/// Made by `sleeper_pg.connect`. Safe to share between threads; every call releases the GIL. Use it
+/// as a context manager, or call `close()`, to close its connections. A client belongs to the process
+/// that made it: after `os.fork()` the child must connect again.
+#[pyclass(module = "sleeper_pg", frozen)]
+pub(crate) struct Client {
+    client: ProcessBound<core::Client>,
+    /// The redacted URL and the schema, for `repr`.
+    description: String,
+}
+
+#[pymethods]
+impl Client {
+    /// Creates a table with the given row key fields, `[(name, type), ...]` with type one of
+    /// `"int"`, `"long"`, `"string"`, `"bytes"`, and returns a handle on it. The table has no
+    /// partitions: call `initialise()` before use.
+    fn create_table(
+        &self,
+        py: Python<'_>,
+        table_id: &Bound<'_, PyAny>,
+        row_keys: &Bound<'_, PyAny>,
+    ) -> PyResult<StateStore> {
+        let table_id = convert::string("table_id", table_id)?;
+        let row_keys = convert::row_keys("row_keys", row_keys)?;
+        let store = call(py, || self.client.create_table(&table_id, &row_keys))?;
+        Ok(StateStore::new(store))
+    }
+
+    /// A new handle on an existing table, with the database clock.
+    fn table(&self, py: Python<'_>, table_id: &Bound<'_, PyAny>) -> PyResult<StateStore> {
+        let table_id = convert::string("table_id", table_id)?;
+        let store = call(py, || self.client.table(&table_id))?;
+        Ok(StateStore::new(store))
+    }
+
+    /// The ids of all tables, sorted by code point.
+    fn list_tables(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        call(py, || self.client.list_tables())
+    }
+
+    /// Removes a table with its partitions and files. Handles on it raise
+    /// `TableNotFoundException` from then on.
+    fn delete_table(&self, py: Python<'_>, table_id: &Bound<'_, PyAny>) -> PyResult<()> {
+        let table_id = convert::string("table_id", table_id)?;
+        call(py, || self.client.delete_table(&table_id))
+    }
+
+    /// Closes every connection; calls afterwards raise `StateStoreConnectionException`. In a child
+    /// process forked after the client was made it does nothing, as the connections are the parent's.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        if !self.client.in_owning_process() {
+            return Ok(());
+        }
+        call(py, || async {
+            self.client.close().await;
+            Ok(())
+        })
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc_info))]
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _exc_info: &Bound<'_, pyo3::types::PyTuple>,
+    ) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+
+    fn __repr__(&self) -> String {
+        self.description.clone()
+    }
+}
+
+/// A handle on one Sleeper table: every method of Sleeper's state store, each one PostgreSQL
+/// transaction. Made by `Client.create_table` or `Client.table`. Safe to share between threads; every
+/// call releases the GIL. Times are timezone-aware `datetime` in UTC.
+#[pyclass(module = "sleeper_pg", frozen)]
+pub(crate) struct StateStore {
+    store: ProcessBound<core::StateStore>,
+}
+
+impl StateStore {
+    fn new(store: core::StateStore) -> Self {
+        StateStore {
+            store: ProcessBound::new(store),
+        }
+    }
+}
+
+fn file_references(references: Vec<core::FileReference>) -> Vec<FileReference> {
+    references.into_iter().map(FileReference).collect()
+}
+
+fn partitions(partitions: Vec<core::Partition>) -> Vec<Partition> {
+    partitions.into_iter().map(Partition::from).collect()
+}
+
+#[pymethods]
+impl StateStore {
+    /// The id of the table this handle is bound to.
+    #[getter]
+    fn table_id(&self) -> &str {
+        self.store.table_id()
+    }
+
+    /// The table's row key fields, `[(name, type), ...]` in dimension order.
+    #[getter]
+    fn row_keys<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        convert::row_keys_to_py(py, self.store.row_keys())
+    }
+
+    /// Replaces every partition: with the single root partition covering all keys when `partitions`
+    /// is None, else with exactly the given partitions once they are checked to form a valid tree.
+    /// Raises `InitialiseWithFilesPresentException` while the table has any file.
+    #[pyo3(signature = (partitions=None))]
+    fn initialise(&self, py: Python<'_>, partitions: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        match partitions {
+            Some(partitions) if !partitions.is_none() => {
+                let partitions =
+                    convert::sequence("partitions", "Partition", partitions, Partition::extract)?;
+                call(py, || self.store.initialise_with_partitions(&partitions))
+            }
+            _ => call(py, || self.store.initialise()),
+        }
+    }
+
+    /// Every partition, sorted by id.
+    fn get_all_partitions(&self, py: Python<'_>) -> PyResult<Vec<Partition>> {
+        call(py, || self.store.get_all_partitions()).map(partitions)
+    }
+
+    /// The leaf partitions, sorted by id.
+    fn get_leaf_partitions(&self, py: Python<'_>) -> PyResult<Vec<Partition>> {
+        call(py, || self.store.get_leaf_partitions()).map(partitions)
+    }
+
+    /// The partition with this id; `PartitionNotFoundException` if there is none.
+    fn get_partition(
+        &self,
+        py: Python<'_>,
+        partition_id: &Bound<'_, PyAny>,
+    ) -> PyResult<Partition> {
+        let partition_id = convert::string("partition_id", partition_id)?;
+        call(py, || self.store.get_partition(&partition_id)).map(Partition::from)
+    }
+
+    /// Splits a leaf: stores `split_partition` (the leaf, now with its two children) and the two new
+    /// partitions, after checking that they describe a valid split.
+    fn atomically_update_partition_and_create_new_ones(
+        &self,
+        py: Python<'_>,
+        split_partition: &Bound<'_, PyAny>,
+        new_partition_1: &Bound<'_, PyAny>,
+        new_partition_2: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let split = Partition::extract(Arg::Name("split_partition"), split_partition)?;
+        let first = Partition::extract(Arg::Name("new_partition_1"), new_partition_1)?;
+        let second = Partition::extract(Arg::Name("new_partition_2"), new_partition_2)?;
+        call(py, || {
+            self.store
+                .atomically_update_partition_and_create_new_ones(&split, &first, &second)
+        })
+    }
+
+    /// Removes every partition; files stay. The table needs `initialise` again.
+    fn clear_partition_data(&self, py: Python<'_>) -> PyResult<()> {
+        call(py, || self.store.clear_partition_data())
+    }
+
+    /// Makes later partition writes through this handle use `time` as now; None restores the
+    /// database clock. Partitions carry no time, so nothing shows it yet.
+    #[pyo3(signature = (time))]
+    fn fix_partition_update_time(&self, time: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        self.store
+            .fix_partition_update_time(convert::optional_time("time", time)?);
+        Ok(())
+    }
+
+    /// Adds one new file with one reference: exactly `add_files([reference])`.
+    fn add_file(&self, py: Python<'_>, reference: &Bound<'_, PyAny>) -> PyResult<()> {
+        let reference = FileReference::extract(Arg::Name("reference"), reference)?;
+        call(py, || self.store.add_file(&reference))
+    }
+
+    /// Adds new files from their references, grouped by filename. A filename that already exists
+    /// raises `FileAlreadyExistsException`.
+    fn add_files(&self, py: Python<'_>, references: &Bound<'_, PyAny>) -> PyResult<()> {
+        let references = convert::sequence(
+            "references",
+            "FileReference",
+            references,
+            FileReference::extract,
+        )?;
+        call(py, || self.store.add_files(&references))
+    }
+
+    /// Adds new files, each with zero or more references.
+    fn add_files_with_references(&self, py: Python<'_>, files: &Bound<'_, PyAny>) -> PyResult<()> {
+        let files = convert::sequence(
+            "files",
+            "AllReferencesToAFile",
+            files,
+            AllReferencesToAFile::extract,
+        )?;
+        call(py, || self.store.add_files_with_references(&files))
+    }
+
+    /// Replaces file references by others (usually pushing them down to child partitions). Any
+    /// failure raises `SplitRequestsFailedException` and applies nothing.
+    fn split_file_references(&self, py: Python<'_>, requests: &Bound<'_, PyAny>) -> PyResult<()> {
+        let requests = convert::sequence(
+            "requests",
+            "SplitFileReferenceRequest",
+            requests,
+            SplitFileReferenceRequest::extract,
+        )?;
+        call(py, || self.store.split_file_references(&requests))
+    }
+
+    /// Commits compaction jobs. Any failure raises `ReplaceRequestsFailedException` and applies
+    /// nothing.
+    fn atomically_replace_file_references_with_new_ones(
+        &self,
+        py: Python<'_>,
+        requests: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let requests = convert::sequence(
+            "requests",
+            "ReplaceFileReferencesRequest",
+            requests,
+            ReplaceFileReferencesRequest::extract,
+        )?;
+        call(py, || {
+            self.store
+                .atomically_replace_file_references_with_new_ones(&requests)
+        })
+    }
+
+    /// Assigns compaction jobs to file references, none of which may have a job yet.
+    fn assign_job_ids(&self, py: Python<'_>, requests: &Bound<'_, PyAny>) -> PyResult<()> {
+        let requests = convert::sequence(
+            "requests",
+            "AssignJobIdRequest",
+            requests,
+            AssignJobIdRequest::extract,
+        )?;
+        call(py, || self.store.assign_job_ids(&requests))
+    }
+
+    /// Removes the records of garbage-collected files, which must have no references left.
+    fn delete_garbage_collected_file_reference_counts(
+        &self,
+        py: Python<'_>,
+        filenames: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let filenames = convert::strings("filenames", filenames)?;
+        call(py, || {
+            self.store
+                .delete_garbage_collected_file_reference_counts(&filenames)
+        })
+    }
+
+    /// Every file reference, by filename then partition id.
+    fn get_file_references(&self, py: Python<'_>) -> PyResult<Vec<FileReference>> {
+        call(py, || self.store.get_file_references()).map(file_references)
+    }
+
+    /// The file references with no job, by filename then partition id.
+    fn get_file_references_with_no_job_id(&self, py: Python<'_>) -> PyResult<Vec<FileReference>> {
+        call(py, || self.store.get_file_references_with_no_job_id()).map(file_references)
+    }
+
+    /// The files with no references whose last update was strictly before `max_update_time`, in
+    /// filename order.
+    fn get_ready_for_gc_filenames_before(
+        &self,
+        py: Python<'_>,
+        max_update_time: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<String>> {
+        let cutoff = convert::time("max_update_time", max_update_time)?;
+        call(py, || self.store.get_ready_for_gc_filenames_before(cutoff))
+    }
+
+    /// Partition id to the filenames referenced on it, for partitions with at least one reference.
+    fn get_partition_to_referenced_files_map(
+        &self,
+        py: Python<'_>,
+    ) -> PyResult<BTreeMap<String, Vec<String>>> {
+        call(py, || self.store.get_partition_to_referenced_files_map())
+    }
+
+    /// Every referenced file, plus at most `max_unreferenced_files` unreferenced ones.
+    fn get_all_files_with_max_unreferenced(
+        &self,
+        py: Python<'_>,
+        max_unreferenced_files: &Bound<'_, PyAny>,
+    ) -> PyResult<AllReferencesToAllFiles> {
+        let max = convert::integer(
+            "max_unreferenced_files",
+            max_unreferenced_files,
+            0,
+            i64::from(i32::MAX),
+        )?;
+        let max = max.unsigned_abs();
+        call(py, || self.store.get_all_files_with_max_unreferenced(max))
+            .map(AllReferencesToAllFiles)
+    }
+
+    /// True iff every named file's reference on the partition has `job_id`. Raises
+    /// `FileReferenceNotFoundException` for a missing reference and
+    /// `FileReferenceAssignedToJobException` for one with another job.
+    fn is_partition_files_assigned_to_job(
+        &self,
+        py: Python<'_>,
+        partition_id: &Bound<'_, PyAny>,
+        filenames: &Bound<'_, PyAny>,
+        job_id: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        let partition_id = convert::string("partition_id", partition_id)?;
+        let filenames = convert::strings("filenames", filenames)?;
+        let job_id = convert::string("job_id", job_id)?;
+        call(py, || {
+            self.store
+                .is_partition_files_assigned_to_job(&partition_id, &filenames, &job_id)
+        })
+    }
+
+    /// True iff the table has no file at all; files awaiting garbage collection count.
+    fn has_no_files(&self, py: Python<'_>) -> PyResult<bool> {
+        call(py, || self.store.has_no_files())
+    }
+
+    /// Removes every file and reference; partitions stay.
+    fn clear_file_data(&self, py: Python<'_>) -> PyResult<()> {
+        call(py, || self.store.clear_file_data())
+    }
+
+    /// Makes later file writes through this handle use `time` as now; None restores the database
+    /// clock.
+    #[pyo3(signature = (time))]
+    fn fix_file_update_time(&self, time: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        self.store
+            .fix_file_update_time(convert::optional_time("time", time)?);
+        Ok(())
+    }
+
+    /// Removes every file and partition; the table stays and needs `initialise` again.
+    fn clear_sleeper_table(&self, py: Python<'_>) -> PyResult<()> {
+        call(py, || self.store.clear_sleeper_table())
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "StateStore(table_id={})",
+            self.store.table_id().into_pyobject(py)?.repr()?
+        ))
+    }
+}
+
+/// A throwaway PostgreSQL cluster: a new, empty cluster of its own in a temporary directory, on a
+/// free port, from the system's PostgreSQL server packages. Stopped and removed by `close()` or at
+/// the end of a `with` block.
+///
+/// `durable=True` keeps PostgreSQL's crash-safe settings (the default turns fsync off, for tests);
+/// `settings` are further server settings, `{"name": "value"}`.
+#[pyclass(module = "sleeper_pg", frozen)]
+pub(crate) struct LocalPostgres {
+    cluster: Mutex<Option<ProcessBound<core::LocalPostgres>>>,
+    url: String,
+}
+
+impl LocalPostgres {
+    fn cluster(&self) -> MutexGuard<'_, Option<ProcessBound<core::LocalPostgres>>> {
+        self.cluster
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[pymethods]
+impl LocalPostgres {
+    #[new]
+    #[pyo3(signature = (*, durable=false, settings=None))]
+    fn new(
+        py: Python<'_>,
+        #[pyo3(from_py_with = durable)] durable: bool,
+        settings: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let settings = match settings {
+            Some(settings) if !settings.is_none() => settings_pairs(settings)?,
+            _ => Vec::new(),
+        };
+        let options = core::LocalPostgresOptions { durable, settings };
+        let cluster = py
+            .detach(|| core::LocalPostgres::start_with(&options))
+            .map_err(|e| to_py_err(py, e))?;
+        Ok(LocalPostgres {
+            url: cluster.url(),
+            cluster: Mutex::new(Some(ProcessBound::new(cluster))),
+        })
+    }
+
+    /// The cluster's connection URL (superuser `postgres`, database `postgres`).
+    #[getter]
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Stops the server and removes its directory. Does nothing when already closed, or in a child
+    /// process forked after the cluster started.
+    fn close(&self, py: Python<'_>) {
+        let cluster = self.cluster().take();
+        py.detach(move || drop(cluster));
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc_info))]
+    fn __exit__(&self, py: Python<'_>, _exc_info: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.close(py);
+        false
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let state = if self.cluster().is_some() {
+            ""
+        } else {
+            ", closed"
+        };
+        Ok(format!(
+            "LocalPostgres(url={}{state})",
+            self.url.as_str().into_pyobject(py)?.repr()?
+        ))
+    }
+}
+
+fn durable(value: &Bound<'_, PyAny>) -> PyResult<bool> {
+    convert::boolean("durable", value)
+}
+
+fn settings_pairs(settings: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
+    let mapping = settings
+        .cast::<pyo3::types::PyMapping>()
+        .map_err(|_| convert::type_error("settings", "a mapping of str to str", settings))?;
+    let mut pairs = Vec::new();
+    for item in mapping.items()?.try_iter()? {
+        let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
+        let name = convert::string("settings key", &name)?;
+        let value = convert::string(Arg::Name(&name), &value)?;
+        if name.is_empty() || name.contains(['=', '\0']) || value.contains('\0') {
+            return Err(PyValueError::new_err(format!(
+                "settings: invalid server setting {name:?}"
+            )));
+        }
+        pairs.push((name, value));
+    }
+    Ok(pairs)
+}
