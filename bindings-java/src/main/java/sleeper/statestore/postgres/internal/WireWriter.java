@@ -1,0 +1,262 @@
+package sleeper.statestore.postgres.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+
+import sleeper.statestore.postgres.model.AllReferencesToAFile;
+import sleeper.statestore.postgres.model.AssignJobIdRequest;
+import sleeper.statestore.postgres.model.FileReference;
+import sleeper.statestore.postgres.model.KeyType;
+import sleeper.statestore.postgres.model.Partition;
+import sleeper.statestore.postgres.model.Range;
+import sleeper.statestore.postgres.model.Region;
+import sleeper.statestore.postgres.model.ReplaceFileReferencesRequest;
+import sleeper.statestore.postgres.model.RowKeyField;
+import sleeper.statestore.postgres.model.SplitFileReferenceRequest;
+
+/**
+ * Encodes the arguments of one native call (the format is described in the JNI crate's {@code wire.rs}).
+ * Strings go as UTF-16 code units, unchanged, so that Rust sees and refuses unpaired surrogates. Internal.
+ */
+public final class WireWriter {
+    static final byte TAG_INT = 0;
+    static final byte TAG_LONG = 1;
+    static final byte TAG_STRING = 2;
+    static final byte TAG_BYTES = 3;
+    static final byte TAG_NONE = (byte) 255;
+
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle CHAR = MethodHandles.byteArrayViewVarHandle(char[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private byte[] buffer;
+    private int position;
+
+    public WireWriter() {
+        this(64);
+    }
+
+    public WireWriter(int capacity) {
+        buffer = new byte[Math.max(16, capacity)];
+    }
+
+    public byte[] toBytes() {
+        return Arrays.copyOf(buffer, position);
+    }
+
+    private void reserve(int bytes) {
+        int needed = position + bytes;
+        if (needed < 0) {
+            throw new IllegalArgumentException("the arguments are too large to pass in one call");
+        }
+        if (needed > buffer.length) {
+            long grown = Math.max((long) buffer.length * 2, needed);
+            buffer = Arrays.copyOf(buffer, (int) Math.min(grown, Integer.MAX_VALUE - 8));
+        }
+    }
+
+    public WireWriter u8(byte value) {
+        reserve(1);
+        buffer[position++] = value;
+        return this;
+    }
+
+    public WireWriter bool(boolean value) {
+        return u8(value ? (byte) 1 : (byte) 0);
+    }
+
+    public WireWriter i32(int value) {
+        reserve(4);
+        INT.set(buffer, position, value);
+        position += 4;
+        return this;
+    }
+
+    public WireWriter i64(long value) {
+        reserve(8);
+        LONG.set(buffer, position, value);
+        position += 8;
+        return this;
+    }
+
+    /** A string, or null. */
+    public WireWriter string(String value) {
+        if (value == null) {
+            return i32(-1);
+        }
+        int length = value.length();
+        i32(length);
+        reserve(length * 2);
+        for (int i = 0; i < length; i++) {
+            CHAR.set(buffer, position, value.charAt(i));
+            position += 2;
+        }
+        return this;
+    }
+
+    public WireWriter strings(List<String> values) {
+        i32(values.size());
+        for (String value : values) {
+            string(value);
+        }
+        return this;
+    }
+
+    /** A time, or null, as epoch milliseconds (rounded down). */
+    public WireWriter time(Instant value) {
+        if (value == null) {
+            return bool(false);
+        }
+        long millis;
+        try {
+            millis = value.toEpochMilli();
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("time " + value + " is out of the supported range");
+        }
+        return bool(true).i64(millis);
+    }
+
+    /** A row key value: Integer, Long, String or byte[]; null writes "none". */
+    public WireWriter key(Object value, String name) {
+        if (value == null) {
+            return u8(TAG_NONE);
+        } else if (value instanceof Integer) {
+            return u8(TAG_INT).i32((Integer) value);
+        } else if (value instanceof Long) {
+            return u8(TAG_LONG).i64((Long) value);
+        } else if (value instanceof String) {
+            return u8(TAG_STRING).string((String) value);
+        } else if (value instanceof byte[]) {
+            byte[] bytes = (byte[]) value;
+            u8(TAG_BYTES).i32(bytes.length);
+            reserve(bytes.length);
+            System.arraycopy(bytes, 0, buffer, position, bytes.length);
+            position += bytes.length;
+            return this;
+        }
+        throw new IllegalArgumentException(name + " must be an Integer, Long, String or byte[], got "
+                + value.getClass().getName());
+    }
+
+    public static byte keyTypeTag(KeyType type) {
+        switch (type) {
+            case INT:
+                return TAG_INT;
+            case LONG:
+                return TAG_LONG;
+            case STRING:
+                return TAG_STRING;
+            default:
+                return TAG_BYTES;
+        }
+    }
+
+    public WireWriter rowKeyField(RowKeyField field) {
+        return string(field.getName()).u8(keyTypeTag(field.getType()));
+    }
+
+    public WireWriter rowKeyFields(List<RowKeyField> fields) {
+        i32(fields.size());
+        fields.forEach(this::rowKeyField);
+        return this;
+    }
+
+    public WireWriter range(Range range) {
+        return string(range.getFieldName()).key(range.getMin(), "min").key(range.getMax(), "max");
+    }
+
+    public WireWriter region(Region region) {
+        List<Range> ranges = region.getRanges();
+        i32(ranges.size());
+        ranges.forEach(this::range);
+        return this;
+    }
+
+    public WireWriter partition(Partition partition) {
+        string(partition.getId());
+        region(partition.getRegion());
+        bool(partition.isLeafPartition());
+        string(partition.getParentPartitionId());
+        strings(partition.getChildPartitionIds());
+        return i32(partition.getDimension());
+    }
+
+    public WireWriter partitions(List<Partition> partitions) {
+        i32(partitions.size());
+        partitions.forEach(this::partition);
+        return this;
+    }
+
+    public WireWriter fileReference(FileReference reference) {
+        string(reference.getFilename());
+        string(reference.getPartitionId());
+        i64(reference.getNumberOfRows());
+        string(reference.getJobId());
+        time(reference.getLastUpdateTime());
+        bool(reference.isCountApproximate());
+        return bool(reference.onlyContainsDataForThisPartition());
+    }
+
+    public WireWriter fileReferences(List<FileReference> references) {
+        i32(references.size());
+        references.forEach(this::fileReference);
+        return this;
+    }
+
+    public WireWriter file(AllReferencesToAFile file) {
+        string(file.getFilename());
+        fileReferences(file.getReferences());
+        return time(file.getLastUpdateTime());
+    }
+
+    public WireWriter files(List<AllReferencesToAFile> files) {
+        i32(files.size());
+        files.forEach(this::file);
+        return this;
+    }
+
+    public WireWriter splitRequest(SplitFileReferenceRequest request) {
+        fileReference(request.getOldReference());
+        return fileReferences(request.getNewReferences());
+    }
+
+    public WireWriter splitRequests(List<SplitFileReferenceRequest> requests) {
+        i32(requests.size());
+        requests.forEach(this::splitRequest);
+        return this;
+    }
+
+    public WireWriter replaceRequest(ReplaceFileReferencesRequest request) {
+        string(request.getJobId());
+        string(request.getPartitionId());
+        strings(request.getInputFiles());
+        return fileReference(request.getNewReference());
+    }
+
+    public WireWriter replaceRequests(List<ReplaceFileReferencesRequest> requests) {
+        i32(requests.size());
+        requests.forEach(this::replaceRequest);
+        return this;
+    }
+
+    public WireWriter assignRequest(AssignJobIdRequest request) {
+        string(request.getJobId());
+        string(request.getPartitionId());
+        return strings(request.getFilenames());
+    }
+
+    public WireWriter assignRequests(List<AssignJobIdRequest> requests) {
+        i32(requests.size());
+        requests.forEach(this::assignRequest);
+        return this;
+    }
+
+    /** Runs the core's validation of a model object: IllegalArgumentException when it breaks a rule. */
+    public static void validate(int kind, WireWriter encoded) {
+        Native.validate(kind, encoded.toBytes());
+    }
+}

@@ -1,0 +1,63 @@
+package sleeper.statestore.postgres.model;
+
+import java.util.List;
+import java.util.Objects;
+
+import sleeper.statestore.postgres.internal.Args;
+import sleeper.statestore.postgres.internal.WireKind;
+import sleeper.statestore.postgres.internal.WireWriter;
+
+/** Assign {@code jobId} to the reference of each named file on {@code partitionId}. */
+public final class AssignJobIdRequest {
+    private final String jobId;
+    private final String partitionId;
+    private final List<String> filenames;
+
+    public AssignJobIdRequest(String jobId, String partitionId, List<String> filenames) {
+        this.jobId = Args.notNull(jobId, "jobId");
+        this.partitionId = Args.notNull(partitionId, "partitionId");
+        this.filenames = Args.listOf(filenames, "filenames");
+        WireWriter.validate(WireKind.ASSIGN_REQUEST, new WireWriter().assignRequest(this));
+    }
+
+    /** Sleeper's name for the constructor. */
+    public static AssignJobIdRequest assignJobOnPartitionToFiles(String jobId, String partitionId,
+            List<String> filenames) {
+        return new AssignJobIdRequest(jobId, partitionId, filenames);
+    }
+
+    public String getJobId() {
+        return jobId;
+    }
+
+    public String getPartitionId() {
+        return partitionId;
+    }
+
+    public List<String> getFilenames() {
+        return filenames;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        if (this == other) {
+            return true;
+        }
+        if (!(other instanceof AssignJobIdRequest)) {
+            return false;
+        }
+        AssignJobIdRequest that = (AssignJobIdRequest) other;
+        return jobId.equals(that.jobId) && partitionId.equals(that.partitionId) && filenames.equals(that.filenames);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(jobId, partitionId, filenames);
+    }
+
+    @Override
+    public String toString() {
+        return "AssignJobIdRequest{jobId='" + jobId + "', partitionId='" + partitionId + "', filenames=" + filenames
+                + "}";
+    }
+}

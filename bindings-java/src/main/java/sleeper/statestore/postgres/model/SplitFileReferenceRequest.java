@@ -1,0 +1,75 @@
+package sleeper.statestore.postgres.model;
+
+import java.util.List;
+import java.util.Objects;
+
+import sleeper.statestore.postgres.internal.Args;
+import sleeper.statestore.postgres.internal.Native;
+import sleeper.statestore.postgres.internal.WireKind;
+import sleeper.statestore.postgres.internal.WireReader;
+import sleeper.statestore.postgres.internal.WireWriter;
+
+/**
+ * Replace a file's reference on {@code oldReference}'s partition by {@code newReferences}: at least one,
+ * each with the old reference's filename. The store reads only the filename and partition id of the old
+ * reference.
+ */
+public final class SplitFileReferenceRequest {
+    private final FileReference oldReference;
+    private final List<FileReference> newReferences;
+
+    public SplitFileReferenceRequest(FileReference oldReference, List<FileReference> newReferences) {
+        this(Args.notNull(oldReference, "oldReference"), Args.listOf(newReferences, "newReferences"), true);
+    }
+
+    SplitFileReferenceRequest(FileReference oldReference, List<FileReference> newReferences, boolean validate) {
+        this.oldReference = oldReference;
+        this.newReferences = newReferences;
+        if (validate) {
+            WireWriter.validate(WireKind.SPLIT_REQUEST, new WireWriter().splitRequest(this));
+        }
+    }
+
+    /**
+     * The usual push-down of one reference into the two children of its partition: each new reference has
+     * half the rows (rounded down), an approximate count, and may hold data of other partitions.
+     */
+    public static SplitFileReferenceRequest splitFileToChildPartitions(FileReference file, String leftPartitionId,
+            String rightPartitionId) {
+        Args.notNull(file, "file");
+        Args.notNull(leftPartitionId, "leftPartitionId");
+        Args.notNull(rightPartitionId, "rightPartitionId");
+        byte[] args = new WireWriter().fileReference(file).string(leftPartitionId).string(rightPartitionId).toBytes();
+        return new WireReader(Native.splitFileToChildPartitions(args)).splitRequest();
+    }
+
+    public FileReference getOldReference() {
+        return oldReference;
+    }
+
+    public List<FileReference> getNewReferences() {
+        return newReferences;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        if (this == other) {
+            return true;
+        }
+        if (!(other instanceof SplitFileReferenceRequest)) {
+            return false;
+        }
+        SplitFileReferenceRequest that = (SplitFileReferenceRequest) other;
+        return oldReference.equals(that.oldReference) && newReferences.equals(that.newReferences);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(oldReference, newReferences);
+    }
+
+    @Override
+    public String toString() {
+        return "SplitFileReferenceRequest{oldReference=" + oldReference + ", newReferences=" + newReferences + "}";
+    }
+}

@@ -1,0 +1,37 @@
+package sleeper.statestore.postgres;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import sleeper.statestore.postgres.exception.StateStoreConnectionException;
+import sleeper.statestore.postgres.exception.StateStoreException;
+
+class LocalPostgresTest {
+
+    @Test
+    void aLocalClusterAcceptsClientsUntilClosed() throws StateStoreException {
+        String url;
+        try (LocalPostgres postgres = LocalPostgres.start()) {
+            url = postgres.getUrl();
+            assertTrue(url.startsWith("postgresql://"), url);
+            try (PostgresStateStoreClient client = PostgresStateStoreClient.connect(url)) {
+                client.createTable("t", TestDatabase.longKey()).close();
+                assertEquals(List.of("t"), client.listTables());
+            }
+        }
+        assertThrows(StateStoreConnectionException.class, () -> PostgresStateStoreClient.connect(url));
+    }
+
+    @Test
+    void aClosedLocalClusterHasNoUrl() throws StateStoreException {
+        LocalPostgres postgres = LocalPostgres.start();
+        postgres.close();
+        assertThrows(IllegalStateException.class, postgres::getUrl);
+        postgres.close();
+    }
+}

@@ -1,0 +1,759 @@
+//! The byte format that carries values across JNI in one array per call, instead of one JNI call per
+//! field. Its Java twin is `sleeper.statestore.postgres.internal.WireWriter`/`WireReader`.
+//!
+//! Everything is little-endian. Java to Rust (read here by [`Reader`]): a string is an `i32` count of
+//! UTF-16 code units and the units (count -1 for null), so that an unpaired surrogate reaches Rust and
+//! is refused rather than silently replaced. Rust to Java (written by [`Writer`]): a string is an `i32`
+//! index into the strings already sent in this answer (-1 for null); an index equal to their number
+//! introduces a new one, followed by its UTF-8 length and bytes. A result with a million references
+//! on a thousand partitions so sends each partition id once.
+//!
+//! Other values, both ways: `bool` one byte, `i32`, `i64`; a time is a presence byte and epoch
+//! milliseconds; a key value is a tag (0 int, 1 long, 2 string, 3 bytes, 255 none) and its value; a
+//! list is an `i32` count and its items.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use sleeper_pg::{
+    validate, AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, Error,
+    FileReference, KeyType, KeyValue, Partition, Range, Region, ReplaceFileReferencesRequest,
+    Result, RowKeyField, SplitFileReferenceRequest, Timestamp,
+};
+
+const TAG_INT: u8 = 0;
+const TAG_LONG: u8 = 1;
+const TAG_STRING: u8 = 2;
+const TAG_BYTES: u8 = 3;
+const TAG_NONE: u8 = 255;
+
+/// Data that does not follow the format: a bug in this binding, never the caller's input.
+fn malformed(what: &str) -> Error {
+    Error::StateStore {
+        message: format!("sleeper-pg Java binding: malformed call data ({what})"),
+    }
+}
+
+/// Reads the arguments Java encoded for one call.
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Reader { bytes }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if self.bytes.len() < n {
+            return Err(malformed("truncated"));
+        }
+        let (head, tail) = self.bytes.split_at(n);
+        self.bytes = tail;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let mut out = [0; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    pub fn u8(&mut self) -> Result<u8> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    pub fn bool(&mut self) -> Result<bool> {
+        Ok(self.u8()? != 0)
+    }
+
+    pub fn i32(&mut self) -> Result<i32> {
+        Ok(i32::from_le_bytes(self.array()?))
+    }
+
+    pub fn i64(&mut self) -> Result<i64> {
+        Ok(i64::from_le_bytes(self.array()?))
+    }
+
+    /// A count of items or units; negative only where null is allowed, which the callers check.
+    fn count(&mut self) -> Result<usize> {
+        usize::try_from(self.i32()?).map_err(|_| malformed("negative count"))
+    }
+
+    /// A string; `what` names it in the error for an unpaired surrogate.
+    pub fn string(&mut self, what: &str) -> Result<String> {
+        self.opt_string(what)?
+            .ok_or_else(|| malformed("unexpected null string"))
+    }
+
+    pub fn opt_string(&mut self, what: &str) -> Result<Option<String>> {
+        let units = self.i32()?;
+        if units < 0 {
+            return Ok(None);
+        }
+        let units = usize::try_from(units).map_err(|_| malformed("string length"))?;
+        let bytes = self.take(
+            units
+                .checked_mul(2)
+                .ok_or_else(|| malformed("string length"))?,
+        )?;
+        let code_units = bytes
+            .chunks_exact(2)
+            .map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
+        let mut text = String::with_capacity(units);
+        for decoded in char::decode_utf16(code_units) {
+            match decoded {
+                Ok(c) => text.push(c),
+                Err(_) => {
+                    return Err(Error::InvalidArgument {
+                        message: format!(
+                            "{what} must be valid Unicode: it has an unpaired surrogate"
+                        ),
+                    })
+                }
+            }
+        }
+        Ok(Some(text))
+    }
+
+    pub fn strings(&mut self, what: &str) -> Result<Vec<String>> {
+        self.list(|r| r.string(what))
+    }
+
+    pub fn time(&mut self) -> Result<Option<Timestamp>> {
+        if !self.bool()? {
+            return Ok(None);
+        }
+        let millis = self.i64()?;
+        let time = chrono_from_millis(millis).ok_or_else(|| Error::InvalidArgument {
+            message: format!("time {millis} ms from the epoch is out of the supported range"),
+        })?;
+        Ok(Some(time))
+    }
+
+    pub fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> Result<T>) -> Result<Vec<T>> {
+        let count = self.count()?;
+        // Every item takes at least one byte: a bound that stops a bad count from reserving memory.
+        let mut items = Vec::with_capacity(count.min(self.bytes.len()));
+        for _ in 0..count {
+            items.push(item(self)?);
+        }
+        Ok(items)
+    }
+
+    /// Checks that every byte was read, then returns `value`.
+    pub fn done<T>(self, value: T) -> Result<T> {
+        if self.bytes.is_empty() {
+            Ok(value)
+        } else {
+            Err(malformed("trailing bytes"))
+        }
+    }
+
+    fn key_tagged(&mut self, tag: u8, what: &str) -> Result<KeyValue> {
+        Ok(match tag {
+            TAG_INT => KeyValue::Int(self.i32()?),
+            TAG_LONG => KeyValue::Long(self.i64()?),
+            TAG_STRING => KeyValue::String(self.string(what)?),
+            TAG_BYTES => {
+                let n = self.count()?;
+                KeyValue::Bytes(self.take(n)?.to_vec())
+            }
+            _ => return Err(malformed("key tag")),
+        })
+    }
+
+    pub fn key(&mut self, what: &str) -> Result<KeyValue> {
+        let tag = self.u8()?;
+        self.key_tagged(tag, what)
+    }
+
+    pub fn opt_key(&mut self, what: &str) -> Result<Option<KeyValue>> {
+        match self.u8()? {
+            TAG_NONE => Ok(None),
+            tag => self.key_tagged(tag, what).map(Some),
+        }
+    }
+
+    pub fn key_type(&mut self) -> Result<KeyType> {
+        Ok(match self.u8()? {
+            TAG_INT => KeyType::Int,
+            TAG_LONG => KeyType::Long,
+            TAG_STRING => KeyType::String,
+            TAG_BYTES => KeyType::Bytes,
+            _ => return Err(malformed("key type")),
+        })
+    }
+
+    pub fn row_key_field(&mut self) -> Result<RowKeyField> {
+        let name = self.string("row key field name")?;
+        Ok(RowKeyField::new(name, self.key_type()?))
+    }
+
+    pub fn range(&mut self) -> Result<Range> {
+        let field_name = self.string("field name")?;
+        let min = self.key("min")?;
+        let max = self.opt_key("max")?;
+        Ok(Range::new(field_name, min, max))
+    }
+
+    pub fn region(&mut self) -> Result<Region> {
+        Ok(Region::new(self.list(Self::range)?))
+    }
+
+    pub fn partition(&mut self) -> Result<Partition> {
+        Ok(Partition {
+            id: self.string("partition id")?,
+            region: self.region()?,
+            is_leaf_partition: self.bool()?,
+            parent_partition_id: self.opt_string("parent partition id")?,
+            child_partition_ids: self.strings("child partition id")?,
+            dimension: self.i32()?,
+        })
+    }
+
+    pub fn file_reference(&mut self) -> Result<FileReference> {
+        Ok(FileReference {
+            filename: self.string("filename")?,
+            partition_id: self.string("partition id")?,
+            number_of_rows: validate::number_of_rows_from_signed(self.i64()?)?,
+            job_id: self.opt_string("job id")?,
+            last_update_time: self.time()?,
+            count_approximate: self.bool()?,
+            only_contains_data_for_this_partition: self.bool()?,
+        })
+    }
+
+    pub fn file(&mut self) -> Result<AllReferencesToAFile> {
+        Ok(AllReferencesToAFile {
+            filename: self.string("filename")?,
+            references: self.list(Self::file_reference)?,
+            last_update_time: self.time()?,
+        })
+    }
+
+    pub fn split_request(&mut self) -> Result<SplitFileReferenceRequest> {
+        let old_reference = self.file_reference()?;
+        Ok(SplitFileReferenceRequest::new(
+            old_reference,
+            self.list(Self::file_reference)?,
+        ))
+    }
+
+    pub fn replace_request(&mut self) -> Result<ReplaceFileReferencesRequest> {
+        Ok(ReplaceFileReferencesRequest {
+            job_id: self.string("job id")?,
+            partition_id: self.string("partition id")?,
+            input_files: self.strings("input filename")?,
+            new_reference: self.file_reference()?,
+        })
+    }
+
+    pub fn assign_request(&mut self) -> Result<AssignJobIdRequest> {
+        Ok(AssignJobIdRequest {
+            job_id: self.string("job id")?,
+            partition_id: self.string("partition id")?,
+            filenames: self.strings("filename")?,
+        })
+    }
+}
+
+fn chrono_from_millis(millis: i64) -> Option<Timestamp> {
+    Timestamp::from_timestamp_millis(millis)
+}
+
+/// FxHash: the strings of one answer are hashed once each, and need no defence against collisions.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        }
+        for &byte in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(K);
+        }
+    }
+
+    /// FxHash alone leaves the low bits, which pick the bucket, nearly the same for strings that differ
+    /// only before a common suffix (".../file-000123.parquet"); murmur3's finaliser spreads them.
+    fn finish(&self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+/// Encodes one answer for Java.
+pub struct Writer<'a> {
+    buf: Vec<u8>,
+    /// The strings sent so far that may come again, with their index.
+    strings: HashMap<&'a str, i32, BuildHasherDefault<FxHasher>>,
+    /// The number of strings sent, looked up or not: the index of the next one.
+    sent: i32,
+    /// The last filename sent and its index: references come sorted by filename, so a file's references
+    /// are consecutive, and filenames need no lookup.
+    last_filename: Option<(&'a str, i32)>,
+}
+
+impl<'a> Writer<'a> {
+    pub fn new() -> Self {
+        Self::with_capacity(64)
+    }
+
+    pub fn with_capacity(bytes: usize) -> Self {
+        Writer {
+            buf: Vec::with_capacity(bytes),
+            strings: HashMap::default(),
+            sent: 0,
+            last_filename: None,
+        }
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.buf
+    }
+
+    pub fn u8(&mut self, value: u8) {
+        self.buf.push(value);
+    }
+
+    pub fn bool(&mut self, value: bool) {
+        self.buf.push(u8::from(value));
+    }
+
+    pub fn i32(&mut self, value: i32) {
+        self.buf.extend_from_slice(&value.to_le_bytes());
+    }
+
+    pub fn i64(&mut self, value: i64) {
+        self.buf.extend_from_slice(&value.to_le_bytes());
+    }
+
+    fn count(&mut self, n: usize) -> Result<()> {
+        let n = i32::try_from(n).map_err(|_| Error::StateStore {
+            message: format!("The result has {n} items, more than a Java array can hold"),
+        })?;
+        self.i32(n);
+        Ok(())
+    }
+
+    pub fn string(&mut self, value: &'a str) -> Result<()> {
+        match self.strings.get(value) {
+            Some(&index) => {
+                self.i32(index);
+                Ok(())
+            }
+            None => {
+                let index = self.new_string(value)?;
+                self.strings.insert(value, index);
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends a string Java has not seen under any index, and returns its index.
+    fn new_string(&mut self, value: &'a str) -> Result<i32> {
+        let index = self.sent;
+        self.sent = index
+            .checked_add(1)
+            .ok_or_else(|| malformed("too many strings"))?;
+        self.i32(index);
+        self.count(value.len())?;
+        self.buf.extend_from_slice(value.as_bytes());
+        Ok(index)
+    }
+
+    /// A filename: one lookup against the previous filename instead of the table.
+    fn filename(&mut self, value: &'a str) -> Result<()> {
+        match self.last_filename {
+            Some((last, index)) if last == value => self.i32(index),
+            _ => {
+                let index = self.new_string(value)?;
+                self.last_filename = Some((value, index));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn opt_string(&mut self, value: Option<&'a str>) -> Result<()> {
+        match value {
+            Some(value) => self.string(value),
+            None => {
+                self.i32(-1);
+                Ok(())
+            }
+        }
+    }
+
+    pub fn strings(&mut self, values: &'a [String]) -> Result<()> {
+        self.count(values.len())?;
+        values.iter().try_for_each(|value| self.string(value))
+    }
+
+    pub fn time(&mut self, value: Option<Timestamp>) {
+        match value {
+            Some(time) => {
+                self.bool(true);
+                self.i64(time.timestamp_millis());
+            }
+            None => self.bool(false),
+        }
+    }
+
+    pub fn list<T>(
+        &mut self,
+        items: &'a [T],
+        mut item: impl FnMut(&mut Self, &'a T) -> Result<()>,
+    ) -> Result<()> {
+        self.count(items.len())?;
+        items.iter().try_for_each(|value| item(self, value))
+    }
+
+    pub fn key(&mut self, value: &'a KeyValue) -> Result<()> {
+        match value {
+            KeyValue::Int(v) => {
+                self.u8(TAG_INT);
+                self.i32(*v);
+            }
+            KeyValue::Long(v) => {
+                self.u8(TAG_LONG);
+                self.i64(*v);
+            }
+            KeyValue::String(s) => {
+                self.u8(TAG_STRING);
+                self.string(s)?;
+            }
+            KeyValue::Bytes(b) => {
+                self.u8(TAG_BYTES);
+                self.count(b.len())?;
+                self.buf.extend_from_slice(b);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn key_type(&mut self, value: KeyType) {
+        self.u8(match value {
+            KeyType::Int => TAG_INT,
+            KeyType::Long => TAG_LONG,
+            KeyType::String => TAG_STRING,
+            KeyType::Bytes => TAG_BYTES,
+        });
+    }
+
+    pub fn row_key_field(&mut self, value: &'a RowKeyField) -> Result<()> {
+        self.string(&value.name)?;
+        self.key_type(value.key_type);
+        Ok(())
+    }
+
+    pub fn range(&mut self, value: &'a Range) -> Result<()> {
+        self.string(&value.field_name)?;
+        self.key(&value.min)?;
+        match &value.max {
+            Some(max) => self.key(max),
+            None => {
+                self.u8(TAG_NONE);
+                Ok(())
+            }
+        }
+    }
+
+    pub fn partition(&mut self, value: &'a Partition) -> Result<()> {
+        self.string(&value.id)?;
+        self.list(&value.region.ranges, Self::range)?;
+        self.bool(value.is_leaf_partition);
+        self.opt_string(value.parent_partition_id.as_deref())?;
+        self.strings(&value.child_partition_ids)?;
+        self.i32(value.dimension);
+        Ok(())
+    }
+
+    pub fn partitions(&mut self, values: &'a [Partition]) -> Result<()> {
+        self.list(values, Self::partition)
+    }
+
+    pub fn file_reference(&mut self, value: &'a FileReference) -> Result<()> {
+        self.filename(&value.filename)?;
+        self.string(&value.partition_id)?;
+        self.i64(i64::try_from(value.number_of_rows).map_err(|_| malformed("number of rows"))?);
+        self.opt_string(value.job_id.as_deref())?;
+        self.time(value.last_update_time);
+        self.bool(value.count_approximate);
+        self.bool(value.only_contains_data_for_this_partition);
+        Ok(())
+    }
+
+    pub fn file_references(&mut self, values: &'a [FileReference]) -> Result<()> {
+        self.list(values, Self::file_reference)
+    }
+
+    /// The bytes `file_references` needs at most, so that its buffer is allocated once.
+    pub fn file_references_size(values: &[FileReference]) -> usize {
+        values.iter().fold(4, |size, r| {
+            size + 55
+                + r.filename.len()
+                + r.partition_id.len()
+                + r.job_id.as_ref().map_or(0, String::len)
+        })
+    }
+
+    pub fn file(&mut self, value: &'a AllReferencesToAFile) -> Result<()> {
+        self.filename(&value.filename)?;
+        self.file_references(&value.references)?;
+        self.time(value.last_update_time);
+        Ok(())
+    }
+
+    /// The bytes `all_files` needs at most.
+    pub fn all_files_size(value: &AllReferencesToAllFiles) -> usize {
+        value.files.iter().fold(5, |size, file| {
+            size + 17 + file.filename.len() + Self::file_references_size(&file.references)
+        })
+    }
+
+    pub fn all_files(&mut self, value: &'a AllReferencesToAllFiles) -> Result<()> {
+        self.list(&value.files, Self::file)?;
+        self.bool(value.more_than_max);
+        Ok(())
+    }
+
+    pub fn split_request(&mut self, value: &'a SplitFileReferenceRequest) -> Result<()> {
+        self.file_reference(&value.old_reference)?;
+        self.file_references(&value.new_references)
+    }
+
+    pub fn replace_request(&mut self, value: &'a ReplaceFileReferencesRequest) -> Result<()> {
+        self.string(&value.job_id)?;
+        self.string(&value.partition_id)?;
+        self.strings(&value.input_files)?;
+        self.file_reference(&value.new_reference)
+    }
+
+    /// An error: its exception name, message and fields. Java's `Errors.create` reads it.
+    pub fn error(&mut self, error: &'a Error) -> Result<()> {
+        self.string(error.exception_name())?;
+        let message = error.to_string();
+        self.count(message.len())?;
+        self.buf.extend_from_slice(message.as_bytes());
+        match error {
+            Error::FileAlreadyExists { filename }
+            | Error::FileNotFound { filename }
+            | Error::NewReferenceSameAsOldReference { filename } => self.string(filename),
+            Error::FileReferenceNotFound {
+                filename,
+                partition_id,
+            }
+            | Error::FileReferenceAlreadyExists {
+                filename,
+                partition_id,
+            } => {
+                self.string(filename)?;
+                self.string(partition_id)
+            }
+            Error::FileReferenceAssignedToJob {
+                filename,
+                partition_id,
+                job_id,
+            }
+            | Error::FileReferenceNotAssignedToJob {
+                filename,
+                partition_id,
+                job_id,
+            } => {
+                self.string(filename)?;
+                self.string(partition_id)?;
+                self.string(job_id)
+            }
+            Error::FileHasReferences {
+                filename,
+                reference_count,
+            } => {
+                self.string(filename)?;
+                self.i64(i64::try_from(*reference_count).unwrap_or(i64::MAX));
+                Ok(())
+            }
+            Error::SplitRequestsFailed { failed, cause } => {
+                self.list(failed, Self::split_request)?;
+                self.error(cause)
+            }
+            Error::ReplaceRequestsFailed { failed, cause } => {
+                self.list(failed, Self::replace_request)?;
+                self.error(cause)
+            }
+            Error::PartitionNotFound { partition_id, .. } => self.string(partition_id),
+            Error::TableNotFound { table_id } | Error::TableAlreadyExists { table_id } => {
+                self.string(table_id)
+            }
+            Error::InitialiseWithFilesPresent
+            | Error::Connection { .. }
+            | Error::StateStore { .. }
+            | Error::InvalidArgument { .. } => Ok(()),
+        }
+    }
+}
+
+/// One error of every kind, so that a Java test can check that each maps to its exception class. The
+/// match below fails to compile when a variant is added without a sample here.
+pub fn error_samples() -> Vec<Error> {
+    let reference = FileReference::new("file", "partition", 1);
+    let samples = vec![
+        Error::FileAlreadyExists {
+            filename: "file".into(),
+        },
+        Error::FileNotFound {
+            filename: "file".into(),
+        },
+        Error::FileReferenceNotFound {
+            filename: "file".into(),
+            partition_id: "partition".into(),
+        },
+        Error::FileReferenceAlreadyExists {
+            filename: "file".into(),
+            partition_id: "partition".into(),
+        },
+        Error::FileReferenceAssignedToJob {
+            filename: "file".into(),
+            partition_id: "partition".into(),
+            job_id: "job".into(),
+        },
+        Error::FileReferenceNotAssignedToJob {
+            filename: "file".into(),
+            partition_id: "partition".into(),
+            job_id: "job".into(),
+        },
+        Error::NewReferenceSameAsOldReference {
+            filename: "file".into(),
+        },
+        Error::FileHasReferences {
+            filename: "file".into(),
+            reference_count: 2,
+        },
+        Error::SplitRequestsFailed {
+            failed: vec![SplitFileReferenceRequest::split_file_to_child_partitions(
+                &reference, "L", "R",
+            )],
+            cause: Box::new(Error::FileNotFound {
+                filename: "file".into(),
+            }),
+        },
+        Error::ReplaceRequestsFailed {
+            failed: vec![ReplaceFileReferencesRequest::new(
+                "job",
+                "partition",
+                vec!["file".into()],
+                FileReference::new("output", "partition", 1),
+            )],
+            cause: Box::new(Error::FileReferenceNotFound {
+                filename: "file".into(),
+                partition_id: "partition".into(),
+            }),
+        },
+        Error::InitialiseWithFilesPresent,
+        Error::PartitionNotFound {
+            partition_id: "partition".into(),
+            message: "Partition not found: partition".into(),
+        },
+        Error::TableNotFound {
+            table_id: "table".into(),
+        },
+        Error::TableAlreadyExists {
+            table_id: "table".into(),
+        },
+        Error::Connection {
+            message: "connection refused".into(),
+        },
+        Error::StateStore {
+            message: "Parent should be a leaf partition".into(),
+        },
+        Error::InvalidArgument {
+            message: "filename must not be empty".into(),
+        },
+    ];
+    for sample in &samples {
+        match sample {
+            Error::FileAlreadyExists { .. }
+            | Error::FileNotFound { .. }
+            | Error::FileReferenceNotFound { .. }
+            | Error::FileReferenceAlreadyExists { .. }
+            | Error::FileReferenceAssignedToJob { .. }
+            | Error::FileReferenceNotAssignedToJob { .. }
+            | Error::NewReferenceSameAsOldReference { .. }
+            | Error::FileHasReferences { .. }
+            | Error::SplitRequestsFailed { .. }
+            | Error::ReplaceRequestsFailed { .. }
+            | Error::InitialiseWithFilesPresent
+            | Error::PartitionNotFound { .. }
+            | Error::TableNotFound { .. }
+            | Error::TableAlreadyExists { .. }
+            | Error::Connection { .. }
+            | Error::StateStore { .. }
+            | Error::InvalidArgument { .. } => {}
+        }
+    }
+    samples
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16(value: &str) -> Vec<u8> {
+        let units: Vec<u16> = value.encode_utf16().collect();
+        let mut bytes = i32::try_from(units.len()).unwrap().to_le_bytes().to_vec();
+        units
+            .iter()
+            .for_each(|u| bytes.extend_from_slice(&u.to_le_bytes()));
+        bytes
+    }
+
+    #[test]
+    fn a_string_with_an_emoji_is_read_back_exactly() {
+        let bytes = utf16("a\u{1F600}b");
+        let mut reader = Reader::new(&bytes);
+        assert_eq!(reader.string("filename").unwrap(), "a\u{1F600}b");
+        reader.done(()).unwrap();
+    }
+
+    #[test]
+    fn an_unpaired_surrogate_is_invalid_input() {
+        let mut bytes = 1_i32.to_le_bytes().to_vec();
+        bytes.extend_from_slice(&0xD800_u16.to_le_bytes());
+        let error = Reader::new(&bytes).string("filename").unwrap_err();
+        assert!(matches!(error, Error::InvalidArgument { .. }));
+    }
+
+    #[test]
+    fn a_repeated_string_is_sent_once() {
+        let mut writer = Writer::new();
+        writer.string("abc").unwrap();
+        writer.string("abc").unwrap();
+        let bytes = writer.into_bytes();
+        assert_eq!(bytes.len(), 4 + 4 + 3 + 4);
+        assert_eq!(&bytes[11..], &0_i32.to_le_bytes());
+    }
+
+    #[test]
+    fn truncated_data_is_an_error_not_a_panic() {
+        let bytes = 10_i32.to_le_bytes();
+        assert!(Reader::new(&bytes).string("filename").is_err());
+    }
+
+    #[test]
+    fn a_negative_row_count_is_invalid_input() {
+        let mut bytes = utf16("f");
+        bytes.extend(utf16("p"));
+        bytes.extend_from_slice(&(-1_i64).to_le_bytes());
+        let error = Reader::new(&bytes).file_reference().unwrap_err();
+        assert!(matches!(error, Error::InvalidArgument { .. }));
+    }
+}
