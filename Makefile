@@ -31,6 +31,7 @@ test-bench:
 BENCH_FLAGS ?=
 bench: setup
 	$(CARGO) bench -p sleeper-pg --bench state_store -- --size full $(BENCH_FLAGS) --json docs/benchmarks.json
+	scripts/bench-bindings.sh
 	scripts/bench-report.sh
 
 test-python:

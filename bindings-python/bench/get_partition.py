@@ -4,7 +4,7 @@ The store's own work (one indexed query) is the same from every language, so com
 with the same loop in Rust gives the cost of the binding: argument conversion, releasing and
 re-taking the GIL, the blocking call into the core's runtime, and building the Partition object.
 
-    python bindings-python/bench/get_partition.py [--calls 20000] [--rounds 5]
+    python bindings-python/bench/get_partition.py [--calls 20000] [--rounds 5] [--json OUT.json]
 
 Uses DATABASE_URL when set, else a throwaway local cluster. Build the module in release mode first
 (`maturin develop --release`, or `pip install ./bindings-python`) for figures worth comparing.
@@ -13,6 +13,7 @@ Uses DATABASE_URL when set, else a throwaway local cluster. Build the module in 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import time
@@ -32,7 +33,9 @@ def measure(store: sleeper_pg.StateStore, calls: int) -> tuple[float, float]:
     return elapsed / calls * 1e6, cpu / calls * 1e6
 
 
-def run(url: str, calls: int, rounds: int) -> None:
+def run(url: str, calls: int, rounds: int) -> dict[str, float]:
+    """Prints the figures and returns them: `get_partition_us` is the median over the rounds of the
+    elapsed microseconds per call."""
     with sleeper_pg.connect(url, max_connections=1) as client:
         table_id = f"bench-{uuid.uuid4().hex[:8]}"
         store = client.create_table(table_id, [("key", "long")])
@@ -50,6 +53,13 @@ def run(url: str, calls: int, rounds: int) -> None:
                 sleeper_pg.FileReference("file", "root", 1)
             construct = (time.perf_counter() - start) / calls * 1e6
             print(f"for scale, constructing one FileReference: {construct:.2f} us")
+            return {
+                "get_partition_us": statistics.median(elapsed),
+                "get_partition_min_us": min(elapsed),
+                "get_partition_cpu_us": statistics.median(cpu),
+                "calls": calls,
+                "rounds": rounds,
+            }
         finally:
             client.delete_table(table_id)
 
@@ -58,13 +68,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--json", help="also write the figures to this file, as JSON")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL")
     if url:
-        run(url, args.calls, args.rounds)
+        figures = run(url, args.calls, args.rounds)
     else:
         with sleeper_pg.LocalPostgres() as pg:
-            run(pg.url, args.calls, args.rounds)
+            figures = run(pg.url, args.calls, args.rounds)
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(figures, out, indent=2)
 
 
 if __name__ == "__main__":

@@ -722,6 +722,7 @@ mod futures_like {
 
 /// P2: add references in batches (files of ten references each), beside COPY into an equivalent table.
 async fn bulk_add(server: &Server, client: &Client, settings: &Settings) -> BenchResult<Value> {
+    let _ = client.delete_table("bench-bulk").await; // left by an interrupted run
     let store = client
         .create_table("bench-bulk", &[RowKeyField::new("key", KeyType::Long)])
         .await?;
@@ -839,6 +840,7 @@ async fn bulk_read(server: &Server, client: &Client) -> BenchResult<Value> {
 
 /// P4: one small call in a loop.
 async fn get_partition_loop(client: &Client, calls: usize) -> BenchResult<Value> {
+    let _ = client.delete_table("bench-get-partition").await; // left by an interrupted run
     let store = client
         .create_table(
             "bench-get-partition",

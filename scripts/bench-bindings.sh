@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# The bindings' benchmarks of issue 7 (P3 from Python and Java, P4 from Python, Java and C), each beside
+# Rust's figure for the same call measured on the same server in the same run. Writes
+# target/bench-bindings.json, which scripts/bench-report.sh folds into docs/benchmarks.md. `make bench`
+# runs this before the report.
+#
+#   BENCH_CALLS=20000           get_partition calls per loop (every language)
+#   BENCH_REFERENCES=1000000    file references read back with get_file_references (Python, Java, Rust)
+#   BENCH_ROUNDS=5              rounds of the Python and C get_partition loops (each beside a Rust loop)
+#                               and of the Python read; each figure is the median of its rounds
+#
+# Builds the release artifacts first (the Python module into target/python-venv, the JNI library and
+# the benchmark classes, the C library and bench_get_partition, the Rust bench binary), then measures
+# against $DATABASE_URL, or without it one throwaway local cluster (durable, as the Rust benchmarks use)
+# shared by every language and stopped at the end.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+calls="${BENCH_CALLS:-20000}"
+references="${BENCH_REFERENCES:-1000000}"
+rounds="${BENCH_ROUNDS:-5}"
+out="$root/target/bench-bindings.json"
+for value in "$calls" "$references" "$rounds"; do
+  if ! [[ "$value" =~ ^[0-9]+$ ]] || [ "$value" -lt 1 ]; then
+    echo "bench-bindings: BENCH_CALLS, BENCH_REFERENCES and BENCH_ROUNDS must be whole numbers >= 1" >&2
+    exit 2
+  fi
+done
+
+venv="$root/target/python-venv"
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+# Wherever cargo puts its output (CARGO_TARGET_DIR, or target/ of the workspace).
+target_dir="$(cargo metadata --no-deps --format-version 1 | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+release="$target_dir/release"
+c_build="$target_dir/c-bench-release"
+work="$(mktemp -d "${TMPDIR:-/tmp}/bench-bindings.XXXXXX")"
+server_pid=""
+
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+step() { echo "bench-bindings: $*"; }
+
+# --- 1. Release builds ------------------------------------------------------------------------------
+if [ ! -x "$venv/bin/python" ]; then
+  step "creating $venv"
+  python3 -m venv "$venv"
+fi
+[ -x "$venv/bin/maturin" ] || "$venv/bin/python" -m pip install -q "maturin>=1.9,<2"
+step "building the Python module (release) into $venv"
+VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
+  "$venv/bin/maturin" develop --release --quiet --manifest-path "$root/bindings-python/Cargo.toml"
+
+step "building the JNI library (release) and the Java benchmark classes"
+cargo build --release --quiet -p sleeper-pg-java
+# Maven prints its output (stray colour codes even when quiet) only when it fails.
+(cd bindings-java && mvn -B -q -ntp -Dnative.dir="$release" -DskipTests test-compile) >"$work/mvn.log" 2>&1 \
+  || { cat "$work/mvn.log" >&2; exit 1; }
+
+step "building the C library (release) and bench_get_partition"
+make -s -C examples/c PROFILE=release BUILD="$c_build" "$c_build/bench_get_partition"
+
+step "building the Rust benchmark (release)"
+cargo bench --quiet -p sleeper-pg --bench state_store --no-run
+
+# --- 2. One server for every language ---------------------------------------------------------------
+if [ -n "${DATABASE_URL:-}" ]; then
+  step "using DATABASE_URL"
+  server="DATABASE_URL"
+else
+  step "starting a local PostgreSQL cluster (durable) for the whole run"
+  # Kept alive by a small Python process; it stops the cluster on SIGTERM, or when this script dies.
+  "$venv/bin/python" -u -c '
+import os, signal, sys, time
+import sleeper_pg
+def stop(*_):
+    raise SystemExit(0)
+signal.signal(signal.SIGTERM, stop)
+signal.signal(signal.SIGINT, stop)
+parent = os.getppid()
+with sleeper_pg.LocalPostgres(durable=True, settings={"max_connections": "600", "shared_buffers": "256MB"}) as pg:
+    print(pg.url, flush=True)
+    while os.getppid() == parent:
+        time.sleep(1)
+' >"$work/url" 2>"$work/server.log" &
+  server_pid=$!
+  for _ in $(seq 1 120); do
+    [ -s "$work/url" ] && break
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      cat "$work/server.log" >&2
+      echo "bench-bindings: the local cluster did not start" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+  [ -s "$work/url" ] || { cat "$work/server.log" >&2; echo "bench-bindings: no cluster after 60 s" >&2; exit 1; }
+  DATABASE_URL="$(head -n 1 "$work/url")"
+  export DATABASE_URL
+  server="local cluster"
+fi
+
+# --- 3. Measurements, one after another -------------------------------------------------------------
+# Rust's figures come from the same server in the same run. For Python and C, whose loops have no Rust
+# figure of their own, each of the BENCH_ROUNDS rounds runs Rust's get_partition loop (cargo bench P4)
+# and then the binding's, so that the drift of a shared machine touches both alike; each side's figure
+# is the median of its rounds. The Java benchmark pairs each Java call with the same call timed in Rust
+# through its handle, and each read of N references likewise. Python reads the same rows as the Java
+# benchmark, so its P3 ratio uses the Java run's Rust read (median of as many rounds). `cargo bench` P3
+# (one Rust read, beside psql \copy) is kept too, as "rust" in the JSON.
+rust_p4() { # $1: the JSON file to write
+  cargo bench --quiet -p sleeper-pg --bench state_store -- --workloads P4 --calls "$calls" --json "$1"
+}
+
+step "Rust: P3, get_file_references of $references references (cargo bench)"
+cargo bench --quiet -p sleeper-pg --bench state_store -- --workloads P3 --references "$references" \
+  --json "$work/rust-p3.json"
+
+for round in $(seq 1 "$rounds"); do
+  step "Rust, then Python: get_partition, $calls calls (round $round of $rounds)"
+  rust_p4 "$work/rust-p4-python-$round.json"
+  "$venv/bin/python" bindings-python/bench/get_partition.py --calls "$calls" --rounds 1 \
+    --json "$work/python-get-partition-$round.json"
+done
+
+step "Python: get_file_references of $references references ($rounds rounds)"
+"$venv/bin/python" bindings-python/bench/read_references.py --references "$references" --rounds "$rounds" \
+  --json "$work/python-read.json"
+
+step "Java: getPartition ($calls paired calls) and getFileReferences of $references references, beside Rust"
+(cd bindings-java && java -Duser.language=en -Duser.country=US -Djava.library.path="$release" \
+  -cp target/classes:target/test-classes sleeper.statestore.postgres.GetPartitionBenchmark "$calls" "$references") \
+  | tee "$work/java.log"
+
+for round in $(seq 1 "$rounds"); do
+  step "Rust, then C: get_partition, $calls calls (round $round of $rounds)"
+  rust_p4 "$work/rust-p4-c-$round.json"
+  "$c_build/bench_get_partition" "$calls" | tee "$work/c-$round.log"
+done
+
+# --- 4. target/bench-bindings.json ------------------------------------------------------------------
+"$venv/bin/python" - "$work" "$out" "$server" "$calls" "$references" <<'PY'
+import json, re, sys
+from statistics import median
+from pathlib import Path
+
+work, out, server, calls, references = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+number = r"(-?[0-9.]+)"
+
+def find(pattern: str, text: str, what: str) -> list[float]:
+    match = re.search(pattern, text)
+    if not match:
+        sys.exit(f"bench-bindings: no {what} in the output:\n{text}")
+    return [float(g) for g in match.groups()]
+
+def rust(name: str) -> dict:
+    return json.loads((work / name).read_text())["workloads"]
+
+def rounds(pattern: str) -> list[Path]:
+    return sorted(work.glob(pattern), key=lambda f: int(re.findall(r"[0-9]+", f.name)[-1]))
+
+p3 = rust("rust-p3.json")["P3"]
+python_rust = [rust(f.name)["P4"]["rust_us_per_call"] for f in rounds("rust-p4-python-*.json")]
+c_rust = [rust(f.name)["P4"]["rust_us_per_call"] for f in rounds("rust-p4-c-*.json")]
+python_rounds = [json.loads(f.read_text()) for f in rounds("python-get-partition-*.json")]
+python = {
+    "get_partition_us": median(r["get_partition_us"] for r in python_rounds),
+    "get_partition_min_us": min(r["get_partition_us"] for r in python_rounds),
+    "get_partition_cpu_us": median(r["get_partition_cpu_us"] for r in python_rounds),
+    "get_partition_rounds_us": [r["get_partition_us"] for r in python_rounds],
+    "rust_get_partition_us": median(python_rust),
+    "rust_get_partition_rounds_us": python_rust,
+    "calls": calls,
+    **json.loads((work / "python-read.json").read_text()),
+}
+
+java_log = (work / "java.log").read_text()
+jp10, jmed, rp10, rmed, _, dmed = find(
+    rf"Java p10 {number} / median {number}, Rust p10 {number} / median {number}; difference p10 {number} / median {number}",
+    java_log, "getPartition figures from Java")
+jmin, rmin, _, jread, rread, _ = find(
+    rf"fastest Java {number} s, Rust {number} s, ratio {number}; median Java {number} s, Rust {number} s, ratio {number}",
+    java_log, "getFileReferences figures from Java")
+# The Java benchmark prints seconds to 3 decimals: a tiny read may show 0.000, then cargo bench's P3 is the pair.
+rust_read = rread if rread > 0 else p3["rust_seconds"]
+java = {
+    "get_partition_us": jmed, "rust_get_partition_us": rmed,
+    "get_partition_p10_us": jp10, "rust_get_partition_p10_us": rp10, "paired_difference_median_us": dmed,
+    "read_seconds": jread, "rust_read_seconds": rust_read,
+    "read_min_seconds": jmin, "rust_read_min_seconds": rmin,
+    "calls": calls, "references": references,
+}
+# Python reads the same rows as the Java benchmark: its Rust pair is that run's Rust read.
+python["rust_read_seconds"] = rust_read
+
+c_rounds = [find(rf"spg_get_partition: {number} us/call", f.read_text(), "us/call from C")[0] for f in rounds("c-*.log")]
+c = {
+    "get_partition_us": median(c_rounds), "get_partition_rounds_us": c_rounds,
+    "rust_get_partition_us": median(c_rust), "rust_get_partition_rounds_us": c_rust, "calls": calls,
+}
+
+result = {
+    "server": server, "calls": calls, "references": references,
+    "rust": {"read_seconds": p3["rust_seconds"], "psql_copy_seconds": p3["psql_copy_seconds"],
+             "references": p3["references"], "get_partition_us": median(python_rust + c_rust)},
+    "python": python, "java": java, "c": c,
+}
+out.parent.mkdir(parents=True, exist_ok=True)
+out.write_text(json.dumps(result, indent=2) + "\n")
+print(f"bench-bindings: wrote {out}")
+for language in ("python", "java"):
+    f = result[language]
+    print(f"  P3 {language}: {f['read_seconds']:.3f} s = {f['read_seconds'] / f['rust_read_seconds']:.2f} x Rust "
+          f"({f['rust_read_seconds']:.3f} s), {references} references")
+for language in ("python", "java", "c"):
+    f = result[language]
+    print(f"  P4 {language}: {f['get_partition_us']:.1f} us/call, {f['get_partition_us'] - f['rust_get_partition_us']:+.1f} us "
+          f"over Rust ({f['rust_get_partition_us']:.1f} us)")
+PY
