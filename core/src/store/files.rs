@@ -20,17 +20,27 @@ use crate::model::{
 use crate::validate;
 
 /// Loads the file records named in `$4` and the reference rows (live or removed) at the pairs of `$2`
-/// and `$3`, locking the reference rows in key order. File rows come first, as `partition_id` NULL.
+/// and `$3`, locking the reference rows (and the file rows with `{file_lock}`) in the arrays' order,
+/// which the caller sorts. File rows come first, as `partition_id` NULL.
+///
+/// Every key is looked up on its own through a LATERAL subquery (`OFFSET 0` keeps the planner from
+/// flattening it): planned as a join, a table whose statistics are stale (a new table, growing fast)
+/// would be scanned whole for each call.
 const LOAD: &str = "WITH found_files AS ( \
-         SELECT f.filename FROM {s}.files f \
-         WHERE f.table_pk = $1 AND f.filename = ANY($4::text[]) ORDER BY f.filename {file_lock} \
+         SELECT f.filename FROM unnest($4::text[]) WITH ORDINALITY AS n(filename, ord) \
+         CROSS JOIN LATERAL ( \
+             SELECT f.filename FROM {s}.files f WHERE f.table_pk = $1 AND f.filename = n.filename \
+             OFFSET 0 {file_lock} \
+         ) f \
      ), found_refs AS ( \
-         SELECT r.filename, r.partition_id, r.number_of_rows, r.job_id, r.count_approximate, \
-                r.only_this_partition, r.removed \
-         FROM {s}.file_references r \
-         JOIN unnest($2::text[], $3::text[]) AS w(filename, partition_id) \
-           ON r.filename = w.filename AND r.partition_id = w.partition_id \
-         WHERE r.table_pk = $1 ORDER BY r.filename, r.partition_id FOR UPDATE OF r \
+         SELECT r.* FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS w(filename, partition_id, ord) \
+         CROSS JOIN LATERAL ( \
+             SELECT r.filename, r.partition_id, r.number_of_rows, r.job_id, r.count_approximate, \
+                    r.only_this_partition, r.removed \
+             FROM {s}.file_references r \
+             WHERE r.table_pk = $1 AND r.filename = w.filename AND r.partition_id = w.partition_id \
+             OFFSET 0 FOR UPDATE \
+         ) r \
      ) \
      SELECT filename, NULL::text AS partition_id, NULL::bigint AS number_of_rows, NULL::text AS job_id, \
             NULL::bool AS count_approximate, NULL::bool AS only_this_partition, NULL::bool AS removed \
@@ -39,7 +49,8 @@ const LOAD: &str = "WITH found_files AS ( \
 
 /// Writes a call's net changes: new file records, the final state of every changed reference row
 /// that exists (`$4`..`$10`), and the new reference rows (`$11`..`$17`), all with the call's time and
-/// transaction id. Plain UPDATE and INSERT rather than an upsert: the call knows which rows exist.
+/// transaction id. Plain UPDATE and INSERT rather than an upsert: the call knows which rows exist. The
+/// rows to update are found key by key, as in `LOAD`, then updated by their row id.
 const APPLY: &str = "WITH now_ AS ( \
          SELECT COALESCE($2::timestamptz, date_trunc('milliseconds', now())) AS at, \
                 pg_current_xact_id()::text::bigint AS seq \
@@ -50,10 +61,16 @@ const APPLY: &str = "WITH now_ AS ( \
          UPDATE {s}.file_references r SET number_of_rows = x.number_of_rows, job_id = x.job_id, \
              count_approximate = x.count_approximate, only_this_partition = x.only_this_partition, \
              removed = x.removed, updated_at = now_.at, update_seq = now_.seq \
-         FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::bool[], $9::bool[], $10::bool[]) \
-              AS x(filename, partition_id, number_of_rows, job_id, count_approximate, only_this_partition, removed), \
-              now_ \
-         WHERE r.table_pk = $1 AND r.filename = x.filename AND r.partition_id = x.partition_id \
+         FROM ( \
+             SELECT x.*, found.row_id \
+             FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::bool[], $9::bool[], $10::bool[]) \
+                  AS x(filename, partition_id, number_of_rows, job_id, count_approximate, only_this_partition, removed) \
+             CROSS JOIN LATERAL ( \
+                 SELECT k.ctid AS row_id FROM {s}.file_references k \
+                 WHERE k.table_pk = $1 AND k.filename = x.filename AND k.partition_id = x.partition_id OFFSET 0 \
+             ) found \
+         ) x, now_ \
+         WHERE r.ctid = x.row_id \
      ) \
      INSERT INTO {s}.file_references (table_pk, filename, partition_id, number_of_rows, job_id, \
          count_approximate, only_this_partition, removed, updated_at, update_seq) \
@@ -94,6 +111,18 @@ struct Wanted {
     /// Lock the file rows too: a split adds references to an existing file, which must not race
     /// another split or a garbage collector's delete of the same file.
     lock_files: bool,
+}
+
+impl Wanted {
+    /// Sorted and without repeats: every call locks rows in key order (byte order, which is the
+    /// columns' `COLLATE "C"` order), so that lock waits cannot form a cycle.
+    fn in_key_order(mut self) -> Wanted {
+        self.files.sort_unstable();
+        self.files.dedup();
+        self.refs.sort_unstable();
+        self.refs.dedup();
+        self
+    }
 }
 
 /// The loaded rows with the call's changes applied in order.
@@ -232,6 +261,7 @@ impl StateStore {
         wanted: Wanted,
         check: impl Fn(&mut View) -> Result<()>,
     ) -> Result<()> {
+        let wanted = wanted.in_key_order();
         in_transaction!(self, false, tx => {
             let mut view = self.load(tx, &wanted).await?;
             check(&mut view)?;
@@ -432,18 +462,39 @@ impl StateStore {
         }
         // Locking the file rows holds off a concurrent split, the only call that could add a
         // reference to an existing file; other calls only remove or change references.
+        // Key by key, in key order, as in LOAD.
         let select = self.sql(
             "SELECT f.filename, (SELECT count(*) FROM {s}.file_references r \
-                 WHERE r.table_pk = f.table_pk AND r.filename = f.filename AND NOT r.removed) AS live \
-             FROM {s}.files f WHERE f.table_pk = $1 AND f.filename = ANY($2) ORDER BY f.filename FOR UPDATE OF f",
+                 WHERE r.table_pk = $1 AND r.filename = f.filename AND NOT r.removed) AS live \
+             FROM unnest($2::text[]) WITH ORDINALITY AS n(filename, ord) \
+             CROSS JOIN LATERAL ( \
+                 SELECT f.filename FROM {s}.files f WHERE f.table_pk = $1 AND f.filename = n.filename \
+                 OFFSET 0 FOR UPDATE \
+             ) f",
         );
         let delete = self.sql(
-            "WITH refs AS (DELETE FROM {s}.file_references WHERE table_pk = $1 AND filename = ANY($2)) \
-             DELETE FROM {s}.files WHERE table_pk = $1 AND filename = ANY($2)",
+            "WITH refs AS ( \
+                 DELETE FROM {s}.file_references r USING ( \
+                     SELECT k.ctid AS row_id FROM unnest($2::text[]) AS n(filename) \
+                     CROSS JOIN LATERAL ( \
+                         SELECT k.ctid FROM {s}.file_references k \
+                         WHERE k.table_pk = $1 AND k.filename = n.filename OFFSET 0 \
+                     ) k \
+                 ) d WHERE r.ctid = d.row_id \
+             ) \
+             DELETE FROM {s}.files f USING ( \
+                 SELECT k.ctid AS row_id FROM unnest($2::text[]) AS n(filename) \
+                 CROSS JOIN LATERAL ( \
+                     SELECT k.ctid FROM {s}.files k WHERE k.table_pk = $1 AND k.filename = n.filename OFFSET 0 \
+                 ) k \
+             ) d WHERE f.ctid = d.row_id",
         );
+        let mut in_key_order = filenames.to_vec();
+        in_key_order.sort_unstable();
+        in_key_order.dedup();
         let table_pk = self.inner.table_pk;
         in_transaction!(self, false, tx => {
-            let rows = sqlx::query(&select).bind(table_pk).bind(filenames).fetch_all(&mut *tx).await?;
+            let rows = sqlx::query(&select).bind(table_pk).bind(&in_key_order).fetch_all(&mut *tx).await?;
             let mut live: HashMap<String, i64> = HashMap::with_capacity(rows.len());
             for row in &rows {
                 live.insert(row.try_get("filename")?, row.try_get("live")?);
@@ -458,7 +509,7 @@ impl StateStore {
                     Some(_) => {}
                 }
             }
-            sqlx::query(&delete).bind(table_pk).bind(filenames).execute(&mut *tx).await?;
+            sqlx::query(&delete).bind(table_pk).bind(&in_key_order).execute(&mut *tx).await?;
         })
     }
 
@@ -478,8 +529,8 @@ impl StateStore {
              LEFT JOIN {{s}}.file_references r ON r.table_pk = t.table_pk AND NOT r.removed {condition} \
              WHERE t.table_pk = $1 ORDER BY r.filename, r.partition_id"
         ));
-        let rows = self.query_table(&sql, "filename", |q| q).await?;
-        rows.iter().map(reference_from_row).collect()
+        self.query_table(&sql, 0, |q| q, |row| reference_from_row(row, 0))
+            .await
     }
 
     /// Each partition with references, to the filenames referenced on it; keys and lists sorted.
@@ -491,11 +542,17 @@ impl StateStore {
              LEFT JOIN {s}.file_references r ON r.table_pk = t.table_pk AND NOT r.removed \
              WHERE t.table_pk = $1 ORDER BY r.partition_id, r.filename",
         );
+        let pairs = self
+            .query_table(
+                &sql,
+                1,
+                |q| q,
+                |row| Ok((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?)),
+            )
+            .await?;
         let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for row in self.query_table(&sql, "filename", |q| q).await? {
-            map.entry(row.try_get("partition_id")?)
-                .or_default()
-                .push(row.try_get("filename")?);
+        for (partition_id, filename) in pairs {
+            map.entry(partition_id).or_default().push(filename);
         }
         Ok(map)
     }
@@ -520,11 +577,8 @@ impl StateStore {
              WHERE t.table_pk = $1 ORDER BY f.filename",
         );
         let cutoff = truncate_to_millis(max_update_time);
-        self.query_table(&sql, "filename", |q| q.bind(cutoff))
-            .await?
-            .iter()
-            .map(|row| Ok(row.try_get("filename")?))
-            .collect()
+        self.query_table(&sql, 0, |q| q.bind(cutoff), |row| Ok(row.try_get(0)?))
+            .await
     }
 
     /// Every referenced file with its references and time, and the first `max_unreferenced_files`
@@ -534,37 +588,39 @@ impl StateStore {
         max_unreferenced_files: u64,
     ) -> Result<AllReferencesToAllFiles> {
         validate::max_unreferenced_files(max_unreferenced_files)?;
-        let sql = self.sql(&format!(
-            "SELECT f.filename AS file, f.created_at, f.created_seq, r.removed, r.update_seq, {REFERENCE_COLUMNS} \
-             FROM {{s}}.sleeper_tables t \
-             LEFT JOIN {{s}}.files f ON f.table_pk = t.table_pk \
-             LEFT JOIN {{s}}.file_references r ON r.table_pk = f.table_pk AND r.filename = f.filename \
-             WHERE t.table_pk = $1 ORDER BY f.filename, r.partition_id"
+        // Two ordered scans in one snapshot, merged here: a join of the two tables could be planned
+        // badly while the table's statistics are stale, and each scan follows its primary key.
+        let files_sql = self.sql(
+            "SELECT f.filename, f.created_at, f.created_seq FROM {s}.files f \
+             WHERE f.table_pk = $1 ORDER BY f.filename",
+        );
+        let references_sql = self.sql(&format!(
+            "SELECT r.removed, r.update_seq, {REFERENCE_COLUMNS} FROM {{s}}.file_references r \
+             WHERE r.table_pk = $1 ORDER BY r.filename, r.partition_id"
         ));
-        let rows = self.query_table(&sql, "file", |q| q).await?;
+        let (files, rows) = self.read_snapshot(&files_sql, &references_sql).await?;
         let mut report = AllReferencesToAllFiles::default();
         let mut unreferenced = 0_u64;
         let mut rows = rows.iter().peekable();
-        while let Some(first) = rows.next() {
-            let filename: String = first.try_get("file")?;
+        for file in &files {
+            let filename: String = file.try_get("filename")?;
             let mut latest: (i64, Timestamp) =
-                (first.try_get("created_seq")?, first.try_get("created_at")?);
+                (file.try_get("created_seq")?, file.try_get("created_at")?);
             let mut references = Vec::new();
-            let mut row = Some(first);
-            while let Some(current) = row {
-                if let Some(seq) = current.try_get::<Option<i64>, _>("update_seq")? {
-                    let at: Timestamp = current.try_get("updated_at")?;
-                    if seq > latest.0 {
-                        latest = (seq, at);
-                    }
-                    if !current.try_get::<bool, _>("removed")? {
-                        references.push(reference_from_row(current)?);
-                    }
+            while let Some(row) = rows.next_if(|row| {
+                row.try_get::<&str, _>("filename")
+                    .is_ok_and(|f| f <= filename.as_str())
+            }) {
+                if row.try_get::<&str, _>("filename")? != filename {
+                    continue; // a reference without a file record: not part of any file
                 }
-                row = rows.next_if(|next| {
-                    next.try_get::<String, _>("file")
-                        .is_ok_and(|f| f == filename)
-                });
+                let seq: i64 = row.try_get("update_seq")?;
+                if seq > latest.0 {
+                    latest = (seq, row.try_get("updated_at")?);
+                }
+                if !row.try_get::<bool, _>("removed")? {
+                    references.push(reference_from_row(row, 2)?);
+                }
             }
             if references.is_empty() {
                 unreferenced += 1;
@@ -614,17 +670,26 @@ impl StateStore {
         validate::id("job id", job_id)?;
         let sql = self.sql(
             "SELECT r.filename, r.job_id FROM {s}.sleeper_tables t \
-             LEFT JOIN {s}.file_references r ON r.table_pk = t.table_pk AND NOT r.removed \
-                 AND r.partition_id = $2 AND r.filename = ANY($3) \
+             LEFT JOIN LATERAL ( \
+                 SELECT r.filename, r.job_id FROM unnest($3::text[]) AS n(filename) \
+                 CROSS JOIN LATERAL ( \
+                     SELECT r.filename, r.job_id FROM {s}.file_references r \
+                     WHERE r.table_pk = t.table_pk AND r.filename = n.filename AND r.partition_id = $2 \
+                       AND NOT r.removed OFFSET 0 \
+                 ) r \
+             ) r ON true \
              WHERE t.table_pk = $1",
         );
-        let rows = self
-            .query_table(&sql, "filename", |q| q.bind(partition_id).bind(filenames))
-            .await?;
-        let mut jobs: HashMap<String, Option<String>> = HashMap::with_capacity(rows.len());
-        for row in &rows {
-            jobs.insert(row.try_get("filename")?, row.try_get("job_id")?);
-        }
+        let jobs: HashMap<String, Option<String>> = self
+            .query_table(
+                &sql,
+                0,
+                |q| q.bind(partition_id).bind(filenames),
+                |row| Ok((row.try_get(0)?, row.try_get(1)?)),
+            )
+            .await?
+            .into_iter()
+            .collect();
         let mut all_assigned = true;
         for filename in filenames {
             match jobs.get(filename) {
@@ -782,15 +847,17 @@ fn wrap_failure(error: Error, wrap: impl FnOnce(Box<Error>) -> Error) -> Error {
     }
 }
 
-fn reference_from_row(row: &PgRow) -> Result<FileReference> {
-    let rows: i64 = row.try_get("number_of_rows")?;
+/// The reference in the `REFERENCE_COLUMNS` of a row, which start at column `first`. By position:
+/// a million-row read looks up no column names.
+fn reference_from_row(row: &PgRow, first: usize) -> Result<FileReference> {
+    let rows: i64 = row.try_get(first + 2)?;
     Ok(FileReference {
-        filename: row.try_get("filename")?,
-        partition_id: row.try_get("partition_id")?,
+        filename: row.try_get(first)?,
+        partition_id: row.try_get(first + 1)?,
         number_of_rows: u64::try_from(rows).unwrap_or_default(),
-        job_id: row.try_get("job_id")?,
-        last_update_time: Some(row.try_get("updated_at")?),
-        count_approximate: row.try_get("count_approximate")?,
-        only_contains_data_for_this_partition: row.try_get("only_this_partition")?,
+        job_id: row.try_get(first + 3)?,
+        last_update_time: Some(row.try_get(first + 4)?),
+        count_approximate: row.try_get(first + 5)?,
+        only_contains_data_for_this_partition: row.try_get(first + 6)?,
     })
 }

@@ -29,6 +29,7 @@ mod partitions;
 
 use std::sync::{Arc, Mutex};
 
+use futures_util::TryStreamExt;
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 
@@ -128,35 +129,66 @@ impl StateStore {
         .await
     }
 
+    /// Runs two queries, each taking the table's key as `$1`, in one read-only snapshot after checking
+    /// that the table exists.
+    async fn read_snapshot(&self, first: &str, second: &str) -> Result<(Vec<PgRow>, Vec<PgRow>)> {
+        let client = &self.inner.client;
+        let exists = self.sql("SELECT 1 FROM {s}.sleeper_tables WHERE table_pk = $1");
+        retrying!(client, async {
+            let mut tx = client
+                .pool
+                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .await?;
+            let found = sqlx::query(&exists)
+                .bind(self.inner.table_pk)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if found.is_none() {
+                return Err(Failure::Rejected(self.table_not_found()));
+            }
+            let first = sqlx::query(first)
+                .bind(self.inner.table_pk)
+                .fetch_all(&mut *tx)
+                .await?;
+            let second = sqlx::query(second)
+                .bind(self.inner.table_pk)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, Failure>((first, second))
+        })
+    }
+
     /// Runs one query of the form `SELECT .. FROM {s}.sleeper_tables t LEFT JOIN ..  WHERE t.table_pk = $1`
-    /// with `bind` adding the parameters after `$1`. One statement, so one snapshot; no row at all means
-    /// the table is gone, and a row whose column `present` is NULL stands for no result.
-    async fn query_table<'q>(
+    /// with `bind` adding the parameters after `$1`, and maps its rows as they arrive. One statement, so
+    /// one snapshot. No row at all means the table is gone; a row whose column `present` is NULL is the
+    /// join's row for an empty result and is not mapped.
+    async fn query_table<'q, T>(
         &self,
         sql: &'q str,
-        present: &str,
+        present: usize,
         bind: impl Fn(PgQuery<'q>) -> PgQuery<'q>,
-    ) -> Result<Vec<PgRow>> {
+        map: impl Fn(&PgRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
         let client = &self.inner.client;
-        let rows = retrying!(client, async {
-            Ok::<_, Failure>(
-                bind(sqlx::query(sql).bind(self.inner.table_pk))
-                    .fetch_all(&client.pool)
-                    .await?,
-            )
-        })?;
-        if rows.is_empty() {
-            return Err(self.table_not_found());
-        }
-        let mut results = Vec::with_capacity(rows.len());
-        for row in rows {
-            if row
-                .try_get::<Option<String>, _>(present)
-                .map_err(Error::from)?
-                .is_some()
-            {
-                results.push(row);
+        let (found, results) = retrying!(client, async {
+            let mut rows = bind(sqlx::query(sql).bind(self.inner.table_pk)).fetch(&client.pool);
+            let mut found = false;
+            let mut results = Vec::new();
+            while let Some(row) = rows.try_next().await? {
+                found = true;
+                if row
+                    .try_get::<Option<&str>, _>(present)
+                    .map_err(Error::from)?
+                    .is_some()
+                {
+                    results.push(map(&row)?);
+                }
             }
+            Ok::<_, Failure>((found, results))
+        })?;
+        if !found {
+            return Err(self.table_not_found());
         }
         Ok(results)
     }

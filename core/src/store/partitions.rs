@@ -68,16 +68,22 @@ impl StateStore {
         for partition in [split_partition, new_partition_1, new_partition_2] {
             partition.validate()?;
         }
-        let ids = vec![
+        // In key order, like every lock this store takes.
+        let mut ids = vec![
             split_partition.id.clone(),
             new_partition_1.id.clone(),
             new_partition_2.id.clone(),
         ];
+        ids.sort_unstable();
+        ids.dedup();
         // The write lock has checked the table; locking the parent's row makes concurrent splits of it
         // wait here and then see it is no longer a leaf.
         let select = self.sql(&format!(
-            "SELECT {PARTITION_COLUMNS} FROM {{s}}.partitions p WHERE p.table_pk = $1 AND p.partition_id = ANY($2) \
-             ORDER BY p.partition_id FOR UPDATE"
+            "SELECT {PARTITION_COLUMNS} FROM unnest($2::text[]) AS n(id) \
+             CROSS JOIN LATERAL ( \
+                 SELECT * FROM {{s}}.partitions p WHERE p.table_pk = $1 AND p.partition_id = n.id \
+                 OFFSET 0 FOR UPDATE \
+             ) p"
         ));
         let update = self.sql(
             "UPDATE {s}.partitions SET is_leaf = $3, child_ids = $4, dimension = $5 \
@@ -155,15 +161,18 @@ impl StateStore {
              LEFT JOIN {{s}}.partitions p ON p.table_pk = t.table_pk {condition} \
              WHERE t.table_pk = $1 ORDER BY p.partition_id"
         ));
-        let rows = self
-            .query_table(&sql, "partition_id", |query| match partition_id {
-                Some(id) => query.bind(id),
-                None => query,
-            })
+        let partitions = self
+            .query_table(
+                &sql,
+                0,
+                |query| match partition_id {
+                    Some(id) => query.bind(id),
+                    None => query,
+                },
+                |row| self.partition_from_row(row),
+            )
             .await?;
-        rows.iter()
-            .filter_map(|row| self.partition_from_row(row).transpose())
-            .collect()
+        Ok(partitions.into_iter().flatten().collect())
     }
 
     /// The partition in a row of `PARTITION_COLUMNS`, or `None` for the row of a table without any.
