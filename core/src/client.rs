@@ -158,7 +158,11 @@ fn scrub(error: Error, password: Option<&str>) -> Error {
 /// conflict worth another attempt.
 pub(crate) enum Failure {
     Rejected(Error),
+    /// Nothing of the attempt was committed: a conflict, or a lost connection, is worth another try.
     Database(sqlx::Error),
+    /// The attempt may have committed (an error from `COMMIT` or from a statement that commits on its
+    /// own): only a conflict the server reported, which means it did not commit, is retried.
+    Uncertain(sqlx::Error),
 }
 
 impl From<Error> for Failure {
@@ -177,6 +181,15 @@ impl From<sqlx::Error> for Failure {
 /// same row first, and the next attempt's validation reports it as the contract's error.
 const RETRYABLE_CODES: [&str; 3] = ["40001", "40P01", "23505"];
 
+/// The connection broke: closed or reset (a pooled connection whose server process was terminated or
+/// restarted, or a cut network), or the server ended the session (57P01-57P03) or the connection (08).
+fn connection_lost(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) => true,
+        _ => sqlstate(error).is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+    }
+}
+
 pub(crate) fn sqlstate(error: &sqlx::Error) -> Option<String> {
     error
         .as_database_error()
@@ -190,6 +203,9 @@ pub(crate) struct ClientInner {
     retry: RetryPolicy,
     retries: AtomicU64,
     process_id: u32,
+    /// A client-side limit on each attempt of a call, so that a server that stops answering (where
+    /// its own statement timeout cannot fire) fails the call instead of hanging it.
+    attempt_timeout: Option<Duration>,
     // Declared last: dropped after the pool.
     _local: Option<LocalPostgres>,
 }
@@ -220,20 +236,49 @@ pub(crate) struct Retrier<'a> {
 }
 
 impl Retrier<'_> {
+    /// Runs one attempt within the client's attempt timeout. A timed-out attempt is not retried, and
+    /// dropping it closes any transaction's connection (see `WriteTransaction`).
+    pub(crate) async fn bounded<T>(
+        &self,
+        attempt: impl std::future::Future<Output = Result<T, Failure>>,
+    ) -> Result<T, Failure> {
+        let Some(limit) = self.client.attempt_timeout else {
+            return attempt.await;
+        };
+        match tokio::time::timeout(limit, attempt).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Failure::Rejected(Error::connection(format!(
+                "The database did not answer within {limit:?}"
+            )))),
+        }
+    }
+
     /// After a failed attempt: `Ok` once it is worth another attempt (having waited), or the error
     /// the call ends with.
     pub(crate) async fn retry_after(&mut self, failure: Failure) -> Result<()> {
         self.attempts += 1;
-        let error = match failure {
+        let (error, committed_nothing) = match failure {
             Failure::Rejected(error) => return Err(error),
-            Failure::Database(error) => error,
+            Failure::Database(error) => (error, true),
+            Failure::Uncertain(error) => (error, false),
         };
         let retryable =
             sqlstate(&error).is_some_and(|code| RETRYABLE_CODES.contains(&code.as_str()));
-        if !retryable {
+        let lost = committed_nothing && connection_lost(&error);
+        if !retryable && !lost {
             return Err(error.into());
         }
         let policy = &self.client.retry;
+        if lost {
+            // A broken pooled connection (its server process gone): the attempt changed nothing, so
+            // run it again at once on another connection. A server that is down fails the next
+            // attempt when opening a connection times out, which is not retried.
+            if self.attempts >= policy.max_attempts {
+                return Err(error.into());
+            }
+            tracing::debug!(attempts = self.attempts, %error, "retrying on another connection");
+            return Ok(());
+        }
         if self.attempts >= policy.max_attempts {
             return Err(Error::connection(format!(
                 "Gave up after {} attempts because of conflicting concurrent updates: {error}",
@@ -258,7 +303,7 @@ macro_rules! retrying {
         match client.retrier() {
             Err(error) => Err(error),
             Ok(mut retrier) => loop {
-                match $attempt.await {
+                match retrier.bounded($attempt).await {
                     Ok(value) => break Ok(value),
                     Err(failure) => {
                         if let Err(error) = retrier.retry_after(failure).await {
@@ -326,6 +371,10 @@ impl Client {
         if !options.statement_cache {
             connect_options = connect_options.statement_cache_capacity(0);
         }
+        // Every query names its table's key prefix, so an index always serves it, and a sequential
+        // scan would read every Sleeper table in the database. Plans cached while a table was small
+        // (a new table, statistics not yet gathered) must not keep scanning it as it grows.
+        connect_options = connect_options.options([("enable_seqscan", "off")]);
         if let Some(timeout) = options.statement_timeout {
             connect_options = connect_options
                 .options([("statement_timeout", format!("{}ms", timeout.as_millis()))]);
@@ -358,6 +407,11 @@ impl Client {
                 retry: options.retry,
                 retries: AtomicU64::new(0),
                 process_id: std::process::id(),
+                // Beyond the wait for a connection, room for the server to enforce its own statement
+                // timeout first and answer.
+                attempt_timeout: options
+                    .statement_timeout
+                    .map(|statement| options.acquire_timeout + statement * 2),
                 _local: local,
             }),
         })
@@ -387,7 +441,9 @@ impl Client {
                 .bind(table_id)
                 .bind(&row_keys_json)
                 .fetch_optional(&self.inner.pool)
-                .await?;
+                .await
+                // The insert commits on its own.
+                .map_err(Failure::Uncertain)?;
             match row {
                 Some(row) => Ok(row.try_get::<i64, _>(0)?),
                 None => Err(Failure::Rejected(Error::TableAlreadyExists {

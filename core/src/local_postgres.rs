@@ -26,6 +26,15 @@ pub struct LocalPostgres {
     bin_directory: PathBuf,
     port: u16,
     socket_directory: PathBuf,
+    /// How the server was started, to start it again on the same data (`restart`).
+    launch: Launch,
+}
+
+/// What starting the server again needs.
+struct Launch {
+    postgres: PathBuf,
+    owner: Option<(u32, u32)>,
+    options: LocalPostgresOptions,
 }
 
 impl std::fmt::Debug for LocalPostgres {
@@ -91,6 +100,86 @@ impl LocalPostgres {
     /// The cluster's directory: its data, socket and server log.
     pub fn directory(&self) -> &Path {
         &self.directory
+    }
+
+    /// The process id of the server (the postmaster).
+    pub fn server_pid(&self) -> u32 {
+        self.server.id()
+    }
+
+    /// The process ids of the server's own processes (backends, checkpointer, ...): the postmaster's
+    /// children. Each is a process group of its own, so signalling the postmaster's group misses them.
+    pub fn server_child_pids(&self) -> Vec<u32> {
+        children_of(self.server.id())
+    }
+
+    /// Kills the server with SIGKILL, as a crash would: the postmaster and every process it started,
+    /// and waits until they are gone. The data stays; `restart` starts the server on it again.
+    pub fn kill(&mut self) {
+        if let Ok(Some(_)) = self.server.try_wait() {
+            return;
+        }
+        let Ok(pid) = i32::try_from(self.server.id()) else {
+            return;
+        };
+        // Stopped first, so that it starts no process between the listing and the kill.
+        // SAFETY: kill with a pid and a signal has no memory-safety preconditions.
+        unsafe { libc::kill(pid, libc::SIGSTOP) };
+        let children = children_of(self.server.id());
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        for &child in &children {
+            if let Ok(child) = i32::try_from(child) {
+                // SAFETY: as above.
+                unsafe { libc::kill(child, libc::SIGKILL) };
+            }
+        }
+        let _ = self.server.wait();
+        let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
+        while children.iter().any(|&child| process_running(child)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts the server again on the same data directory, port and socket, after `kill` (or a crash),
+    /// and waits until it has recovered and accepts connections. A server still running is killed
+    /// first.
+    pub fn restart(&mut self) -> Result<()> {
+        self.kill();
+        let data = self.directory.join("data");
+        let log_path = self.directory.join("server.log");
+        // Every process of the old server is gone (`kill`), so its lock file is stale; and it says
+        // "ready": remove it, so that readiness is the new server's.
+        let _ = fs::remove_file(data.join("postmaster.pid"));
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            self.server = spawn_server(
+                &self.launch,
+                &data,
+                &self.socket_directory,
+                self.port,
+                &log_path,
+            )?;
+            match wait_until_ready(self, &data, &log_path) {
+                Ok(()) => break,
+                // A dying process of the old server may still hold its shared memory for a moment.
+                Err(_) if attempts < 5 => {
+                    self.kill();
+                    let _ = fs::remove_file(data.join("postmaster.pid"));
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        tracing::info!(port = self.port, "restarted a local PostgreSQL cluster");
+        Ok(())
+    }
+
+    /// `kill`, then `restart`: a crash of the server and its recovery.
+    pub fn kill_and_restart(&mut self) -> Result<()> {
+        self.kill();
+        self.restart()
     }
 }
 
@@ -251,6 +340,38 @@ fn clean_up_stale_clusters(base: &Path) {
     }
 }
 
+/// The processes whose parent is `parent`, from `/proc`.
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| {
+            fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    // The fields after the command (in parentheses, which may hold spaces): state, ppid.
+                    let after = &stat[stat.rfind(')')? + 1..];
+                    after.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
+}
+
+/// True while `pid` exists and is not a zombie.
+fn process_running(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let after = &stat[stat.rfind(')')? + 1..];
+            after.split_whitespace().next().map(|state| state != "Z")
+        })
+        .unwrap_or(false)
+}
+
 fn process_alive(pid: i32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }
@@ -294,13 +415,51 @@ fn init_and_start(
     let socket_directory = directory.join("socket");
     let log = fs::File::create(&log_path).map_err(|e| io_error("create", &log_path, e))?;
     owner.give(&log_path)?;
+    drop(log);
     let port = free_port()?;
-    let mut command = owner.command(&binaries.postgres);
+    let launch = Launch {
+        postgres: binaries.postgres.clone(),
+        owner: owner.ids,
+        options: options.clone(),
+    };
+    let server = spawn_server(&launch, &data, &socket_directory, port, &log_path)?;
+    let mut cluster = LocalPostgres {
+        server,
+        directory: directory.to_owned(),
+        bin_directory: binaries
+            .initdb
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_default(),
+        port,
+        socket_directory,
+        launch,
+    };
+    wait_until_ready(&mut cluster, &data, &log_path)?;
+    tracing::info!(port, directory = %directory.display(), "started a local PostgreSQL cluster");
+    Ok(cluster)
+}
+
+/// Starts the server on `data`, its output appended to the log at `log_path`.
+fn spawn_server(
+    launch: &Launch,
+    data: &Path,
+    socket_directory: &Path,
+    port: u16,
+    log_path: &Path,
+) -> Result<Child> {
+    let options = &launch.options;
+    let owner = ServerUser { ids: launch.owner };
+    let log = fs::OpenOptions::new()
+        .append(true)
+        .open(log_path)
+        .map_err(|e| io_error("open", log_path, e))?;
+    let mut command = owner.command(&launch.postgres);
     command
         .arg("-D")
-        .arg(&data)
+        .arg(data)
         .arg("-k")
-        .arg(&socket_directory)
+        .arg(socket_directory)
         .args([
             "-p",
             &port.to_string(),
@@ -322,35 +481,19 @@ fn init_and_start(
     for (name, value) in &options.settings {
         command.arg("-c").arg(format!("{name}={value}"));
     }
-    let log_err = log
-        .try_clone()
-        .map_err(|e| io_error("open", &log_path, e))?;
+    let log_err = log.try_clone().map_err(|e| io_error("open", log_path, e))?;
     command
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err)
         // Its own process group: a Ctrl-C meant for the caller must not stop the server under it.
         .process_group(0);
-    let server = spawn_dying_with_process(command).map_err(|e| {
+    spawn_dying_with_process(command).map_err(|e| {
         Error::connection(format!(
             "Could not start {}: {e}",
-            binaries.postgres.display()
+            launch.postgres.display()
         ))
-    })?;
-    let mut cluster = LocalPostgres {
-        server,
-        directory: directory.to_owned(),
-        bin_directory: binaries
-            .initdb
-            .parent()
-            .map(Path::to_owned)
-            .unwrap_or_default(),
-        port,
-        socket_directory,
-    };
-    wait_until_ready(&mut cluster, &data, &log_path)?;
-    tracing::info!(port, directory = %directory.display(), "started a local PostgreSQL cluster");
-    Ok(cluster)
+    })
 }
 
 /// Spawns `command` so that it gets SIGQUIT (PostgreSQL's immediate shutdown) when this process dies,

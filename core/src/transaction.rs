@@ -53,7 +53,8 @@ impl WriteTransaction {
         if committed.is_ok() {
             self.finished = true;
         }
-        committed.map(|_| ()).map_err(Failure::Database)
+        // A connection lost here leaves the outcome unknown: never run the call again.
+        committed.map(|_| ()).map_err(Failure::Uncertain)
     }
 
     /// Rolls back; a connection that cannot even do that is closed rather than reused.

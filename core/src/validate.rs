@@ -52,7 +52,10 @@ pub fn max_unreferenced_files(value: u64) -> Result<()> {
 /// without unsigned integers, so that a negative count is reported with its own value.
 pub fn number_of_rows_from_signed(value: i64) -> Result<u64> {
     u64::try_from(value).map_err(|_| {
-        Error::invalid(format!("number_of_rows must be between 0 and {}, got {value}", i64::MAX))
+        Error::invalid(format!(
+            "number_of_rows must be between 0 and {}, got {value}",
+            i64::MAX
+        ))
     })
 }
 

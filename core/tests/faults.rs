@@ -1,0 +1,568 @@
+//! Faults during a compaction commit storm (issue 8): the server killed with SIGKILL and restarted,
+//! backends terminated, connections cut by a TCP proxy, and a server that stops answering. After
+//! each: every acknowledged commit is there, no commit is half-applied, the invariants hold, and the
+//! same `Client` recovers by itself. Each test starts a server of its own, since it breaks it.
+
+mod common;
+mod model;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+use model::snapshot::{self, Snapshot};
+use sleeper_pg::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{broadcast, watch};
+
+/// A call that takes longer than this has hung: far above every timeout the tests configure.
+const HANG: Duration = Duration::from_secs(60);
+
+/// A throwaway server whose commits survive a crash of the server process: `synchronous_commit` on
+/// (the test default turns it off), `fsync` still off since only the process dies, not the machine.
+fn crash_safe_server() -> LocalPostgres {
+    LocalPostgres::start_with(&LocalPostgresOptions {
+        durable: false,
+        settings: vec![("synchronous_commit".to_owned(), "on".to_owned())],
+    })
+    .expect("start a local server")
+}
+
+fn tcp_url(port: u16) -> String {
+    format!("postgresql://postgres@127.0.0.1:{port}/postgres")
+}
+
+fn options(url: String) -> ClientOptions {
+    ClientOptions {
+        url: Some(url),
+        max_connections: 8,
+        acquire_timeout: Duration::from_secs(3),
+        connect_timeout: Duration::from_secs(3),
+        statement_timeout: Some(Duration::from_secs(3)),
+        ..ClientOptions::default()
+    }
+}
+
+// ---- The TCP proxy ----
+
+/// A TCP proxy on 127.0.0.1 in front of the server. It can cut every open connection, and freeze:
+/// stop forwarding anything, in either direction, until thawed.
+struct Proxy {
+    port: u16,
+    /// Connections closed by `cut_all`.
+    cut_count: Arc<AtomicUsize>,
+    frozen: watch::Sender<bool>,
+    cut: broadcast::Sender<()>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    async fn start(upstream: u16) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (frozen, _) = watch::channel(false);
+        let (cut, _) = broadcast::channel(16);
+        let (frozen_tx, cut_tx) = (frozen.clone(), cut.clone());
+        let cut_count = Arc::new(AtomicUsize::new(0));
+        let counter = cut_count.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)).await else {
+                    continue;
+                };
+                let (mut cut, frozen) = (cut_tx.subscribe(), frozen_tx.subscribe());
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let (client_read, client_write) = client.into_split();
+                    let (server_read, server_write) = server.into_split();
+                    tokio::select! {
+                        _ = pump(client_read, server_write, frozen.clone()) => {}
+                        _ = pump(server_read, client_write, frozen) => {}
+                        _ = cut.recv() => {
+                            counter.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        Proxy {
+            port,
+            cut_count,
+            frozen,
+            cut,
+            accept,
+        }
+    }
+
+    /// Closes every connection open through the proxy; new ones still get through.
+    fn cut_all(&self) {
+        let _ = self.cut.send(());
+    }
+
+    fn cut_connections(&self) -> usize {
+        self.cut_count.load(Ordering::Relaxed)
+    }
+
+    fn freeze(&self, frozen: bool) {
+        self.frozen.send_replace(frozen);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+        self.cut_all();
+    }
+}
+
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut frozen: watch::Receiver<bool>,
+) {
+    let mut buffer = vec![0_u8; 16 * 1024];
+    loop {
+        if !thawed(&mut frozen).await {
+            return;
+        }
+        let n = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if !thawed(&mut frozen).await || to.write_all(&buffer[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Waits while the proxy is frozen; false once the proxy is gone.
+async fn thawed(frozen: &mut watch::Receiver<bool>) -> bool {
+    while *frozen.borrow_and_update() {
+        if frozen.changed().await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+// ---- The commit storm ----
+
+#[derive(Debug, Clone)]
+enum Outcome {
+    NotRun,
+    Acknowledged,
+    /// A connection error: the commit may or may not have been applied.
+    Unknown(String),
+    /// Any other error: never expected here.
+    Rejected(Error),
+}
+
+fn input(job: usize) -> String {
+    format!("in-{job}")
+}
+
+fn output(job: usize) -> String {
+    format!("out-{job}")
+}
+
+fn job_id(job: usize) -> String {
+    format!("job-{job}")
+}
+
+/// A table with `jobs` input files on the root partition, each assigned to its own compaction job.
+async fn storm_table(client: &Client, jobs: usize) -> StateStore {
+    let store = client
+        .create_table(&unique_table_id("storm"), &long_key())
+        .await
+        .expect("create table");
+    store.initialise().await.expect("initialise");
+    let inputs: Vec<FileReference> = (0..jobs)
+        .map(|job| FileReference {
+            job_id: Some(job_id(job)),
+            ..FileReference::new(input(job), "root", 100)
+        })
+        .collect();
+    store.add_files(&inputs).await.expect("add the inputs");
+    store
+}
+
+/// Commits every job from `workers` tasks at once through one store handle, counting acknowledged
+/// commits in `acknowledged`. A worker whose call fails with a connection error waits a little, as a
+/// compaction task would, so that the storm outlasts a fault.
+async fn storm(
+    store: &StateStore,
+    jobs: usize,
+    workers: usize,
+    acknowledged: Arc<AtomicUsize>,
+) -> Vec<Outcome> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let outcomes = Arc::new(Mutex::new(vec![Outcome::NotRun; jobs]));
+    let mut tasks = Vec::new();
+    for _ in 0..workers {
+        let (store, next, outcomes, acknowledged) = (
+            store.clone(),
+            next.clone(),
+            outcomes.clone(),
+            acknowledged.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let job = next.fetch_add(1, Ordering::Relaxed);
+                if job >= jobs {
+                    return;
+                }
+                let requests = [ReplaceFileReferencesRequest::new(
+                    job_id(job),
+                    "root",
+                    vec![input(job)],
+                    FileReference::new(output(job), "root", 100),
+                )];
+                let call = store.atomically_replace_file_references_with_new_ones(&requests);
+                let outcome = match tokio::time::timeout(HANG, call).await {
+                    Err(_) => panic!("a commit hung for {HANG:?}"),
+                    Ok(Ok(())) => {
+                        acknowledged.fetch_add(1, Ordering::Relaxed);
+                        Outcome::Acknowledged
+                    }
+                    Ok(Err(Error::Connection { message })) => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        Outcome::Unknown(message)
+                    }
+                    Ok(Err(other)) => Outcome::Rejected(other),
+                };
+                outcomes.lock().unwrap()[job] = outcome;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("a storm worker");
+    }
+    let outcomes = outcomes.lock().unwrap().clone();
+    outcomes
+}
+
+/// Waits until `count` reaches `at_least` (bounded by `HANG`).
+async fn wait_for(count: &AtomicUsize, at_least: usize) {
+    let deadline = Instant::now() + HANG;
+    while count.load(Ordering::Relaxed) < at_least {
+        assert!(Instant::now() < deadline, "the storm made no progress");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The same client, once the server is reachable again, recovers by itself: the next calls succeed,
+/// since a call that meets a connection broken by the fault (one that committed nothing) runs again on
+/// another connection.
+async fn recovers(store: &StateStore) {
+    for _ in 0..20 {
+        match tokio::time::timeout(HANG, store.get_file_references()).await {
+            Err(_) => panic!("a call hung after the fault"),
+            Ok(result) => {
+                result.expect("calls after the fault succeed");
+            }
+        }
+    }
+    let report = store.get_all_files_with_max_unreferenced(0).await;
+    assert!(report.is_ok(), "a call after the fault failed: {report:?}");
+}
+
+/// Every acknowledged commit is there; every commit with an unknown outcome is all there or not at
+/// all; commits that never ran left their input alone; and the snapshot invariants hold.
+async fn verify(store: &StateStore, outcomes: &[Outcome], checker_url: &str) {
+    let rejected: Vec<&Error> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Outcome::Rejected(error) => Some(error),
+            _ => None,
+        })
+        .collect();
+    assert!(rejected.is_empty(), "commits rejected: {rejected:?}");
+    let mut connection = snapshot::connect(checker_url).await;
+    let snapshot = Snapshot::take(&mut connection, "sleeper")
+        .await
+        .expect("a snapshot");
+    let violations = snapshot.violations();
+    assert!(violations.is_empty(), "invariants broken: {violations:?}");
+    let table = &snapshot.tables[store.table_id()];
+    for (job, outcome) in outcomes.iter().enumerate() {
+        let input_left = table.is_referenced(&input(job), "root");
+        let output_there = table.is_referenced(&output(job), "root");
+        match outcome {
+            Outcome::Acknowledged => assert!(
+                output_there && !input_left,
+                "acknowledged commit {job} lost: output there {output_there}, input left {input_left}"
+            ),
+            Outcome::Unknown(why) => assert!(
+                output_there != input_left,
+                "commit {job} ({why}) half-applied: output there {output_there}, input left {input_left}"
+            ),
+            Outcome::NotRun => assert!(input_left && !output_there, "job {job} never ran"),
+            Outcome::Rejected(_) => unreachable!(),
+        }
+    }
+    // The store agrees with the rows it keeps.
+    let report = store
+        .get_all_files_with_max_unreferenced(1_000_000)
+        .await
+        .expect("the report");
+    assert_eq!(report.files, table.files_report());
+}
+
+fn count(outcomes: &[Outcome], acknowledged: bool) -> usize {
+    outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Acknowledged) == acknowledged)
+        .count()
+}
+
+// ---- Tests ----
+
+/// Storm rounds per fault test: one in `make test`, more in the long run (`SLEEPER_PG_SOAK=1`).
+fn rounds() -> usize {
+    if std::env::var_os("SLEEPER_PG_SOAK").is_some() {
+        10
+    } else {
+        1
+    }
+}
+
+/// The figures of one fault test's rounds; with `SLEEPER_PG_SOAK=1` written to
+/// `docs/reliability.md`.
+#[derive(Default)]
+struct Tally {
+    rounds: usize,
+    faults: usize,
+    commits: usize,
+    acknowledged: usize,
+    unknown: usize,
+}
+
+impl Tally {
+    fn add(&mut self, faults: usize, outcomes: &[Outcome]) {
+        self.rounds += 1;
+        self.faults += faults;
+        self.commits += outcomes.len();
+        self.acknowledged += count(outcomes, true);
+        self.unknown += outcomes
+            .iter()
+            .filter(|o| matches!(o, Outcome::Unknown(_)))
+            .count();
+    }
+
+    fn write(&self, name: &str, fault: &str) {
+        if std::env::var_os("SLEEPER_PG_SOAK").is_none() {
+            return;
+        }
+        static WRITING: Mutex<()> = Mutex::new(());
+        let _one_at_a_time = WRITING.lock().unwrap();
+        model::write_reliability_section(
+            name,
+            &format!(
+                "| fault | rounds | faults injected | commits attempted | acknowledged | \
+                 outcome unknown | acknowledged lost | half-applied |\n\
+                 |---|---|---|---|---|---|---|---|\n\
+                 | {fault} | {} | {} | {} | {} | {} | 0 | 0 |",
+                self.rounds, self.faults, self.commits, self.acknowledged, self.unknown
+            ),
+        );
+    }
+}
+
+/// Starts a storm of `jobs` commits on a new table, 8 at a time.
+async fn start_storm(
+    client: &Client,
+    jobs: usize,
+) -> (
+    StateStore,
+    Arc<AtomicUsize>,
+    tokio::task::JoinHandle<Vec<Outcome>>,
+) {
+    let store = storm_table(client, jobs).await;
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+    let storm = tokio::spawn({
+        let (store, acknowledged) = (store.clone(), acknowledged.clone());
+        async move { storm(&store, jobs, 8, acknowledged).await }
+    });
+    (store, acknowledged, storm)
+}
+
+const JOBS: usize = 400;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_killed_and_restarted_mid_storm_keeps_every_acknowledged_commit() {
+    let local = crash_safe_server();
+    let (url, port) = (local.url(), local.port());
+    let local = Arc::new(Mutex::new(local));
+    let client = Client::connect_with(options(url.clone())).await.unwrap();
+    let mut tally = Tally::default();
+    for _ in 0..rounds() {
+        let pid = local.lock().unwrap().server_pid();
+        let (store, acknowledged, storm) = start_storm(&client, JOBS).await;
+        wait_for(&acknowledged, JOBS / 4).await;
+        let before = acknowledged.load(Ordering::Relaxed);
+        let crash = local.clone();
+        tokio::task::spawn_blocking(move || crash.lock().unwrap().kill_and_restart())
+            .await
+            .unwrap()
+            .expect("restart the server");
+        let outcomes = storm.await.unwrap();
+        recovers(&store).await;
+        assert_eq!(local.lock().unwrap().port(), port);
+        assert_ne!(
+            local.lock().unwrap().server_pid(),
+            pid,
+            "a new server process"
+        );
+        verify(&store, &outcomes, &url).await;
+        assert!(
+            count(&outcomes, true) > before,
+            "no commit succeeded after the restart"
+        );
+        tally.add(1, &outcomes);
+    }
+    tally.write("faults-kill", "server killed (SIGKILL) and restarted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn terminated_backends_fail_only_their_calls_and_lose_no_acknowledged_commit() {
+    let local = crash_safe_server();
+    let url = local.url();
+    let client = Client::connect_with(options(url.clone())).await.unwrap();
+    let mut killer = snapshot::connect(&url).await;
+    let mut tally = Tally::default();
+    for _ in 0..rounds() {
+        let (store, acknowledged, storm) = start_storm(&client, JOBS).await;
+        wait_for(&acknowledged, JOBS / 8).await;
+        let mut terminated = 0;
+        for _ in 0..50 {
+            let killed: Option<bool> = sqlx::query_scalar(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE application_name = 'sleeper-pg' AND pid <> pg_backend_pid() \
+                 ORDER BY random() LIMIT 1",
+            )
+            .fetch_optional(&mut killer)
+            .await
+            .expect("terminate a backend");
+            terminated += usize::from(killed == Some(true));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let outcomes = storm.await.unwrap();
+        recovers(&store).await;
+        verify(&store, &outcomes, &url).await;
+        assert!(terminated > 0, "no backend was terminated");
+        assert!(count(&outcomes, true) > JOBS / 8);
+        tally.add(terminated, &outcomes);
+    }
+    tally.write(
+        "faults-terminate",
+        "backends terminated (pg_terminate_backend)",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn connections_cut_by_a_proxy_lose_no_acknowledged_commit() {
+    let local = crash_safe_server();
+    let proxy = Proxy::start(local.port()).await;
+    let client = Client::connect_with(options(tcp_url(proxy.port)))
+        .await
+        .unwrap();
+    let mut tally = Tally::default();
+    for _ in 0..rounds() {
+        let cut_before = proxy.cut_connections();
+        let (store, acknowledged, storm) = start_storm(&client, JOBS).await;
+        wait_for(&acknowledged, JOBS / 8).await;
+        for _ in 0..30 {
+            proxy.cut_all();
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+        let outcomes = storm.await.unwrap();
+        recovers(&store).await;
+        verify(&store, &outcomes, &local.url()).await;
+        let cut = proxy.cut_connections() - cut_before;
+        assert!(cut > 0, "no connection was cut");
+        tally.add(cut, &outcomes);
+    }
+    tally.write("faults-cut", "connections cut by the TCP proxy");
+}
+
+/// Runs `call` and expects a connection error, well within `HANG`.
+async fn fails_in_time<T: std::fmt::Debug>(
+    what: &str,
+    call: impl std::future::Future<Output = Result<T>>,
+) -> Duration {
+    let started = Instant::now();
+    match tokio::time::timeout(HANG, call).await {
+        Err(_) => panic!("{what} hung against a server that does not answer"),
+        Ok(Err(Error::Connection { .. })) => started.elapsed(),
+        Ok(other) => panic!("{what} gave {other:?}, not a connection error"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_that_stops_answering_makes_calls_fail_within_the_timeouts() {
+    let local = crash_safe_server();
+    let proxy = Proxy::start(local.port()).await;
+    let client = Client::connect_with(options(tcp_url(proxy.port)))
+        .await
+        .unwrap();
+    let store = storm_table(&client, 4).await;
+    proxy.freeze(true);
+    // A connection already open, then new ones, which cannot even be opened.
+    fails_in_time("a query", store.get_file_references()).await;
+    fails_in_time(
+        "a commit",
+        store.atomically_replace_file_references_with_new_ones(&[
+            ReplaceFileReferencesRequest::new(
+                job_id(0),
+                "root",
+                vec![input(0)],
+                FileReference::new(output(0), "root", 1),
+            ),
+        ]),
+    )
+    .await;
+    fails_in_time(
+        "a new client",
+        Client::connect_with(options(tcp_url(proxy.port))),
+    )
+    .await;
+    proxy.freeze(false);
+    recovers(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stopped_server_process_makes_calls_fail_within_the_timeouts() {
+    let local = crash_safe_server();
+    let client = Client::connect_with(options(local.url())).await.unwrap();
+    let store = storm_table(&client, 4).await;
+    // SIGSTOP the postmaster and every process it started (each its own process group), and
+    // SIGCONT them whatever happens next.
+    let mut processes = vec![local.server_pid()];
+    processes.extend(local.server_child_pids());
+    struct Continue(Vec<u32>);
+    impl Drop for Continue {
+        fn drop(&mut self) {
+            signal(&self.0, libc::SIGCONT);
+        }
+    }
+    signal(&processes, libc::SIGSTOP);
+    let resume = Continue(processes);
+    fails_in_time("a query", store.get_file_references()).await;
+    fails_in_time(
+        "an add",
+        store.add_file(&FileReference::new("new", "root", 1)),
+    )
+    .await;
+    drop(resume);
+    recovers(&store).await;
+    let _ = &local;
+}
+
+fn signal(processes: &[u32], signal: i32) {
+    for &pid in processes {
+        // SAFETY: kill with a pid and a signal has no memory-safety preconditions.
+        unsafe { libc::kill(pid as i32, signal) };
+    }
+}
