@@ -198,7 +198,8 @@ pub(crate) fn sqlstate(error: &sqlx::Error) -> Option<String> {
 }
 
 pub(crate) struct ClientInner {
-    pub(crate) pool: PgPool,
+    /// Never dropped in a forked child (see `Drop`).
+    pub(crate) pool: std::mem::ManuallyDrop<PgPool>,
     pub(crate) schema: Schema,
     retry: RetryPolicy,
     retries: AtomicU64,
@@ -317,6 +318,17 @@ macro_rules! retrying {
 }
 pub(crate) use retrying;
 
+impl Drop for ClientInner {
+    /// In a forked child the pool's sockets and tasks belong to the parent: closing them here would
+    /// break the parent's connections, so the child lets go of them without closing anything.
+    fn drop(&mut self) {
+        if std::process::id() == self.process_id {
+            // SAFETY: the pool is dropped once, here, and never used again.
+            unsafe { std::mem::ManuallyDrop::drop(&mut self.pool) };
+        }
+    }
+}
+
 /// A pool of connections to one database holding any number of Sleeper tables. Cheap to clone; all
 /// clones share the pool.
 #[derive(Clone)]
@@ -402,7 +414,7 @@ impl Client {
         tracing::info!(schema = %options.schema, max_connections = options.max_connections, "sleeper-pg client ready");
         Ok(Client {
             inner: Arc::new(ClientInner {
-                pool,
+                pool: std::mem::ManuallyDrop::new(pool),
                 schema,
                 retry: options.retry,
                 retries: AtomicU64::new(0),
@@ -440,7 +452,7 @@ impl Client {
             let row = sqlx::query(&sql)
                 .bind(table_id)
                 .bind(&row_keys_json)
-                .fetch_optional(&self.inner.pool)
+                .fetch_optional(&*self.inner.pool)
                 .await
                 // The insert commits on its own.
                 .map_err(Failure::Uncertain)?;
@@ -470,7 +482,7 @@ impl Client {
         let (table_pk, row_keys) = retrying!(&self.inner, async {
             let row = sqlx::query(&sql)
                 .bind(table_id)
-                .fetch_optional(&self.inner.pool)
+                .fetch_optional(&*self.inner.pool)
                 .await?;
             let row = row.ok_or_else(|| Error::TableNotFound {
                 table_id: table_id.to_owned(),
@@ -500,7 +512,11 @@ impl Client {
             .schema
             .sql("SELECT table_id FROM {s}.sleeper_tables ORDER BY table_id");
         retrying!(&self.inner, async {
-            Ok::<_, Failure>(sqlx::query_scalar(&sql).fetch_all(&self.inner.pool).await?)
+            Ok::<_, Failure>(
+                sqlx::query_scalar(&sql)
+                    .fetch_all(&*self.inner.pool)
+                    .await?,
+            )
         })
     }
 
@@ -523,7 +539,7 @@ impl Client {
         retrying!(&self.inner, async {
             let table_pk: i64 = sqlx::query_scalar(&find)
                 .bind(table_id)
-                .fetch_optional(&self.inner.pool)
+                .fetch_optional(&*self.inner.pool)
                 .await?
                 .ok_or_else(not_found)?;
             let mut tx = WriteTransaction::begin(&self.inner, table_pk, true, not_found).await?;
@@ -543,9 +559,12 @@ impl Client {
         Ok(())
     }
 
-    /// Closes every connection; calls after this fail with a connection error.
+    /// Closes every connection; calls after this fail with a connection error. In a forked child
+    /// it does nothing: the connections are the parent's.
     pub async fn close(&self) {
-        self.inner.pool.close().await;
+        if self.inner.retrier().is_ok() {
+            self.inner.pool.close().await;
+        }
     }
 }
 

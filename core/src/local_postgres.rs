@@ -28,6 +28,9 @@ pub struct LocalPostgres {
     socket_directory: PathBuf,
     /// How the server was started, to start it again on the same data (`restart`).
     launch: Launch,
+    /// The process that started the cluster: only it stops the cluster. A forked child's copy of
+    /// the handle leaves the parent's server alone.
+    owner_process: u32,
 }
 
 /// What starting the server again needs.
@@ -185,6 +188,9 @@ impl LocalPostgres {
 
 impl Drop for LocalPostgres {
     fn drop(&mut self) {
+        if std::process::id() != self.owner_process {
+            return;
+        }
         stop_server(&mut self.server);
         let _ = fs::remove_dir_all(&self.directory);
     }
@@ -434,6 +440,7 @@ fn init_and_start(
         port,
         socket_directory,
         launch,
+        owner_process: std::process::id(),
     };
     wait_until_ready(&mut cluster, &data, &log_path)?;
     tracing::info!(port, directory = %directory.display(), "started a local PostgreSQL cluster");

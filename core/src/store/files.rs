@@ -649,7 +649,7 @@ impl StateStore {
             Ok::<_, Failure>(
                 sqlx::query(&sql)
                     .bind(self.inner.table_pk)
-                    .fetch_optional(&client.pool)
+                    .fetch_optional(&*client.pool)
                     .await?,
             )
         })?;

@@ -172,7 +172,7 @@ impl StateStore {
     ) -> Result<Vec<T>> {
         let client = &self.inner.client;
         let (found, results) = retrying!(client, async {
-            let mut rows = bind(sqlx::query(sql).bind(self.inner.table_pk)).fetch(&client.pool);
+            let mut rows = bind(sqlx::query(sql).bind(self.inner.table_pk)).fetch(&*client.pool);
             let mut found = false;
             let mut results = Vec::new();
             while let Some(row) = rows.try_next().await? {
