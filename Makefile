@@ -24,13 +24,13 @@ test-rust:
 
 # Every benchmark workload once, tiny, so that the benchmarks cannot rot (no figures are judged).
 test-bench:
-	$(CARGO) bench -p sleeper-pg --bench state_store --profile dev -- --size tiny --json target/bench-tiny.json
+	$(CARGO) bench -p sleeper-pg --bench state_store --profile dev -- --size tiny --json $(CURDIR)/target/bench-tiny.json
 
 # The full benchmarks (about 15 minutes): docs/benchmarks.{json,md,png}. Flags of the bench binary
 # scale each workload: BENCH_FLAGS="--clients 16,64 --leaves 512".
 BENCH_FLAGS ?=
 bench: setup
-	$(CARGO) bench -p sleeper-pg --bench state_store -- --size full $(BENCH_FLAGS) --json docs/benchmarks.json
+	$(CARGO) bench -p sleeper-pg --bench state_store -- --size full $(BENCH_FLAGS) --json $(CURDIR)/docs/benchmarks.json
 	scripts/bench-bindings.sh
 	scripts/bench-report.sh
 

@@ -28,9 +28,12 @@ def storm_rows(runs: list[dict[str, Any]]) -> list[str]:
     for run in runs:
         a, c = run["assign"], run["commit"]
         conserved = all(check["conserved"] for check in run.get("checks", [])) if run.get("checks") else "-"
+        def figure(key: str, form: str) -> str:
+            return format(run[key], form) if key in run else "-"
+
         rows.append(
-            f"| {run['clients']} | {run['jobs_per_second']:.0f} | {run.get('pgbench_tps', 0):.0f} "
-            f"| {run.get('ratio_to_pgbench', 0):.2f} | {run.get('pgbench_simple_update_tps', 0):.0f} "
+            f"| {run['clients']} | {run['jobs_per_second']:.0f} | {figure('pgbench_tps', '.0f')} "
+            f"| {figure('ratio_to_pgbench', '.2f')} | {figure('pgbench_simple_update_tps', '.0f')} "
             f"| {a['p50_ms']:.1f} / {a['p99_ms']:.1f} / {a['max_ms']:.1f} "
             f"| {c['p50_ms']:.1f} / {c['p99_ms']:.1f} / {c['max_ms']:.1f} "
             f"| {run['failed_calls']} | {run['retries']} | {conserved} |"
@@ -172,6 +175,9 @@ def report(results: dict[str, Any], bindings: dict[str, Any], command: str) -> t
     ]
     head += [f"| {name} | {measured} | {ok} |" for name, measured, ok in summary]
     head += ["", "![commits per second and p99 latency against clients](benchmarks.png)", ""]
+    analysis = Path(__file__).resolve().parent.parent / "docs" / "benchmarks-analysis.md"
+    if analysis.exists():
+        lines += [analysis.read_text().strip(), ""]
     return "\n".join(head + lines) + "\n", summary
 
 
