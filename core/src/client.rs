@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rand::Rng;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::Row;
+use sqlx::{ConnectOptions, Row};
 
 use crate::error::{Error, Result};
 use crate::local_postgres::LocalPostgres;
@@ -387,6 +387,9 @@ impl Client {
         // scan would read every Sleeper table in the database. Plans cached while a table was small
         // (a new table, statistics not yet gathered) must not keep scanning it as it grows.
         connect_options = connect_options.options([("enable_seqscan", "off")]);
+        // A million-row read takes more than sqlx's one-second threshold by design: not a warning.
+        connect_options =
+            connect_options.log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
         if let Some(timeout) = options.statement_timeout {
             connect_options = connect_options
                 .options([("statement_timeout", format!("{}ms", timeout.as_millis()))]);

@@ -248,23 +248,26 @@ async fn splitting_a_reference_updates_the_file_time_and_keeps_other_references_
     assert_eq!(x.last_update_time, Some(at(10, 0, 0, 0)));
 }
 
-async fn split_failure(store: &StateStore, request: SplitFileReferenceRequest) -> Error {
-    let before = store
-        .get_all_files_with_max_unreferenced(100)
-        .await
-        .unwrap();
-    let error = store
-        .split_file_references(std::slice::from_ref(&request))
-        .await
-        .unwrap_err();
-    assert_eq!(
+/// Runs a call that must fail, checks that it changed nothing, and returns its error.
+async fn failure_changing_nothing(
+    store: &StateStore,
+    call: impl std::future::Future<Output = Result<()>>,
+) -> Error {
+    let state = || async {
         store
             .get_all_files_with_max_unreferenced(100)
             .await
-            .unwrap(),
-        before,
-        "nothing changed"
-    );
+            .unwrap()
+    };
+    let before = state().await;
+    let error = call.await.unwrap_err();
+    assert_eq!(state().await, before, "nothing changed");
+    error
+}
+
+async fn split_failure(store: &StateStore, request: SplitFileReferenceRequest) -> Error {
+    let call = store.split_file_references(std::slice::from_ref(&request));
+    let error = failure_changing_nothing(store, call).await;
     let Error::SplitRequestsFailed { failed, cause } = error else {
         panic!("expected SplitRequestsFailed, got {error:?}")
     };
@@ -601,22 +604,9 @@ fn commit(
 }
 
 async fn replace_failure(store: &StateStore, request: ReplaceFileReferencesRequest) -> Error {
-    let before = store
-        .get_all_files_with_max_unreferenced(100)
-        .await
-        .unwrap();
-    let error = store
-        .atomically_replace_file_references_with_new_ones(std::slice::from_ref(&request))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        store
-            .get_all_files_with_max_unreferenced(100)
-            .await
-            .unwrap(),
-        before,
-        "nothing changed"
-    );
+    let call =
+        store.atomically_replace_file_references_with_new_ones(std::slice::from_ref(&request));
+    let error = failure_changing_nothing(store, call).await;
     let Error::ReplaceRequestsFailed { failed, cause } = error else {
         panic!("expected ReplaceRequestsFailed, got {error:?}")
     };
