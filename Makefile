@@ -21,12 +21,13 @@ lint:
 
 test-rust:
 	$(CARGO) test --workspace
+	$(CARGO) run --quiet -p sleeper-pg --example demo > target/rust-demo.log
 
 # Every benchmark workload once, tiny, so that the benchmarks cannot rot (no figures are judged).
 test-bench:
 	$(CARGO) bench -p sleeper-pg --bench state_store --profile dev -- --size tiny --json $(CURDIR)/target/bench-tiny.json
 
-# The full benchmarks (about 15 minutes): docs/benchmarks.{json,md,png}. Flags of the bench binary
+# The full benchmarks (about 10 minutes): docs/benchmarks.{json,md,png}. Flags of the bench binary
 # scale each workload: BENCH_FLAGS="--clients 16,64 --leaves 512".
 BENCH_FLAGS ?=
 bench: setup

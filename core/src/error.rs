@@ -147,8 +147,9 @@ impl Error {
     }
 }
 
-/// sqlx errors never carry a password: it lives only in `PgConnectOptions`, whose `Debug` hides it,
-/// and server messages never echo it.
+/// The text of a sqlx error holds no password: neither sqlx nor the server puts it in a message
+/// (`Client::connect_with` also scrubs the URL's password from connection errors, and
+/// `core/tests/security.rs` checks every error and log line of a failing connection).
 impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Self {
         Error::connection(error.to_string())

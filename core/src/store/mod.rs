@@ -51,7 +51,6 @@ struct StoreInner {
     table_id: String,
     row_keys: Vec<RowKeyField>,
     file_clock: Mutex<Option<Timestamp>>,
-    partition_clock: Mutex<Option<Timestamp>>,
 }
 
 impl std::fmt::Debug for StateStore {
@@ -82,7 +81,6 @@ impl StateStore {
                 table_id: table_id.to_owned(),
                 row_keys,
                 file_clock: Mutex::new(None),
-                partition_clock: Mutex::new(None),
             }),
         }
     }
@@ -102,10 +100,9 @@ impl StateStore {
         *lock_clock(&self.inner.file_clock) = time.map(truncate_to_millis);
     }
 
-    /// The same for partition writes. Partitions carry no time, so nothing shows it yet.
-    pub fn fix_partition_update_time(&self, time: Option<Timestamp>) {
-        *lock_clock(&self.inner.partition_clock) = time.map(truncate_to_millis);
-    }
+    /// The same for partition writes. Partitions carry no time in this version (`CONTRACT.md` 3.9), so
+    /// there is nothing for the clock to set: the call is accepted and changes nothing.
+    pub fn fix_partition_update_time(&self, _time: Option<Timestamp>) {}
 
     fn file_clock(&self) -> Option<Timestamp> {
         *lock_clock(&self.inner.file_clock)
