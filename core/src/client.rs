@@ -15,7 +15,7 @@ use crate::local_postgres::LocalPostgres;
 use crate::model::RowKeyField;
 use crate::schema::Schema;
 use crate::store::StateStore;
-use crate::transaction::WriteTransaction;
+use crate::transaction::{Session, WriteTransaction};
 
 /// How conflicts are retried (`CONTRACT.md` 6.12): the whole call is run again after a wait drawn
 /// from `[0, ceiling)`, the ceiling starting at `initial_backoff` and doubling up to `max_backoff`.
@@ -54,7 +54,10 @@ pub struct ClientOptions {
     pub migrate: bool,
     pub schema: String,
     pub retry: RetryPolicy,
-    /// Cache prepared statements per connection. Off behind a transaction-pooling PgBouncer.
+    /// Cache prepared statements per connection. Off behind a transaction-pooling PgBouncer: then
+    /// statements are unnamed, every call runs in a transaction, and no startup options are sent
+    /// (PgBouncer refuses them), so `statement_timeout` is enforced on the client only. Migrations
+    /// need a session of their own: run them through a direct connection (`migrate` off here).
     pub statement_cache: bool,
 }
 
@@ -204,6 +207,8 @@ pub(crate) struct ClientInner {
     retry: RetryPolicy,
     retries: AtomicU64,
     process_id: u32,
+    /// Prepared statements cached per connection; off behind a transaction-pooling PgBouncer.
+    pub(crate) statement_cache: bool,
     /// A client-side limit on each attempt of a call, so that a server that stops answering (where
     /// its own statement timeout cannot fire) fails the call instead of hanging it.
     attempt_timeout: Option<Duration>,
@@ -211,7 +216,16 @@ pub(crate) struct ClientInner {
     _local: Option<LocalPostgres>,
 }
 
+/// A statement with its arguments, as the store builds them.
+pub(crate) type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
 impl ClientInner {
+    /// A statement as this client runs it: prepared once per connection, or unnamed when the statement
+    /// cache is off (a transaction pooler cannot keep a connection's prepared statements).
+    pub(crate) fn query<'q>(&self, sql: &'q str) -> PgQuery<'q> {
+        sqlx::query(sql).persistent(self.statement_cache)
+    }
+
     /// The retry state of one call; refuses calls from a process other than the one that connected.
     pub(crate) fn retrier(&self) -> Result<Retrier<'_>> {
         // A pool made before `fork()` holds the parent's sockets: using it in the child would
@@ -380,19 +394,23 @@ impl Client {
         })?;
         let password = url_password(&url);
         connect_options = connect_options.application_name("sleeper-pg");
-        if !options.statement_cache {
-            connect_options = connect_options.statement_cache_capacity(0);
-        }
-        // Every query names its table's key prefix, so an index always serves it, and a sequential
-        // scan would read every Sleeper table in the database. Plans cached while a table was small
-        // (a new table, statistics not yet gathered) must not keep scanning it as it grows.
-        connect_options = connect_options.options([("enable_seqscan", "off")]);
         // A million-row read takes more than sqlx's one-second threshold by design: not a warning.
         connect_options =
             connect_options.log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
-        if let Some(timeout) = options.statement_timeout {
+        if options.statement_cache {
+            // Every query names its table's key prefix, so an index always serves it, and a
+            // sequential scan would read every Sleeper table in the database. Plans cached while a
+            // table was small (statistics not yet gathered) must not keep scanning it as it grows.
+            connect_options = connect_options.options([("enable_seqscan", "off")]);
+            if let Some(timeout) = options.statement_timeout {
+                connect_options = connect_options
+                    .options([("statement_timeout", format!("{}ms", timeout.as_millis()))]);
+            }
+        } else {
+            // Behind a transaction pooler: only the startup parameters PgBouncer knows.
             connect_options = connect_options
-                .options([("statement_timeout", format!("{}ms", timeout.as_millis()))]);
+                .statement_cache_capacity(0)
+                .extra_float_digits(None);
         }
         let connected = async {
             if options.migrate {
@@ -422,6 +440,7 @@ impl Client {
                 retry: options.retry,
                 retries: AtomicU64::new(0),
                 process_id: std::process::id(),
+                statement_cache: options.statement_cache,
                 // Beyond the wait for a connection, room for the server to enforce its own statement
                 // timeout first and answer.
                 attempt_timeout: options
@@ -452,13 +471,17 @@ impl Client {
              ON CONFLICT (table_id) DO NOTHING RETURNING table_pk",
         );
         let table_pk = retrying!(&self.inner, async {
-            let row = sqlx::query(&sql)
+            let mut session = Session::open(&self.inner).await?;
+            let row = self
+                .inner
+                .query(&sql)
                 .bind(table_id)
                 .bind(&row_keys_json)
-                .fetch_optional(&*self.inner.pool)
+                .fetch_optional(session.connection())
                 .await
-                // The insert commits on its own.
                 .map_err(Failure::Uncertain)?;
+            // The insert commits on its own, or with the session's transaction.
+            session.finish().await.map_err(Failure::Uncertain)?;
             match row {
                 Some(row) => Ok(row.try_get::<i64, _>(0)?),
                 None => Err(Failure::Rejected(Error::TableAlreadyExists {
@@ -483,10 +506,14 @@ impl Client {
             .schema
             .sql("SELECT table_pk, row_keys FROM {s}.sleeper_tables WHERE table_id = $1");
         let (table_pk, row_keys) = retrying!(&self.inner, async {
-            let row = sqlx::query(&sql)
+            let mut session = Session::open(&self.inner).await?;
+            let row = self
+                .inner
+                .query(&sql)
                 .bind(table_id)
-                .fetch_optional(&*self.inner.pool)
+                .fetch_optional(session.connection())
                 .await?;
+            session.finish().await?;
             let row = row.ok_or_else(|| Error::TableNotFound {
                 table_id: table_id.to_owned(),
             })?;
@@ -515,11 +542,16 @@ impl Client {
             .schema
             .sql("SELECT table_id FROM {s}.sleeper_tables ORDER BY table_id");
         retrying!(&self.inner, async {
-            Ok::<_, Failure>(
-                sqlx::query_scalar(&sql)
-                    .fetch_all(&*self.inner.pool)
-                    .await?,
-            )
+            let mut session = Session::open(&self.inner).await?;
+            let rows = self
+                .inner
+                .query(&sql)
+                .fetch_all(session.connection())
+                .await?;
+            session.finish().await?;
+            rows.iter()
+                .map(|row| Ok(row.try_get::<String, _>(0)?))
+                .collect::<Result<Vec<_>, Failure>>()
         })
     }
 
@@ -540,13 +572,19 @@ impl Client {
             table_id: table_id.to_owned(),
         };
         retrying!(&self.inner, async {
-            let table_pk: i64 = sqlx::query_scalar(&find)
+            let mut session = Session::open(&self.inner).await?;
+            let found = self
+                .inner
+                .query(&find)
                 .bind(table_id)
-                .fetch_optional(&*self.inner.pool)
-                .await?
-                .ok_or_else(not_found)?;
+                .fetch_optional(session.connection())
+                .await?;
+            session.finish().await?;
+            let table_pk: i64 = found.ok_or_else(not_found)?.try_get(0)?;
             let mut tx = WriteTransaction::begin(&self.inner, table_pk, true, not_found).await?;
-            let deleted = sqlx::query(&delete)
+            let deleted = self
+                .inner
+                .query(&delete)
                 .bind(table_pk)
                 .execute(tx.connection())
                 .await;

@@ -1,5 +1,6 @@
-//! A write transaction on one table: `BEGIN` and the table lock in one round trip, and a connection
-//! that never goes back to the pool with a transaction open.
+//! Connections as calls use them: a write transaction on one table (`BEGIN` and the table lock in one
+//! round trip, and a connection that never goes back to the pool with a transaction open), and the
+//! session of a single statement.
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Executor, PgConnection, Postgres};
@@ -69,6 +70,38 @@ impl Drop for WriteTransaction {
     fn drop(&mut self) {
         if !self.finished {
             self.connection.close_on_drop();
+        }
+    }
+}
+
+/// The connection of a call that is one statement. Behind a transaction-pooling PgBouncer (the client's
+/// statement cache off) the statement runs inside a transaction: between the messages of one unnamed
+/// statement the pooler may otherwise switch the client to another server.
+pub(crate) enum Session {
+    Pooled(PoolConnection<Postgres>),
+    InTransaction(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Session {
+    pub(crate) async fn open(client: &ClientInner) -> Result<Session, sqlx::Error> {
+        Ok(if client.statement_cache {
+            Session::Pooled(client.pool.acquire().await?)
+        } else {
+            Session::InTransaction(client.pool.begin().await?)
+        })
+    }
+
+    pub(crate) fn connection(&mut self) -> &mut PgConnection {
+        match self {
+            Session::Pooled(connection) => connection,
+            Session::InTransaction(transaction) => transaction,
+        }
+    }
+
+    pub(crate) async fn finish(self) -> Result<(), sqlx::Error> {
+        match self {
+            Session::Pooled(_) => Ok(()),
+            Session::InTransaction(transaction) => transaction.commit().await,
         }
     }
 }

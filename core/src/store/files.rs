@@ -11,7 +11,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use super::{truncate_to_millis, StateStore};
-use crate::client::{retrying, Failure};
+use crate::client::Failure;
 use crate::error::{Error, Result};
 use crate::model::{
     AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, FileReference,
@@ -226,7 +226,8 @@ impl StateStore {
             .iter()
             .map(|(f, p)| (f.as_str(), p.as_str()))
             .unzip();
-        let rows = sqlx::query(&sql)
+        let rows = self
+            .query(&sql)
             .bind(self.inner.table_pk)
             .bind(ref_files)
             .bind(ref_partitions)
@@ -244,7 +245,8 @@ impl StateStore {
             .filter_map(|key| view.refs.get(key).map(|row| (key, row)))
             .partition(|(key, _)| view.stored.contains(*key));
         let sql = self.sql(APPLY);
-        let query = sqlx::query(&sql)
+        let query = self
+            .query(&sql)
             .bind(self.inner.table_pk)
             .bind(self.file_clock())
             .bind(&view.created_files);
@@ -494,7 +496,7 @@ impl StateStore {
         in_key_order.dedup();
         let table_pk = self.inner.table_pk;
         in_transaction!(self, false, tx => {
-            let rows = sqlx::query(&select).bind(table_pk).bind(&in_key_order).fetch_all(&mut *tx).await?;
+            let rows = self.query(&select).bind(table_pk).bind(&in_key_order).fetch_all(&mut *tx).await?;
             let mut live: HashMap<String, i64> = HashMap::with_capacity(rows.len());
             for row in &rows {
                 live.insert(row.try_get("filename")?, row.try_get("live")?);
@@ -509,7 +511,7 @@ impl StateStore {
                     Some(_) => {}
                 }
             }
-            sqlx::query(&delete).bind(table_pk).bind(&in_key_order).execute(&mut *tx).await?;
+            self.query(&delete).bind(table_pk).bind(&in_key_order).execute(&mut *tx).await?;
         })
     }
 
@@ -641,20 +643,12 @@ impl StateStore {
     /// True iff the table has no file record at all, referenced or not.
     pub async fn has_no_files(&self) -> Result<bool> {
         let sql = self.sql(
-            "SELECT t.table_pk, NOT EXISTS (SELECT 1 FROM {s}.files f WHERE f.table_pk = t.table_pk) AS none \
-             FROM {s}.sleeper_tables t WHERE t.table_pk = $1",
+            "SELECT f.filename FROM {s}.sleeper_tables t LEFT JOIN LATERAL ( \
+                 SELECT f.filename FROM {s}.files f WHERE f.table_pk = t.table_pk LIMIT 1 \
+             ) f ON true WHERE t.table_pk = $1",
         );
-        let client = &self.inner.client;
-        let row = retrying!(client, async {
-            Ok::<_, Failure>(
-                sqlx::query(&sql)
-                    .bind(self.inner.table_pk)
-                    .fetch_optional(&*client.pool)
-                    .await?,
-            )
-        })?;
-        let row = row.ok_or_else(|| self.table_not_found())?;
-        Ok(row.try_get("none")?)
+        let any_file = self.query_table(&sql, 0, |q| q, |_| Ok(())).await?;
+        Ok(any_file.is_empty())
     }
 
     /// True iff every named file's reference on the partition has `job_id`; an error for a missing
@@ -730,7 +724,7 @@ impl StateStore {
         ));
         let table_pk = self.inner.table_pk;
         in_transaction!(self, true, tx => {
-            sqlx::query(&sql).bind(table_pk).execute(&mut *tx).await?;
+            self.query(&sql).bind(table_pk).execute(&mut *tx).await?;
         })
     }
 }

@@ -33,10 +33,10 @@ use futures_util::TryStreamExt;
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 
-use crate::client::{retrying, ClientInner, Failure};
+use crate::client::{retrying, ClientInner, Failure, PgQuery};
 use crate::error::{Error, Result};
 use crate::model::{RowKeyField, Timestamp};
-use crate::transaction::WriteTransaction;
+use crate::transaction::{Session, WriteTransaction};
 
 /// A handle bound to one table (the table as created, not merely its id). Clones share the handle,
 /// including its clocks; `Client::table` gives a new handle with clocks of its own.
@@ -112,6 +112,10 @@ impl StateStore {
         self.inner.client.schema.sql(template)
     }
 
+    fn query<'q>(&self, sql: &'q str) -> PgQuery<'q> {
+        self.inner.client.query(sql)
+    }
+
     fn table_not_found(&self) -> Error {
         Error::TableNotFound {
             table_id: self.inner.table_id.clone(),
@@ -136,18 +140,21 @@ impl StateStore {
                 .pool
                 .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 .await?;
-            let found = sqlx::query(&exists)
+            let found = self
+                .query(&exists)
                 .bind(self.inner.table_pk)
                 .fetch_optional(&mut *tx)
                 .await?;
             if found.is_none() {
                 return Err(Failure::Rejected(self.table_not_found()));
             }
-            let first = sqlx::query(first)
+            let first = self
+                .query(first)
                 .bind(self.inner.table_pk)
                 .fetch_all(&mut *tx)
                 .await?;
-            let second = sqlx::query(second)
+            let second = self
+                .query(second)
                 .bind(self.inner.table_pk)
                 .fetch_all(&mut *tx)
                 .await?;
@@ -169,9 +176,11 @@ impl StateStore {
     ) -> Result<Vec<T>> {
         let client = &self.inner.client;
         let (found, results) = retrying!(client, async {
-            let mut rows = bind(sqlx::query(sql).bind(self.inner.table_pk)).fetch(&*client.pool);
+            let mut session = Session::open(client).await?;
             let mut found = false;
             let mut results = Vec::new();
+            let mut rows =
+                bind(self.query(sql).bind(self.inner.table_pk)).fetch(session.connection());
             while let Some(row) = rows.try_next().await? {
                 found = true;
                 if row
@@ -182,6 +191,8 @@ impl StateStore {
                     results.push(map(&row)?);
                 }
             }
+            drop(rows);
+            session.finish().await?;
             Ok::<_, Failure>((found, results))
         })?;
         if !found {
@@ -190,8 +201,6 @@ impl StateStore {
         Ok(results)
     }
 }
-
-pub(crate) type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
 fn lock_clock(clock: &Mutex<Option<Timestamp>>) -> std::sync::MutexGuard<'_, Option<Timestamp>> {
     clock

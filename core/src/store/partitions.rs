@@ -42,12 +42,12 @@ impl StateStore {
         let insert = self.sql(INSERT_PARTITIONS);
         let table_pk = self.inner.table_pk;
         in_transaction!(self, true, tx => {
-            let files_present: bool = sqlx::query_scalar(&any_file).bind(table_pk).fetch_one(&mut *tx).await?;
+            let files_present: bool = self.query(&any_file).bind(table_pk).fetch_one(&mut *tx).await?.try_get(0)?;
             if files_present {
                 Err(Error::InitialiseWithFilesPresent)?;
             }
-            sqlx::query(&delete).bind(table_pk).execute(&mut *tx).await?;
-            insert_partitions(tx, &insert, table_pk, &tree).await?
+            self.query(&delete).bind(table_pk).execute(&mut *tx).await?;
+            self.insert_partitions(tx, &insert, &tree).await?
         })?;
         tracing::info!(
             table_id = self.table_id(),
@@ -92,7 +92,7 @@ impl StateStore {
         let insert = self.sql(INSERT_PARTITIONS);
         let table_pk = self.inner.table_pk;
         in_transaction!(self, false, tx => {
-            let rows = sqlx::query(&select).bind(table_pk).bind(&ids).fetch_all(&mut *tx).await?;
+            let rows = self.query(&select).bind(table_pk).bind(&ids).fetch_all(&mut *tx).await?;
             let mut stored = HashMap::new();
             for row in &rows {
                 if let Some(partition) = self.partition_from_row(row)? {
@@ -107,7 +107,7 @@ impl StateStore {
                 self.row_keys(),
                 |id| stored.contains_key(id),
             )?;
-            sqlx::query(&update)
+            self.query(&update)
                 .bind(table_pk)
                 .bind(&split.id)
                 .bind(split.is_leaf_partition)
@@ -115,7 +115,7 @@ impl StateStore {
                 .bind(split.dimension)
                 .execute(&mut *tx)
                 .await?;
-            insert_partitions(tx, &insert, table_pk, &[left, right]).await?
+            self.insert_partitions(tx, &insert, &[left, right]).await?
         })?;
         tracing::debug!(table_id = self.table_id(), partition_id = %split_partition.id, "split partition");
         Ok(())
@@ -147,7 +147,7 @@ impl StateStore {
         let delete = self.sql("DELETE FROM {s}.partitions WHERE table_pk = $1");
         let table_pk = self.inner.table_pk;
         in_transaction!(self, true, tx => {
-            sqlx::query(&delete).bind(table_pk).execute(&mut *tx).await?;
+            self.query(&delete).bind(table_pk).execute(&mut *tx).await?;
         })
     }
 
@@ -192,40 +192,42 @@ impl StateStore {
     }
 }
 
-async fn insert_partitions(
-    tx: &mut PgConnection,
-    sql: &str,
-    table_pk: i64,
-    partitions: &[Partition],
-) -> Result<(), Failure> {
-    let children: Vec<serde_json::Value> = partitions
-        .iter()
-        .map(|p| serde_json::Value::from(p.child_partition_ids.clone()))
-        .collect();
-    sqlx::query(sql)
-        .bind(table_pk)
-        .bind(partitions.iter().map(|p| p.id.as_str()).collect::<Vec<_>>())
-        .bind(
-            partitions
-                .iter()
-                .map(|p| p.is_leaf_partition)
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            partitions
-                .iter()
-                .map(|p| p.parent_partition_id.as_deref())
-                .collect::<Vec<_>>(),
-        )
-        .bind(children)
-        .bind(partitions.iter().map(|p| p.dimension).collect::<Vec<_>>())
-        .bind(
-            partitions
-                .iter()
-                .map(|p| region_to_json(&p.region))
-                .collect::<Vec<_>>(),
-        )
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
+impl StateStore {
+    async fn insert_partitions(
+        &self,
+        tx: &mut PgConnection,
+        sql: &str,
+        partitions: &[Partition],
+    ) -> Result<(), Failure> {
+        let children: Vec<serde_json::Value> = partitions
+            .iter()
+            .map(|p| serde_json::Value::from(p.child_partition_ids.clone()))
+            .collect();
+        self.query(sql)
+            .bind(self.inner.table_pk)
+            .bind(partitions.iter().map(|p| p.id.as_str()).collect::<Vec<_>>())
+            .bind(
+                partitions
+                    .iter()
+                    .map(|p| p.is_leaf_partition)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                partitions
+                    .iter()
+                    .map(|p| p.parent_partition_id.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(children)
+            .bind(partitions.iter().map(|p| p.dimension).collect::<Vec<_>>())
+            .bind(
+                partitions
+                    .iter()
+                    .map(|p| region_to_json(&p.region))
+                    .collect::<Vec<_>>(),
+            )
+            .execute(&mut *tx)
+            .await?;
+        Ok(())
+    }
 }
