@@ -74,6 +74,22 @@ def report(results: dict[str, Any], bindings: dict[str, Any], command: str) -> t
                     verdict(ok),
                 )
             )
+    if "P1c" in w:
+        run = w["P1c"]
+        lines += ["## P1c: the storm through PgBouncer", ""]
+        lines += [
+            f"The P1 storm with {run['clients']} clients, each connecting through PgBouncer (Debian's package, "
+            f"transaction pooling, {run.get('server_connections', '?')} server connections); the only client "
+            "option needed is `statement_cache: false`.",
+            "",
+        ]
+        lines += storm_rows([run]) + [""]
+        conserved = all(check["conserved"] for check in run["checks"])
+        summary.append(
+            (f"P1c, {run['clients']} clients via PgBouncer",
+             f"{run['jobs_per_second']:.0f} jobs/s; {run['failed_calls']} failed; rows conserved: {conserved}",
+             verdict(run["failed_calls"] == 0 and conserved))
+        )
     if "P1d" in w:
         run = w["P1d"]
         lines += ["## P1d: Sleeper's largest compaction test", ""]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make demo` and `make test` need and the machine lacks: the PostgreSQL server, a JDK,
-# Maven, valgrind and Python's venv (Debian packages, when run as root), rustfmt and clippy.
+# Maven, valgrind, openssl, PgBouncer (for the pooler benchmark) and Python's venv (Debian packages,
+# when run as root), rustfmt and clippy.
 set -euo pipefail
 
 missing=()
@@ -11,6 +12,7 @@ command -v mvn >/dev/null || missing+=(maven)
 command -v valgrind >/dev/null || missing+=(valgrind)
 command -v cc >/dev/null || missing+=(build-essential)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v pgbouncer >/dev/null || missing+=(pgbouncer)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 
 if [ ${#missing[@]} -gt 0 ]; then

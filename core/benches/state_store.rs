@@ -3,7 +3,8 @@
 //! - P1: the compaction commit storm (assign + commit per job) at several client counts, beside
 //!   `pgbench` tpcb-like at the same client counts (pgbench's default scale 1 unless
 //!   `--pgbench-scale` says otherwise, as in ANCHORS.md); P1b the same storm on several tables at once;
-//!   P1d Sleeper's largest compaction test (8,192 leaves x 10 files, 200 clients);
+//!   P1c the storm through PgBouncer (transaction pooling, 20 server connections); P1d Sleeper's
+//!   largest compaction test (8,192 leaves x 10 files, 200 clients);
 //! - P5: the prototype's failing design (per-file count table, SERIALIZABLE), same storm;
 //! - P2: adding file references in batches, beside raw `COPY` into an equivalent table;
 //! - P3: reading every reference back, beside `psql \copy ... TO /dev/null`;
@@ -37,6 +38,7 @@ struct Settings {
     large_leaves: usize,
     large_files: usize,
     large_clients: usize,
+    pooler_connections: usize,
     pgbench_seconds: u64,
     pgbench_scale: u32,
     prototype_clients: Vec<usize>,
@@ -50,7 +52,7 @@ struct Settings {
 
 impl Settings {
     fn preset(size: &str) -> Settings {
-        let all = ["P1", "P1b", "P1d", "P5", "P2", "P3", "P4"]
+        let all = ["P1", "P1b", "P1c", "P1d", "P5", "P2", "P3", "P4"]
             .map(String::from)
             .to_vec();
         match size {
@@ -62,6 +64,7 @@ impl Settings {
                 large_leaves: 32,
                 large_files: 2,
                 large_clients: 4,
+                pooler_connections: 2,
                 pgbench_seconds: 1,
                 pgbench_scale: 1,
                 prototype_clients: vec![4],
@@ -80,6 +83,7 @@ impl Settings {
                 large_leaves: 8192,
                 large_files: 10,
                 large_clients: 200,
+                pooler_connections: 20,
                 pgbench_seconds: 15,
                 pgbench_scale: 1,
                 prototype_clients: vec![16, 64, 256],
@@ -194,11 +198,103 @@ impl Server {
 
     async fn client(&self, max_connections: u32) -> Result<Client> {
         Client::connect_with(ClientOptions {
-            url: Some(self.url.clone()),
             max_connections,
-            ..ClientOptions::default()
+            ..self.direct()
         })
         .await
+    }
+
+    /// How a storm client connects straight to the server: one connection of its own.
+    fn direct(&self) -> ClientOptions {
+        ClientOptions {
+            url: Some(self.url.clone()),
+            max_connections: 1,
+            ..ClientOptions::default()
+        }
+    }
+}
+
+/// PgBouncer from Debian's package in front of the local server, transaction pooling with
+/// `server_connections` connections to the server. Stopped when dropped.
+struct Pooler {
+    process: std::process::Child,
+    directory: PathBuf,
+    port: u16,
+}
+
+impl Pooler {
+    fn start(server: &Server, server_connections: usize) -> BenchResult<Pooler> {
+        let local = server
+            ._local
+            .as_ref()
+            .ok_or("P1c needs the benchmark's own local cluster (DATABASE_URL is set)")?;
+        let directory =
+            std::env::temp_dir().join(format!("sleeper-pg-pgbouncer-{}", std::process::id()));
+        std::fs::create_dir_all(&directory)?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let config = format!(
+            "[databases]\npostgres = host={} port={} dbname=postgres user=postgres\n\
+             [pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
+             auth_type = trust\nauth_file = {dir}/users.txt\npool_mode = transaction\n\
+             default_pool_size = {server_connections}\nmax_db_connections = {server_connections}\n\
+             max_client_conn = 2000\nlogfile = {dir}/pgbouncer.log\n",
+            local.socket_directory().display(),
+            local.port(),
+            dir = directory.display(),
+        );
+        std::fs::write(directory.join("pgbouncer.ini"), config)?;
+        std::fs::write(directory.join("users.txt"), "\"postgres\" \"\"\n")?;
+        let mut command = Command::new("pgbouncer");
+        // PgBouncer refuses to run as root.
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            command.args(["-u", "postgres"]);
+            Command::new("chmod")
+                .arg("-R")
+                .arg("a+rwX")
+                .arg(&directory)
+                .status()?;
+        }
+        let process = command
+            .arg("-q")
+            .arg(directory.join("pgbouncer.ini"))
+            .spawn()?;
+        let pooler = Pooler {
+            process,
+            directory,
+            port,
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(pooler);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err("pgbouncer did not start listening".into())
+    }
+
+    /// Storm clients through the pooler: the one option this needs is the statement cache off.
+    fn options(&self) -> ClientOptions {
+        ClientOptions {
+            url: Some(format!(
+                "postgresql://postgres@127.0.0.1:{}/postgres",
+                self.port
+            )),
+            max_connections: 1,
+            statement_cache: false,
+            migrate: false,
+            ..ClientOptions::default()
+        }
+    }
+}
+
+impl Drop for Pooler {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+        let _ = std::fs::remove_dir_all(&self.directory);
     }
 }
 
@@ -285,7 +381,7 @@ async fn prepare_storm_table(
 /// One compaction job per leaf of every table (assign the leaf's references, then commit one output
 /// file), taken from a shared queue by `clients` clients, each with a connection of its own.
 async fn run_storm(
-    server: &Server,
+    via: &ClientOptions,
     tables: &[StormTable],
     files: usize,
     clients: usize,
@@ -310,7 +406,7 @@ async fn run_storm(
     let retries = Arc::new(AtomicU64::new(0));
     let mut handles = Vec::new();
     for _ in 0..clients {
-        let client = server.client(1).await?;
+        let client = Client::connect_with(via.clone()).await?;
         let mut stores = Vec::new();
         for table in tables {
             stores.push(client.table(&table.table_id).await?);
@@ -433,7 +529,12 @@ struct Storm {
     clients: usize,
 }
 
-async fn storm(server: &Server, client: &Client, label: &str, shape: Storm) -> BenchResult<Value> {
+async fn storm(
+    via: &ClientOptions,
+    client: &Client,
+    label: &str,
+    shape: Storm,
+) -> BenchResult<Value> {
     let Storm {
         tables,
         leaves,
@@ -452,7 +553,7 @@ async fn storm(server: &Server, client: &Client, label: &str, shape: Storm) -> B
             .await?,
         );
     }
-    let mut outcome = run_storm(server, &prepared, files, clients).await?;
+    let mut outcome = run_storm(via, &prepared, files, clients).await?;
     let mut checks = Vec::new();
     for table in &prepared {
         checks.push(check_storm_result(client, table, files).await?);
@@ -909,7 +1010,7 @@ async fn run(server: &Server, settings: &Settings) -> BenchResult<Value> {
         let mut runs = Vec::new();
         for &clients in &settings.clients {
             let mut result = storm(
-                server,
+                &server.direct(),
                 &client,
                 "p1",
                 Storm {
@@ -934,7 +1035,7 @@ async fn run(server: &Server, settings: &Settings) -> BenchResult<Value> {
     if settings.runs("P1b") {
         let clients = *settings.clients.last().unwrap_or(&16);
         let result = storm(
-            server,
+            &server.direct(),
             &client,
             "p1b",
             Storm {
@@ -947,9 +1048,22 @@ async fn run(server: &Server, settings: &Settings) -> BenchResult<Value> {
         .await?;
         workloads.insert("P1b".into(), result);
     }
+    if settings.runs("P1c") {
+        let clients = *settings.clients.last().unwrap_or(&16);
+        let pooler = Pooler::start(server, settings.pooler_connections)?;
+        let shape = Storm {
+            tables: 1,
+            leaves: settings.leaves,
+            files: settings.files,
+            clients,
+        };
+        let mut result = storm(&pooler.options(), &client, "p1c", shape).await?;
+        result["server_connections"] = json!(settings.pooler_connections);
+        workloads.insert("P1c".into(), result);
+    }
     if settings.runs("P1d") {
         let result = storm(
-            server,
+            &server.direct(),
             &client,
             "p1d",
             Storm {
