@@ -27,6 +27,9 @@ use sleeper_pg::*;
 use sqlx::{Connection, Executor, PgConnection, Row};
 use tokio::sync::Barrier;
 
+#[path = "../tests/common/pgbouncer.rs"]
+mod pgbouncer;
+
 type BenchResult<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 #[derive(Debug, Clone)]
@@ -211,90 +214,6 @@ impl Server {
             max_connections: 1,
             ..ClientOptions::default()
         }
-    }
-}
-
-/// PgBouncer from Debian's package in front of the local server, transaction pooling with
-/// `server_connections` connections to the server. Stopped when dropped.
-struct Pooler {
-    process: std::process::Child,
-    directory: PathBuf,
-    port: u16,
-}
-
-impl Pooler {
-    fn start(server: &Server, server_connections: usize) -> BenchResult<Pooler> {
-        let local = server
-            ._local
-            .as_ref()
-            .ok_or("P1c needs the benchmark's own local cluster (DATABASE_URL is set)")?;
-        let directory =
-            std::env::temp_dir().join(format!("sleeper-pg-pgbouncer-{}", std::process::id()));
-        std::fs::create_dir_all(&directory)?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let config = format!(
-            "[databases]\npostgres = host={} port={} dbname=postgres user=postgres\n\
-             [pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
-             auth_type = trust\nauth_file = {dir}/users.txt\npool_mode = transaction\n\
-             default_pool_size = {server_connections}\nmax_db_connections = {server_connections}\n\
-             max_client_conn = 2000\nlogfile = {dir}/pgbouncer.log\n",
-            local.socket_directory().display(),
-            local.port(),
-            dir = directory.display(),
-        );
-        std::fs::write(directory.join("pgbouncer.ini"), config)?;
-        std::fs::write(directory.join("users.txt"), "\"postgres\" \"\"\n")?;
-        let mut command = Command::new("pgbouncer");
-        // PgBouncer refuses to run as root.
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } == 0 {
-            command.args(["-u", "postgres"]);
-            Command::new("chmod")
-                .arg("-R")
-                .arg("a+rwX")
-                .arg(&directory)
-                .status()?;
-        }
-        let process = command
-            .arg("-q")
-            .arg(directory.join("pgbouncer.ini"))
-            .spawn()?;
-        let pooler = Pooler {
-            process,
-            directory,
-            port,
-        };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Ok(pooler);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Err("pgbouncer did not start listening".into())
-    }
-
-    /// Storm clients through the pooler: the one option this needs is the statement cache off.
-    fn options(&self) -> ClientOptions {
-        ClientOptions {
-            url: Some(format!(
-                "postgresql://postgres@127.0.0.1:{}/postgres",
-                self.port
-            )),
-            max_connections: 1,
-            statement_cache: false,
-            migrate: false,
-            ..ClientOptions::default()
-        }
-    }
-}
-
-impl Drop for Pooler {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-        let _ = std::fs::remove_dir_all(&self.directory);
     }
 }
 
@@ -1050,14 +969,18 @@ async fn run(server: &Server, settings: &Settings) -> BenchResult<Value> {
     }
     if settings.runs("P1c") {
         let clients = *settings.clients.last().unwrap_or(&16);
-        let pooler = Pooler::start(server, settings.pooler_connections)?;
+        let local = server
+            ._local
+            .as_ref()
+            .ok_or("P1c needs the benchmark's own local cluster (DATABASE_URL is set)")?;
+        let pooler = pgbouncer::PgBouncer::start(local, settings.pooler_connections)?;
         let shape = Storm {
             tables: 1,
             leaves: settings.leaves,
             files: settings.files,
             clients,
         };
-        let mut result = storm(&pooler.options(), &client, "p1c", shape).await?;
+        let mut result = storm(&pooler.client_options(1), &client, "p1c", shape).await?;
         result["server_connections"] = json!(settings.pooler_connections);
         workloads.insert("P1c".into(), result);
     }

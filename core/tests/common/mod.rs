@@ -2,6 +2,8 @@
 //! local cluster started on first use and stopped at exit) and a fresh table per test.
 #![allow(dead_code)]
 
+pub mod pgbouncer;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
