@@ -7,7 +7,6 @@ mod call;
 mod convert;
 mod errors;
 mod model;
-mod process;
 mod store;
 
 use pyo3::prelude::*;

@@ -3,8 +3,7 @@
 //! language. Integers are kept as `KeyValue::Long` whatever the field type (Python has one int type),
 //! so that a range built in Python equals the same range read back from an `int` field.
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -64,12 +63,6 @@ fn repr_list<T>(items: &[T], each: impl Fn(&T) -> PyResult<String>) -> PyResult<
     Ok(format!("[{}]", items.join(", ")))
 }
 
-fn hash_of(value: &impl Hash) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish()
-}
-
 fn normalise_key(value: KeyValue) -> KeyValue {
     match value {
         KeyValue::Int(v) => KeyValue::Long(i64::from(v)),
@@ -90,15 +83,6 @@ fn normalise_region(region: core::Region) -> core::Region {
 }
 
 /// Equal regions hash alike whatever the order of their ranges.
-fn hash_region<H: Hasher>(region: &core::Region, state: &mut H) {
-    let sum = region
-        .ranges
-        .iter()
-        .fold(0u64, |sum, range| sum.wrapping_add(hash_of(range)));
-    state.write_u64(sum);
-    state.write_usize(region.ranges.len());
-}
-
 /// Converters of keyword arguments with defaults, named after the argument for their messages: an
 /// explicit None is a wrong type, not the default.
 macro_rules! flag {
@@ -350,14 +334,8 @@ impl Range {
 
 /// One range per row key field. Equality ignores the order of the ranges.
 #[pyclass(module = "sleeper_pg", frozen, eq, hash)]
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Region(pub(crate) core::Region);
-
-impl Hash for Region {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_region(&self.0, state);
-    }
-}
 
 impl Region {
     fn repr(&self, py: Python<'_>) -> PyResult<String> {
@@ -396,20 +374,8 @@ impl Region {
 
 /// A node of the partition tree.
 #[pyclass(module = "sleeper_pg", frozen, eq, hash)]
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Partition(pub(crate) core::Partition);
-
-impl Hash for Partition {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        let p = &self.0;
-        p.id.hash(state);
-        hash_region(&p.region, state);
-        p.is_leaf_partition.hash(state);
-        p.parent_partition_id.hash(state);
-        p.child_partition_ids.hash(state);
-        p.dimension.hash(state);
-    }
-}
 
 impl From<core::Partition> for Partition {
     fn from(partition: core::Partition) -> Self {
@@ -528,16 +494,8 @@ impl Partition {
 
 /// One file and all its references.
 #[pyclass(module = "sleeper_pg", frozen, eq, hash)]
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct AllReferencesToAFile(pub(crate) core::AllReferencesToAFile);
-
-impl Hash for AllReferencesToAFile {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.filename.hash(state);
-        self.0.references.hash(state);
-        self.0.last_update_time.hash(state);
-    }
-}
 
 impl AllReferencesToAFile {
     pub(crate) fn extract(
@@ -632,17 +590,8 @@ impl AllReferencesToAFile {
 
 /// The report of `get_all_files_with_max_unreferenced`: files sorted by filename.
 #[pyclass(module = "sleeper_pg", frozen, eq, hash)]
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct AllReferencesToAllFiles(pub(crate) core::AllReferencesToAllFiles);
-
-impl Hash for AllReferencesToAllFiles {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        for file in &self.0.files {
-            AllReferencesToAFile(file.clone()).hash(state);
-        }
-        self.0.more_than_max.hash(state);
-    }
-}
 
 #[pymethods]
 impl AllReferencesToAllFiles {
@@ -730,15 +679,8 @@ impl AllReferencesToAllFiles {
 
 /// Replace a file's reference on `old_reference.partition_id` by `new_references`.
 #[pyclass(module = "sleeper_pg", frozen, eq, hash)]
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct SplitFileReferenceRequest(pub(crate) core::SplitFileReferenceRequest);
-
-impl Hash for SplitFileReferenceRequest {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.old_reference.hash(state);
-        self.0.new_references.hash(state);
-    }
-}
 
 impl SplitFileReferenceRequest {
     pub(crate) fn extract(
@@ -832,17 +774,8 @@ impl SplitFileReferenceRequest {
 /// The commit of one compaction job: remove the references of `input_files` on `partition_id` (each
 /// assigned to `job_id`) and add the output file with its one reference, `new_reference`.
 #[pyclass(module = "sleeper_pg", frozen, eq, hash)]
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ReplaceFileReferencesRequest(pub(crate) core::ReplaceFileReferencesRequest);
-
-impl Hash for ReplaceFileReferencesRequest {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.job_id.hash(state);
-        self.0.partition_id.hash(state);
-        self.0.input_files.hash(state);
-        self.0.new_reference.hash(state);
-    }
-}
 
 impl ReplaceFileReferencesRequest {
     pub(crate) fn extract(
@@ -927,16 +860,8 @@ impl ReplaceFileReferencesRequest {
 
 /// Assign `job_id` to the reference of each named file on `partition_id`.
 #[pyclass(module = "sleeper_pg", frozen, eq, hash)]
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct AssignJobIdRequest(pub(crate) core::AssignJobIdRequest);
-
-impl Hash for AssignJobIdRequest {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.job_id.hash(state);
-        self.0.partition_id.hash(state);
-        self.0.filenames.hash(state);
-    }
-}
 
 impl AssignJobIdRequest {
     pub(crate) fn extract(

@@ -15,7 +15,6 @@ use crate::model::{
     AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, FileReference, Partition,
     ReplaceFileReferencesRequest, SplitFileReferenceRequest,
 };
-use crate::process::ProcessBound;
 
 /// Connects to PostgreSQL; called by `sleeper_pg.connect`, which documents the options.
 #[pyfunction]
@@ -58,7 +57,7 @@ pub(crate) fn _connect(
     );
     let client = call(py, || core::Client::connect_with(options))?;
     Ok(Client {
-        client: ProcessBound::new(client),
+        client,
         description,
     })
 }
@@ -70,7 +69,7 @@ pub(crate) fn _connect(
 /// that made it: after `os.fork()` the child must connect again.
 #[pyclass(module = "sleeper_pg", frozen)]
 pub(crate) struct Client {
-    client: ProcessBound<core::Client>,
+    client: core::Client,
     /// The redacted URL and the schema, for `repr`.
     description: String,
 }
@@ -114,9 +113,6 @@ impl Client {
     /// Closes every connection; calls afterwards raise `StateStoreConnectionException`. In a child
     /// process forked after the client was made it does nothing, as the connections are the parent's.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        if !self.client.in_owning_process() {
-            return Ok(());
-        }
         call(py, || async {
             self.client.close().await;
             Ok(())
@@ -147,14 +143,12 @@ impl Client {
 /// call releases the GIL. Times are timezone-aware `datetime` in UTC.
 #[pyclass(module = "sleeper_pg", frozen)]
 pub(crate) struct StateStore {
-    store: ProcessBound<core::StateStore>,
+    store: core::StateStore,
 }
 
 impl StateStore {
     fn new(store: core::StateStore) -> Self {
-        StateStore {
-            store: ProcessBound::new(store),
-        }
+        StateStore { store }
     }
 }
 
@@ -436,12 +430,12 @@ impl StateStore {
 /// `settings` are further server settings, `{"name": "value"}`.
 #[pyclass(module = "sleeper_pg", frozen)]
 pub(crate) struct LocalPostgres {
-    cluster: Mutex<Option<ProcessBound<core::LocalPostgres>>>,
+    cluster: Mutex<Option<core::LocalPostgres>>,
     url: String,
 }
 
 impl LocalPostgres {
-    fn cluster(&self) -> MutexGuard<'_, Option<ProcessBound<core::LocalPostgres>>> {
+    fn cluster(&self) -> MutexGuard<'_, Option<core::LocalPostgres>> {
         self.cluster
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -467,7 +461,7 @@ impl LocalPostgres {
             .map_err(|e| to_py_err(py, e))?;
         Ok(LocalPostgres {
             url: cluster.url(),
-            cluster: Mutex::new(Some(ProcessBound::new(cluster))),
+            cluster: Mutex::new(Some(cluster)),
         })
     }
 

@@ -117,6 +117,21 @@ impl Region {
     }
 }
 
+/// Consistent with equality, which ignores the order of the ranges: the ranges' hashes are summed.
+impl std::hash::Hash for Region {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        use std::hash::BuildHasher;
+        let hasher =
+            std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
+        let sum = self
+            .ranges
+            .iter()
+            .fold(0u64, |sum, range| sum.wrapping_add(hasher.hash_one(range)));
+        state.write_u64(sum);
+        state.write_usize(self.ranges.len());
+    }
+}
+
 impl PartialEq for Region {
     fn eq(&self, other: &Self) -> bool {
         self.ranges.len() == other.ranges.len()
@@ -129,7 +144,7 @@ impl PartialEq for Region {
 
 /// A node of the partition tree. A leaf has no children and dimension -1; a split partition has its
 /// two children (left, min side, first) and the index of the row key field it was split on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Partition {
     pub id: String,
     pub region: Region,
@@ -186,7 +201,7 @@ impl FileReference {
 }
 
 /// One file and all its references, sorted by partition id when read from the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AllReferencesToAFile {
     pub filename: String,
     pub references: Vec<FileReference>,
@@ -209,7 +224,7 @@ impl AllReferencesToAFile {
 }
 
 /// The report of `get_all_files_with_max_unreferenced`: files sorted by filename.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct AllReferencesToAllFiles {
     pub files: Vec<AllReferencesToAFile>,
     pub more_than_max: bool,
@@ -234,7 +249,7 @@ impl AllReferencesToAllFiles {
 }
 
 /// Replace a file's reference on `old_reference.partition_id` by `new_references`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SplitFileReferenceRequest {
     pub old_reference: FileReference,
     pub new_references: Vec<FileReference>,
@@ -271,7 +286,7 @@ impl SplitFileReferenceRequest {
 }
 
 /// The commit of one compaction job: remove the inputs' references on `partition_id`, add the output.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ReplaceFileReferencesRequest {
     pub job_id: String,
     pub partition_id: String,
@@ -296,7 +311,7 @@ impl ReplaceFileReferencesRequest {
 }
 
 /// Assign `job_id` to the reference of each named file on `partition_id`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AssignJobIdRequest {
     pub job_id: String,
     pub partition_id: String,

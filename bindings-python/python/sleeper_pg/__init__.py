@@ -50,7 +50,7 @@ from ._native import (
     StateStore,
     partitions_from_split_points,
 )
-from . import _native
+from . import _exceptions, _native
 
 __version__ = "0.1.0"
 
@@ -88,25 +88,9 @@ __all__ = [
 ]
 
 # The exceptions are defined in a private module; they belong to the package.
-for _exception in (
-    FileAlreadyExistsException,
-    FileHasReferencesException,
-    FileNotFoundException,
-    FileReferenceAlreadyExistsException,
-    FileReferenceAssignedToJobException,
-    FileReferenceNotAssignedToJobException,
-    FileReferenceNotFoundException,
-    InitialiseWithFilesPresentException,
-    NewReferenceSameAsOldReferenceException,
-    PartitionNotFoundException,
-    ReplaceRequestsFailedException,
-    SplitRequestsFailedException,
-    StateStoreConnectionException,
-    StateStoreException,
-    TableAlreadyExistsException,
-    TableNotFoundException,
-):
-    _exception.__module__ = __name__
+for _exception in vars(_exceptions).values():
+    if isinstance(_exception, type) and issubclass(_exception, StateStoreException):
+        _exception.__module__ = __name__
 del _exception
 
 
