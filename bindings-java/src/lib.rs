@@ -350,7 +350,7 @@ pub extern "system" fn Java_sleeper_statestore_postgres_internal_Native_storeFix
 ) {
     call(&mut env, |env| {
         let time = read(env, &args, |r| r.time())?;
-        store(handle)?.fix_partition_update_time(time);
+        store(handle)?.fix_partition_update_time(time)?;
         Ok(())
     })
 }
@@ -608,7 +608,7 @@ pub extern "system" fn Java_sleeper_statestore_postgres_internal_Native_storeFix
 ) {
     call(&mut env, |env| {
         let time = read(env, &args, |r| r.time())?;
-        store(handle)?.fix_file_update_time(time);
+        store(handle)?.fix_file_update_time(time)?;
         Ok(())
     })
 }
@@ -695,6 +695,7 @@ pub extern "system" fn Java_sleeper_statestore_postgres_internal_Native_validate
             KIND_ASSIGN_REQUEST => r.assign_request()?.validate(),
             other => Err(Error::StateStore {
                 message: format!("sleeper-pg Java binding: unknown model kind {other}"),
+                cause: None,
             }),
         })
     })

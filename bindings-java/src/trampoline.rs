@@ -157,6 +157,7 @@ pub unsafe fn borrow_handle<'a, T>(handle: jlong) -> Outcome<&'a T> {
     unsafe { pointer.as_ref() }.ok_or_else(|| {
         Failure::Store(Error::StateStore {
             message: "sleeper-pg Java binding: null native handle".to_owned(),
+            cause: None,
         })
     })
 }

@@ -31,6 +31,7 @@ const TAG_NONE: u8 = 255;
 fn malformed(what: &str) -> Error {
     Error::StateStore {
         message: format!("sleeper-pg Java binding: malformed call data ({what})"),
+        cause: None,
     }
 }
 
@@ -341,6 +342,7 @@ impl<'a> Writer<'a> {
     fn count(&mut self, n: usize) -> Result<()> {
         let n = i32::try_from(n).map_err(|_| Error::StateStore {
             message: format!("The result has {n} items, more than a Java array can hold"),
+            cause: None,
         })?;
         self.i32(n);
         Ok(())
@@ -674,6 +676,7 @@ pub fn error_samples() -> Vec<Error> {
         },
         Error::StateStore {
             message: "Parent should be a leaf partition".into(),
+            cause: None,
         },
         Error::InvalidArgument {
             message: "filename must not be empty".into(),

@@ -235,10 +235,14 @@ impl StateStore {
     /// Makes later partition writes through this handle use `time` as now; None restores the
     /// database clock. Partitions carry no time, so nothing shows it yet.
     #[pyo3(signature = (time))]
-    fn fix_partition_update_time(&self, time: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    fn fix_partition_update_time(
+        &self,
+        py: Python<'_>,
+        time: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         self.store
-            .fix_partition_update_time(convert::optional_time("time", time)?);
-        Ok(())
+            .fix_partition_update_time(convert::optional_time("time", time)?)
+            .map_err(|error| to_py_err(py, error))
     }
 
     /// Adds one new file with one reference: exactly `add_files([reference])`.
@@ -403,10 +407,14 @@ impl StateStore {
     /// Makes later file writes through this handle use `time` as now; None restores the database
     /// clock.
     #[pyo3(signature = (time))]
-    fn fix_file_update_time(&self, time: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    fn fix_file_update_time(
+        &self,
+        py: Python<'_>,
+        time: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         self.store
-            .fix_file_update_time(convert::optional_time("time", time)?);
-        Ok(())
+            .fix_file_update_time(convert::optional_time("time", time)?)
+            .map_err(|error| to_py_err(py, error))
     }
 
     /// Removes every file and partition; the table stays and needs `initialise` again.

@@ -1413,7 +1413,7 @@ pub unsafe extern "C" fn spg_fix_partition_update_time(
     // SAFETY: passed on from the caller.
     unsafe {
         on_store(store, |store| {
-            store.fix_partition_update_time(optional_time(has_time, time_ms, "time_ms")?);
+            store.fix_partition_update_time(optional_time(has_time, time_ms, "time_ms")?)?;
             Ok(())
         })
     }
@@ -1771,7 +1771,7 @@ pub unsafe extern "C" fn spg_fix_file_update_time(
     // SAFETY: passed on from the caller.
     unsafe {
         on_store(store, |store| {
-            store.fix_file_update_time(optional_time(has_time, time_ms, "time_ms")?);
+            store.fix_file_update_time(optional_time(has_time, time_ms, "time_ms")?)?;
             Ok(())
         })
     }
@@ -1905,6 +1905,7 @@ mod tests {
             },
             Error::StateStore {
                 message: "bad".into(),
+                cause: None,
             },
             Error::InvalidArgument {
                 message: "bad".into(),

@@ -10,12 +10,12 @@ use rand::Rng;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Row};
 
+use crate::connection::{Session, WriteTransaction};
 use crate::error::{Error, Result};
 use crate::local_postgres::LocalPostgres;
 use crate::model::RowKeyField;
 use crate::schema::Schema;
 use crate::store::StateStore;
-use crate::transaction::{Session, WriteTransaction};
 
 /// How conflicts are retried (`CONTRACT.md` 6.12): the whole call is run again after a wait drawn
 /// from `[0, ceiling)`, the ceiling starting at `initial_backoff` and doubling up to `max_backoff`.

@@ -86,9 +86,14 @@ pub enum Error {
     #[error("{message}")]
     Connection { message: String },
 
-    /// A plain `StateStoreException`: a partition tree or a split failed validation.
+    /// A plain `StateStoreException`: a partition tree or a split failed validation. `cause` is the
+    /// reason when Sleeper reports one separately (an `IllegalArgumentException` in Java): "Update
+    /// results in invalid partition tree" is caused by what is wrong with the tree.
     #[error("{message}")]
-    StateStore { message: String },
+    StateStore {
+        message: String,
+        cause: Option<Box<Error>>,
+    },
 
     /// Input that breaks `CONTRACT.md` section 8; nothing reached the database.
     #[error("{message}")]
@@ -124,6 +129,18 @@ impl Error {
     pub(crate) fn state_store(message: impl Into<String>) -> Self {
         Error::StateStore {
             message: message.into(),
+            cause: None,
+        }
+    }
+
+    /// A plain `StateStoreException` whose cause is invalid input described by `reason`.
+    pub(crate) fn state_store_caused_by(
+        message: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::StateStore {
+            message: message.into(),
+            cause: Some(Box::new(Error::invalid(reason))),
         }
     }
 

@@ -99,6 +99,27 @@ pub fn validate_region(region: &Region, row_keys: &[RowKeyField]) -> Result<Regi
     Ok(Region::new(typed))
 }
 
+/// The smallest value greater than `value` (`CONTRACT.md` 2.2), which a bound written with other
+/// inclusivity becomes in canonical form. `None` past the type's maximum: no upper bound. A string
+/// has none the store can keep (it would end in U+0000), so one is refused as invalid input.
+pub fn next_key(value: &KeyValue) -> crate::Result<Option<KeyValue>> {
+    Ok(match value {
+        KeyValue::Int(v) => v.checked_add(1).map(KeyValue::Int),
+        KeyValue::Long(v) => v.checked_add(1).map(KeyValue::Long),
+        KeyValue::String(_) => {
+            return Err(crate::Error::invalid(format!(
+                "The string bound {} has no next value the store can keep: it would end in U+0000",
+                describe(value)
+            )))
+        }
+        KeyValue::Bytes(b) => {
+            let mut next = b.clone();
+            next.push(0x80);
+            Some(KeyValue::Bytes(next))
+        }
+    })
+}
+
 /// The region covering every key of the table: `[type minimum, no upper bound)` on each field.
 pub fn whole_key_space(row_keys: &[RowKeyField]) -> Region {
     Region::new(
@@ -139,6 +160,23 @@ mod tests {
             compare_keys(&b(&[0x01]), &b(&[0x01, 0x00])),
             Some(Ordering::Less)
         );
+    }
+
+    #[test]
+    fn the_next_byte_string_appends_the_smallest_signed_byte() {
+        assert_eq!(next_key(&b(&[1])), Ok(Some(b(&[1, 0x80]))));
+        assert_eq!(compare_keys(&b(&[1]), &b(&[1, 0x80])), Some(Ordering::Less));
+    }
+
+    #[test]
+    fn the_next_integer_past_the_maximum_is_no_bound() {
+        assert_eq!(next_key(&KeyValue::Int(i32::MAX)), Ok(None));
+        assert_eq!(next_key(&KeyValue::Long(7)), Ok(Some(KeyValue::Long(8))));
+    }
+
+    #[test]
+    fn a_string_has_no_next_value_the_store_can_keep() {
+        assert!(next_key(&s("a")).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod capi;
 mod client;
+mod connection;
 mod error;
 pub mod keys;
 mod local_postgres;
@@ -15,6 +16,7 @@ pub mod partitions;
 mod runtime;
 mod schema;
 mod store;
+pub mod time;
 mod transaction;
 pub mod validate;
 
@@ -25,4 +27,9 @@ pub use model::*;
 pub use partitions::partitions_from_split_points;
 pub use runtime::block_on;
 pub use schema::MIGRATOR;
-pub use store::{truncate_to_millis, StateStore};
+pub use store::{LogProgress, LogReplay, StateStore};
+pub use time::truncate_to_millis;
+pub use transaction::{
+    CommitMode, CompactionJobCommit, IngestJobRun, Transaction, TransactionFailure,
+    TransactionLogEntry, TransactionOutcome, TransactionType,
+};

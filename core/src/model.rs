@@ -331,3 +331,27 @@ impl AssignJobIdRequest {
         }
     }
 }
+
+/// Whether `job_id` is assigned to the reference of each named file on `partition_id`
+/// (Sleeper's `CheckFileAssignmentsRequest`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CheckFileAssignmentsRequest {
+    pub job_id: String,
+    pub filenames: Vec<String>,
+    pub partition_id: String,
+}
+
+impl CheckFileAssignmentsRequest {
+    /// Sleeper's `isJobAssignedToFilesOnPartition(jobId, filenames, partitionId)`.
+    pub fn new(
+        job_id: impl Into<String>,
+        filenames: Vec<String>,
+        partition_id: impl Into<String>,
+    ) -> Self {
+        CheckFileAssignmentsRequest {
+            job_id: job_id.into(),
+            filenames,
+            partition_id: partition_id.into(),
+        }
+    }
+}

@@ -16,18 +16,21 @@ pub fn root_partition(row_keys: &[RowKeyField]) -> Partition {
     Partition::new("root", whole_key_space(row_keys))
 }
 
-/// The partition with its region checked against the table and its values of the fields' types.
-fn with_valid_region(partition: &Partition, row_keys: &[RowKeyField]) -> Result<Partition> {
-    let region = validate_region(&partition.region, row_keys).map_err(|why| {
-        Error::state_store(format!(
-            "Invalid region in partition {}: {why}",
-            partition.id
-        ))
-    })?;
+/// The partition with its region checked against the table and its values of the fields' types, or
+/// why its region is invalid.
+fn with_valid_region(partition: &Partition, row_keys: &[RowKeyField]) -> Result<Partition, String> {
+    let region = validate_region(&partition.region, row_keys)
+        .map_err(|why| format!("Invalid region in partition {}: {why}", partition.id))?;
     Ok(Partition {
         region,
         ..partition.clone()
     })
+}
+
+/// A split that fails Sleeper's `PartitionTree.validateSplit`: a plain `StateStoreException` whose
+/// message carries the reason, which is also its cause (Sleeper's `IllegalArgumentException`).
+fn split_failure(reason: String) -> Error {
+    Error::state_store_caused_by(format!("{SPLIT_PREFIX}{reason}"), reason)
 }
 
 fn range_on<'a>(partition: &'a Partition, field: &RowKeyField) -> Option<&'a Range> {
@@ -135,17 +138,17 @@ fn check_children<'a>(
     Ok((left, right))
 }
 
-/// Checks a split of `stored` (the partition as stored, if it is) into `new_1` and `new_2` (3.3, checks
-/// 1 to 13) and returns the three partitions to write, with regions of the fields' types.
-/// `is_stored` tells whether a partition id is already taken in the table.
+/// Checks a split of `stored` (the partition as stored, if it is) into `children` (3.3, checks 1 to
+/// 13, with Sleeper's check that there are two children before check 5) and returns the partitions
+/// to write, the split partition first, with regions of the fields' types. `is_stored` tells whether
+/// a partition id is already taken in the table.
 pub fn validate_split(
     stored: Option<&Partition>,
     split: &Partition,
-    new_1: &Partition,
-    new_2: &Partition,
+    children: &[Partition],
     row_keys: &[RowKeyField],
     is_stored: impl Fn(&str) -> bool,
-) -> Result<[Partition; 3]> {
+) -> Result<Vec<Partition>> {
     let stored = stored.ok_or_else(|| Error::PartitionNotFound {
         partition_id: split.id.clone(),
         message: "Parent partition not found".to_owned(),
@@ -170,14 +173,23 @@ pub fn validate_split(
         region: stored.region.clone(),
         ..split.clone()
     };
-    split_field(&split, row_keys)
-        .map_err(|why| Error::state_store(format!("{SPLIT_PREFIX}{why}")))?;
-    let new_1 = with_valid_region(new_1, row_keys)?;
-    let new_2 = with_valid_region(new_2, row_keys)?;
-    check_children(&split, &new_1, &new_2, row_keys)
-        .map_err(|why| Error::state_store(format!("{SPLIT_PREFIX}{why}")))?;
-    for (child, other) in [(&new_1, &new_2), (&new_2, &new_1)] {
-        if is_stored(&child.id) || child.id == other.id {
+    let [first, second] = children else {
+        return Err(split_failure(format!(
+            "Expected 2 child partitions under {}, left and right of split point, found {}",
+            split.id,
+            children.len()
+        )));
+    };
+    split_field(&split, row_keys).map_err(split_failure)?;
+    let typed = [first, second]
+        .into_iter()
+        .map(|child| with_valid_region(child, row_keys).map_err(Error::state_store))
+        .collect::<Result<Vec<_>>>()?;
+    check_children(&split, &typed[0], &typed[1], row_keys).map_err(split_failure)?;
+    for (index, child) in typed.iter().enumerate() {
+        let repeated = typed[..index].iter().any(|other| other.id == child.id)
+            || typed[index + 1..].iter().any(|other| other.id == child.id);
+        if is_stored(&child.id) || repeated {
             return Err(Error::state_store("Child partition should not be present"));
         }
         if child.parent_partition_id.as_deref() != Some(split.id.as_str()) {
@@ -193,39 +205,97 @@ pub fn validate_split(
             )));
         }
     }
-    Ok([split, new_1, new_2])
+    Ok(std::iter::once(split).chain(typed).collect())
+}
+
+/// Checks an extension of the tree `stored` (every partition of the table) by `update` (leaves now
+/// split) and `new` (partitions to add), as Sleeper's `ExtendPartitionTreeTransaction` does, each
+/// against the tree left by the ones before it; then the whole resulting tree (`initialise` checks 2
+/// to 10). Returns the partitions to write, `update` then `new`, with regions of the fields' types.
+pub fn validate_extension(
+    stored: &[Partition],
+    update: &[Partition],
+    new: &[Partition],
+    row_keys: &[RowKeyField],
+) -> Result<Vec<Partition>> {
+    let mut tree: HashMap<&str, &Partition> = stored.iter().map(|p| (p.id.as_str(), p)).collect();
+    for partition in update {
+        let id = partition.id.as_str();
+        let Some(existing) = tree.get(id) else {
+            return Err(Error::state_store(format!(
+                "Attempted to update a partition which does not exist: {id}"
+            )));
+        };
+        if !existing.is_leaf_partition {
+            return Err(Error::state_store(format!(
+                "Attempted to update a partition which has already been split: {id}"
+            )));
+        }
+        if partition.is_leaf_partition {
+            return Err(Error::state_store(format!(
+                "Attempted to update a partition without splitting it: {id}"
+            )));
+        }
+        tree.insert(id, partition);
+    }
+    for partition in new {
+        if tree.insert(partition.id.as_str(), partition).is_some() {
+            return Err(Error::state_store(format!(
+                "Attempted to add a partition which already exists: {}",
+                partition.id
+            )));
+        }
+    }
+    let written: HashSet<&str> = update.iter().chain(new).map(|p| p.id.as_str()).collect();
+    let whole: Vec<Partition> = tree.into_values().cloned().collect();
+    let typed = check_tree(&whole, row_keys).map_err(|reason| {
+        Error::state_store_caused_by("Update results in invalid partition tree", reason)
+    })?;
+    let mut by_id: HashMap<String, Partition> = typed
+        .into_iter()
+        .filter(|p| written.contains(p.id.as_str()))
+        .map(|p| (p.id.clone(), p))
+        .collect();
+    Ok(update
+        .iter()
+        .chain(new)
+        .filter_map(|p| by_id.remove(&p.id))
+        .collect())
 }
 
 /// Checks that `partitions` form a valid tree for the table (3.3, `initialise` checks 1 to 10) and
 /// returns them with regions of the fields' types.
 pub fn validate_tree(partitions: &[Partition], row_keys: &[RowKeyField]) -> Result<Vec<Partition>> {
+    check_tree(partitions, row_keys).map_err(Error::state_store)
+}
+
+/// [`validate_tree`]'s checks, giving the reason a tree is invalid.
+fn check_tree(
+    partitions: &[Partition],
+    row_keys: &[RowKeyField],
+) -> Result<Vec<Partition>, String> {
     if partitions.is_empty() {
-        return Err(Error::state_store(
-            "At least one partition must be provided",
-        ));
+        return Err("At least one partition must be provided".to_owned());
     }
     let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(partitions.len());
     for (index, partition) in partitions.iter().enumerate() {
         if by_id.insert(partition.id.as_str(), index).is_some() {
-            return Err(Error::state_store(format!(
-                "Duplicate partition ID: {}",
-                partition.id
-            )));
+            return Err(format!("Duplicate partition ID: {}", partition.id));
         }
     }
     let typed = partitions
         .iter()
         .map(|p| with_valid_region(p, row_keys))
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, String>>()?;
     let roots: Vec<&Partition> = typed
         .iter()
         .filter(|p| p.parent_partition_id.is_none())
         .collect();
     let [root] = roots.as_slice() else {
-        return Err(Error::state_store(format!(
+        return Err(format!(
             "There should be exactly one root partition, found {}",
             roots.len()
-        )));
+        ));
     };
     let get = |id: &str| by_id.get(id).map(|&index| &typed[index]);
 
@@ -249,10 +319,10 @@ pub fn validate_tree(partitions: &[Partition], row_keys: &[RowKeyField]) -> Resu
         .filter(|id| !linked.contains(id))
         .collect();
     if !unlinked.is_empty() {
-        return Err(Error::state_store(format!(
+        return Err(format!(
             "Found partitions unlinked to the rest of the tree: [{}]",
             unlinked.join(", ")
-        )));
+        ));
     }
     let missing: Vec<&str> = typed
         .iter()
@@ -261,60 +331,65 @@ pub fn validate_tree(partitions: &[Partition], row_keys: &[RowKeyField]) -> Resu
         .filter(|id| get(id).is_none())
         .collect();
     if !missing.is_empty() {
-        return Err(Error::state_store(format!(
+        return Err(format!(
             "Found missing child partitions: [{}]",
             missing.join(", ")
-        )));
+        ));
     }
     for partition in &typed {
         for child_id in &partition.child_partition_ids {
             let parent = get(child_id).and_then(|child| child.parent_partition_id.as_deref());
             if parent != Some(partition.id.as_str()) {
-                return Err(Error::state_store(format!(
+                return Err(format!(
                     "Partition {child_id} is listed as a child of {} but has parent {}",
                     partition.id,
                     parent.unwrap_or("none")
-                )));
+                ));
             }
         }
     }
-    check_subtree(root, &get, row_keys)?;
+    check_splits(root, &get, row_keys)?;
     Ok(typed)
 }
 
-/// Checks 8 to 10, depth first from `partition`, children in listed order.
-fn check_subtree<'a>(
-    partition: &'a Partition,
+/// Checks 8 to 10 partition by partition, depth first from `root`, children in listed order. A loop
+/// with a stack rather than recursion: a tree may be as deep as it has partitions.
+fn check_splits<'a>(
+    root: &'a Partition,
     get: &impl Fn(&str) -> Option<&'a Partition>,
     row_keys: &[RowKeyField],
-) -> Result<()> {
-    let children = &partition.child_partition_ids;
-    if partition.is_leaf_partition {
-        if !children.is_empty() {
-            return Err(Error::state_store(format!(
-                "Partition has {} child partitions but is marked as a leaf partition: {}",
-                children.len(),
-                partition.id
-            )));
+) -> Result<(), String> {
+    let mut stack = vec![root];
+    while let Some(partition) = stack.pop() {
+        let children = &partition.child_partition_ids;
+        if partition.is_leaf_partition {
+            if !children.is_empty() {
+                return Err(format!(
+                    "Partition has {} child partitions but is marked as a leaf partition: {}",
+                    children.len(),
+                    partition.id
+                ));
+            }
+            continue;
         }
-        return Ok(());
+        let [first, second] = children.as_slice() else {
+            return Err(format!(
+                "Expected 2 child partitions under {}, left and right of split point, found {}",
+                partition.id,
+                children.len()
+            ));
+        };
+        // Both exist: the check for missing children ran before this walk.
+        let (Some(first), Some(second)) = (get(first), get(second)) else {
+            return Err(format!(
+                "Found missing child partitions: [{first}, {second}]"
+            ));
+        };
+        check_children(partition, first, second, row_keys)?;
+        stack.push(second);
+        stack.push(first);
     }
-    let [first, second] = children.as_slice() else {
-        return Err(Error::state_store(format!(
-            "Expected 2 child partitions under {}, left and right of split point, found {}",
-            partition.id,
-            children.len()
-        )));
-    };
-    // Both exist: check 6 ran before this walk.
-    let (Some(first), Some(second)) = (get(first), get(second)) else {
-        return Err(Error::state_store(format!(
-            "Found missing child partitions: [{first}, {second}]"
-        )));
-    };
-    check_children(partition, first, second, row_keys).map_err(Error::state_store)?;
-    check_subtree(first, get, row_keys)?;
-    check_subtree(second, get, row_keys)
+    Ok(())
 }
 
 fn new_partition_id() -> String {

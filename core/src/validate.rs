@@ -6,8 +6,8 @@ use std::collections::HashSet;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    AllReferencesToAFile, AssignJobIdRequest, FileReference, KeyValue, Partition, Range, Region,
-    ReplaceFileReferencesRequest, RowKeyField, SplitFileReferenceRequest,
+    AllReferencesToAFile, AssignJobIdRequest, CheckFileAssignmentsRequest, FileReference, KeyValue,
+    Partition, Range, Region, ReplaceFileReferencesRequest, RowKeyField, SplitFileReferenceRequest,
 };
 
 /// A string the store can keep: PostgreSQL text cannot hold U+0000.
@@ -224,6 +224,16 @@ impl AssignJobIdRequest {
             id("filename", filename)?;
         }
         Ok(())
+    }
+}
+
+impl CheckFileAssignmentsRequest {
+    pub fn validate(&self) -> Result<()> {
+        id("job id", &self.job_id)?;
+        for filename in &self.filenames {
+            id("filename", filename)?;
+        }
+        id("partition id", &self.partition_id)
     }
 }
 

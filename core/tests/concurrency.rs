@@ -189,9 +189,9 @@ async fn thirty_two_commits_on_disjoint_files_all_succeed() {
         })
         .collect();
     store.add_files(&inputs).await.unwrap();
-    store.fix_file_update_time(Some(at(12, 0, 0, 0)));
+    store.fix_file_update_time(Some(at(12, 0, 0, 0))).unwrap();
     let results = at_once(32, &store, |i, store| async move {
-        store.fix_file_update_time(Some(at(12, 0, 0, 0)));
+        store.fix_file_update_time(Some(at(12, 0, 0, 0))).unwrap();
         let request = ReplaceFileReferencesRequest::new(
             format!("job{i}"),
             "root",

@@ -33,7 +33,7 @@ async fn store_with_files(client: &Client, files: &[FileReference]) -> StateStor
 async fn add_files_stores_references_as_given_with_the_time_of_the_call() {
     let client = client().await;
     let store = new_store(&client).await;
-    store.fix_file_update_time(Some(at(10, 0, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 0, 0, 0))).unwrap();
     let mut reference = assigned("f", "root", 5, "job");
     reference.count_approximate = true;
     reference.only_contains_data_for_this_partition = false;
@@ -147,7 +147,7 @@ async fn two_references_of_one_file_on_one_partition_raise_file_reference_alread
 async fn a_file_added_with_no_references_is_unreferenced() {
     let client = client().await;
     let store = new_store(&client).await;
-    store.fix_file_update_time(Some(at(9, 0, 0, 0)));
+    store.fix_file_update_time(Some(at(9, 0, 0, 0))).unwrap();
     store
         .add_files_with_references(&[AllReferencesToAFile::new("f", vec![])])
         .await
@@ -225,7 +225,7 @@ async fn chained_splits_in_one_call_see_each_other() {
 async fn splitting_a_reference_updates_the_file_time_and_keeps_other_references_times() {
     let client = client().await;
     let store = new_store(&client).await;
-    store.fix_file_update_time(Some(at(10, 0, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 0, 0, 0))).unwrap();
     store
         .add_files(&[
             FileReference::new("f", "root", 10),
@@ -233,7 +233,7 @@ async fn splitting_a_reference_updates_the_file_time_and_keeps_other_references_
         ])
         .await
         .unwrap();
-    store.fix_file_update_time(Some(at(10, 1, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 1, 0, 0))).unwrap();
     store
         .split_file_references(&[push_down(&FileReference::new("f", "root", 10))])
         .await
@@ -422,7 +422,7 @@ async fn assigning_a_job_sets_it_on_each_named_reference() {
 async fn assigning_updates_the_file_time() {
     let client = client().await;
     let store = new_store(&client).await;
-    store.fix_file_update_time(Some(at(10, 0, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 0, 0, 0))).unwrap();
     store
         .add_files(&[
             FileReference::new("a", "L", 1),
@@ -430,7 +430,7 @@ async fn assigning_updates_the_file_time() {
         ])
         .await
         .unwrap();
-    store.fix_file_update_time(Some(at(10, 5, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 5, 0, 0))).unwrap();
     store
         .assign_job_ids(&[assign("job", "L", &["a"])])
         .await
@@ -775,12 +775,12 @@ async fn a_file_compacted_on_two_partitions_takes_the_time_of_the_later_commit()
         .add_files(&[assigned("a", "L", 1, "jl"), assigned("a", "R", 1, "jr")])
         .await
         .unwrap();
-    store.fix_file_update_time(Some(at(10, 9, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 9, 0, 0))).unwrap();
     store
         .atomically_replace_file_references_with_new_ones(&[commit("jl", "L", &["a"], "cl")])
         .await
         .unwrap();
-    store.fix_file_update_time(Some(at(10, 10, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 10, 0, 0))).unwrap();
     store
         .atomically_replace_file_references_with_new_ones(&[commit("jr", "R", &["a"], "cr")])
         .await
@@ -807,12 +807,12 @@ async fn the_file_time_is_that_of_the_last_write_even_when_the_clock_goes_back()
         .add_files(&[assigned("a", "L", 1, "jl"), assigned("a", "R", 1, "jr")])
         .await
         .unwrap();
-    store.fix_file_update_time(Some(at(10, 10, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 10, 0, 0))).unwrap();
     store
         .atomically_replace_file_references_with_new_ones(&[commit("jl", "L", &["a"], "cl")])
         .await
         .unwrap();
-    store.fix_file_update_time(Some(at(10, 5, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 5, 0, 0))).unwrap();
     store
         .atomically_replace_file_references_with_new_ones(&[commit("jr", "R", &["a"], "cr")])
         .await
@@ -896,7 +896,7 @@ async fn deleting_a_referenced_file_raises_file_has_references_with_the_count() 
 async fn the_gc_cutoff_is_truncated_to_milliseconds_and_strict() {
     let client = client().await;
     let store = new_store(&client).await;
-    store.fix_file_update_time(Some(at(10, 0, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 0, 0, 0))).unwrap();
     store
         .add_files_with_references(&[AllReferencesToAFile::new("f", vec![])])
         .await
@@ -913,7 +913,7 @@ async fn the_gc_cutoff_is_truncated_to_milliseconds_and_strict() {
 async fn gc_lists_only_unreferenced_files_in_filename_order() {
     let client = client().await;
     let store = new_store(&client).await;
-    store.fix_file_update_time(Some(at(10, 0, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 0, 0, 0))).unwrap();
     store
         .add_files_with_references(&[
             AllReferencesToAFile::new("b", vec![]),
@@ -1020,7 +1020,9 @@ async fn the_report_limit_must_fit_in_31_bits() {
 async fn times_are_truncated_to_milliseconds() {
     let client = client().await;
     let store = new_store(&client).await;
-    store.fix_file_update_time(Some(at(10, 0, 0, 5) + chrono::Duration::microseconds(999)));
+    store
+        .fix_file_update_time(Some(at(10, 0, 0, 5) + chrono::Duration::microseconds(999)))
+        .unwrap();
     store
         .add_file(&FileReference::new("f", "root", 1))
         .await
@@ -1057,7 +1059,7 @@ async fn a_fixed_clock_belongs_to_one_handle() {
     let client = client().await;
     let store = new_store(&client).await;
     let other = client.table(store.table_id()).await.unwrap();
-    store.fix_file_update_time(Some(at(10, 0, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 0, 0, 0))).unwrap();
     other
         .add_file(&FileReference::new("f", "root", 1))
         .await
@@ -1156,4 +1158,108 @@ async fn an_empty_call_changes_nothing_and_does_not_notice_a_deleted_table() {
         .delete_garbage_collected_file_reference_counts(&[])
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn is_assigned_checks_every_request_in_one_snapshot() {
+    let client = client().await;
+    let store = store_with_files(
+        &client,
+        &[
+            FileReference::new("a", "root", 1),
+            FileReference::new("b", "root", 1),
+        ],
+    )
+    .await;
+    store
+        .assign_job_ids(&[AssignJobIdRequest::new("job1", "root", strings(&["a"]))])
+        .await
+        .unwrap();
+    let check =
+        |job: &str, files: &[&str]| CheckFileAssignmentsRequest::new(job, strings(files), "root");
+    assert_eq!(store.is_assigned(&[check("job1", &["a"])]).await, Ok(true));
+    assert_eq!(
+        store
+            .is_assigned(&[check("job1", &["a"]), check("job2", &["b"])])
+            .await,
+        Ok(false)
+    );
+    assert_eq!(
+        store
+            .is_assigned(&[check("job2", &["b"]), check("job2", &["a"])])
+            .await,
+        Err(Error::FileReferenceAssignedToJob {
+            filename: "a".into(),
+            partition_id: "root".into(),
+            job_id: "job1".into()
+        })
+    );
+    assert_eq!(
+        store.is_assigned(&[check("job1", &["c"])]).await,
+        Err(Error::FileReferenceNotFound {
+            filename: "c".into(),
+            partition_id: "root".into()
+        })
+    );
+    assert_eq!(store.is_assigned(&[]).await, Ok(true));
+}
+
+#[tokio::test]
+async fn the_largest_instant_is_a_valid_gc_cutoff() {
+    let client = client().await;
+    let store = store_with_files(&client, &[]).await;
+    store
+        .add_files_with_references(&[AllReferencesToAFile::new("gone", vec![])])
+        .await
+        .unwrap();
+    let latest = sleeper_pg::time::cutoff_from_millis(i64::MAX);
+    let earliest = sleeper_pg::time::cutoff_from_millis(i64::MIN);
+    assert_eq!(
+        store.get_ready_for_gc_filenames_before(latest).await,
+        Ok(strings(&["gone"]))
+    );
+    assert_eq!(
+        store.get_ready_for_gc_filenames_before(earliest).await,
+        Ok(vec![])
+    );
+}
+
+#[tokio::test]
+async fn an_update_time_the_database_cannot_store_is_invalid_and_changes_no_clock() {
+    let client = client().await;
+    let store = store_with_files(&client, &[]).await;
+    store.fix_file_update_time(Some(at(10, 0, 0, 0))).unwrap();
+    let year_5000_bc = chrono::NaiveDate::from_ymd_opt(-4999, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    assert!(matches!(
+        store.fix_file_update_time(Some(year_5000_bc)),
+        Err(Error::InvalidArgument { .. })
+    ));
+    store
+        .add_file(&FileReference::new("f", "root", 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_file_references().await.unwrap()[0].last_update_time,
+        Some(at(10, 0, 0, 0))
+    );
+}
+
+#[tokio::test]
+async fn the_earliest_instant_the_database_stores_is_a_valid_update_time() {
+    let client = client().await;
+    let store = store_with_files(&client, &[]).await;
+    let earliest = sleeper_pg::time::cutoff_from_millis(i64::MIN);
+    store.fix_file_update_time(Some(earliest)).unwrap();
+    store
+        .add_file(&FileReference::new("f", "root", 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_file_references().await.unwrap()[0].last_update_time,
+        Some(earliest)
+    );
 }

@@ -225,7 +225,7 @@ impl Worker {
             .await;
         // Another client may have split it first.
         self.record(run, "split_partition", &result, &["StateStoreException"]);
-        if let Err(Error::StateStore { message }) = &result {
+        if let Err(Error::StateStore { message, .. }) = &result {
             if message != "Parent should be a leaf partition" {
                 run.violation(format!("split of {} failed: {message}", leaf.id));
             }

@@ -695,7 +695,7 @@ async fn run(client: &Client, ops: &[Op]) -> std::result::Result<(), String> {
     for (step, op) in ops.iter().enumerate() {
         for (clock, call) in resolve(op, &model) {
             let now = clock.unwrap_or_else(|| time(0));
-            store.fix_file_update_time(Some(now));
+            store.fix_file_update_time(Some(now)).unwrap();
             let expected = on_model(&mut model, &call, now);
             let actual = on_store(&store, &call).await;
             count(&call, &actual);

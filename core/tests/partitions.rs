@@ -516,3 +516,227 @@ async fn a_split_points_tree_has_uuid_ids_and_a_uuid_root() {
 fn uuid_like(id: &str) -> bool {
     id.len() == 36 && id.chars().filter(|&c| c == '-').count() == 4
 }
+
+#[tokio::test]
+async fn split_partition_with_one_child_raises_expected_two_children() {
+    let client = client().await;
+    let store = new_store(&client).await;
+    let (split, left, _right) = split_of(&root(), "L", "R", 1);
+    let error = store.split_partition(&split, &[left]).await.unwrap_err();
+    let Error::StateStore { message, cause } = &error else {
+        panic!("expected a plain StateStoreException, got {error:?}")
+    };
+    assert_eq!(
+        message,
+        "Failed to validate partition split: Expected 2 child partitions under root, left and right of split point, found 1"
+    );
+    assert_eq!(
+        cause.as_deref().map(ToString::to_string).as_deref(),
+        Some("Expected 2 child partitions under root, left and right of split point, found 1")
+    );
+    assert_eq!(store.get_all_partitions().await.unwrap(), vec![root()]);
+}
+
+#[tokio::test]
+async fn split_partition_with_two_children_is_the_split_of_the_three_argument_method() {
+    let client = client().await;
+    let store = new_store(&client).await;
+    let (split, left, right) = split_of(&root(), "L", "R", 7);
+    store
+        .split_partition(&split, &[right.clone(), left.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_all_partitions().await.unwrap(),
+        vec![left, right, split]
+    );
+}
+
+/// The tree of `splits` (parent, left, right, split point) applied to `root` in order, every
+/// partition as the tree ends up.
+fn tree_of(splits: &[(&str, &str, &str, i64)]) -> Vec<Partition> {
+    let mut tree = vec![root()];
+    for (parent, left, right, at) in splits {
+        let index = tree.iter().position(|p| p.id == *parent).unwrap();
+        let (split, l, r) = split_of(&tree[index], left, right, *at);
+        tree[index] = split;
+        tree.extend([l, r]);
+    }
+    tree.sort_by(|a, b| a.id.cmp(&b.id));
+    tree
+}
+
+fn by_id<'a>(tree: &'a [Partition], id: &str) -> &'a Partition {
+    tree.iter().find(|p| p.id == id).unwrap()
+}
+
+#[tokio::test]
+async fn extend_partition_tree_adds_several_levels_in_one_call() {
+    let client = client().await;
+    let store = new_store(&client).await;
+    let tree = tree_of(&[
+        ("root", "L", "R", 50),
+        ("L", "LL", "LR", 25),
+        ("LR", "LRL", "LRR", 30),
+        ("R", "RL", "RR", 75),
+    ]);
+    let new: Vec<Partition> = tree.iter().filter(|p| p.id != "root").cloned().collect();
+    store
+        .extend_partition_tree(&[by_id(&tree, "root").clone()], &new)
+        .await
+        .unwrap();
+    assert_eq!(store.get_all_partitions().await.unwrap(), tree);
+}
+
+/// Runs an extension of a table whose tree is `before`, and returns its error once checked that
+/// nothing changed.
+async fn extension_error(before: &[Partition], update: &[Partition], new: &[Partition]) -> Error {
+    let client = client().await;
+    let store = new_store(&client).await;
+    store.initialise_with_partitions(before).await.unwrap();
+    let error = store.extend_partition_tree(update, new).await.unwrap_err();
+    assert_eq!(
+        store.get_all_partitions().await.unwrap(),
+        before,
+        "nothing changes"
+    );
+    error
+}
+
+#[tokio::test]
+async fn extending_with_a_partition_that_does_not_exist_is_rejected() {
+    let tree = tree_of(&[("root", "L", "R", 50)]);
+    let mut unknown = by_id(&tree, "root").clone();
+    unknown.id = "new".to_owned();
+    let error = extension_error(&[root()], &[unknown], &[]).await;
+    assert_eq!(
+        message(error),
+        "Attempted to update a partition which does not exist: new"
+    );
+}
+
+#[tokio::test]
+async fn extending_a_partition_that_is_already_split_is_rejected() {
+    let before = tree_of(&[("root", "L1", "R1", 50)]);
+    let after = tree_of(&[("root", "L2", "R2", 75)]);
+    let error = extension_error(
+        &before,
+        &[by_id(&after, "root").clone()],
+        &[by_id(&after, "L2").clone(), by_id(&after, "R2").clone()],
+    )
+    .await;
+    assert_eq!(
+        message(error),
+        "Attempted to update a partition which has already been split: root"
+    );
+}
+
+#[tokio::test]
+async fn extending_with_a_partition_that_exists_is_rejected() {
+    let before = tree_of(&[("root", "A", "B", 50)]);
+    let after = tree_of(&[("root", "A", "D", 50), ("A", "B", "C", 25)]);
+    let error = extension_error(
+        &before,
+        &[by_id(&after, "A").clone()],
+        &[by_id(&after, "B").clone(), by_id(&after, "C").clone()],
+    )
+    .await;
+    assert_eq!(
+        message(error),
+        "Attempted to add a partition which already exists: B"
+    );
+}
+
+#[tokio::test]
+async fn updating_a_partition_without_splitting_it_is_rejected() {
+    let error = extension_error(&[root()], &[root()], &[]).await;
+    assert_eq!(
+        message(error),
+        "Attempted to update a partition without splitting it: root"
+    );
+}
+
+#[tokio::test]
+async fn an_extension_giving_an_invalid_tree_is_caused_by_what_is_wrong_with_it() {
+    let second_root = Partition::new("new", long_range(i64::MIN, None));
+    let error = extension_error(&[root()], &[], &[second_root]).await;
+    let Error::StateStore { message, cause } = &error else {
+        panic!("expected a plain StateStoreException, got {error:?}")
+    };
+    assert_eq!(message, "Update results in invalid partition tree");
+    assert_eq!(
+        cause.as_deref(),
+        Some(&Error::InvalidArgument {
+            message: "There should be exactly one root partition, found 2".to_owned()
+        })
+    );
+}
+
+#[tokio::test]
+async fn an_extension_whose_children_do_not_meet_is_rejected() {
+    let after = tree_of(&[("root", "L", "R", 0)]);
+    let mut right = by_id(&after, "R").clone();
+    right.region = long_range(1, None);
+    let error = extension_error(
+        &[root()],
+        &[by_id(&after, "root").clone()],
+        &[by_id(&after, "L").clone(), right],
+    )
+    .await;
+    let Error::StateStore { cause, .. } = &error else {
+        panic!("expected a plain StateStoreException, got {error:?}")
+    };
+    assert_eq!(
+        cause.as_deref().map(ToString::to_string).as_deref(),
+        Some("Child partitions do not meet at a split point on dimension 0 set in parent partition root")
+    );
+}
+
+#[tokio::test]
+async fn a_tree_as_deep_as_it_is_wide_is_checked_without_running_out_of_stack() {
+    // 20,000 splits, each of the rightmost leaf: a chain 20,000 partitions deep.
+    let client = client().await;
+    let store = new_store(&client).await;
+    let mut parent = root();
+    let mut update = Vec::new();
+    let mut new = Vec::new();
+    for i in 0..20_000_i64 {
+        let (split, left, right) = split_of(&parent, &format!("L{i}"), &format!("R{i}"), i);
+        if i == 0 {
+            update.push(split);
+        } else {
+            new.push(split);
+        }
+        new.push(left);
+        parent = right;
+    }
+    new.push(parent);
+    store.extend_partition_tree(&update, &new).await.unwrap();
+    assert_eq!(store.get_leaf_partitions().await.unwrap().len(), 20_001);
+}
+
+#[tokio::test]
+async fn two_extensions_of_one_leaf_at_once_give_one_winner() {
+    let client = client().await;
+    let store = new_store(&client).await;
+    let a = tree_of(&[("root", "A1", "A2", 10)]);
+    let b = tree_of(&[("root", "B1", "B2", 20)]);
+    let extend = |tree: Vec<Partition>| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let new: Vec<Partition> = tree.iter().filter(|p| p.id != "root").cloned().collect();
+            store
+                .extend_partition_tree(&[by_id(&tree, "root").clone()], &new)
+                .await
+        })
+    };
+    let (first, second) = (extend(a.clone()), extend(b.clone()));
+    let results = [first.await.unwrap(), second.await.unwrap()];
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    let stored = store.get_all_partitions().await.unwrap();
+    assert!(stored == a || stored == b);
+}

@@ -35,7 +35,7 @@ async fn every_kind_of_call_works_through_pgbouncer_in_transaction_mode() {
         vec![left, right]
     );
 
-    store.fix_file_update_time(Some(at(10, 0, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 0, 0, 0))).unwrap();
     let file = FileReference::new("f", "root", 100);
     store.add_file(&file).await.unwrap();
     store

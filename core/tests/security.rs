@@ -535,7 +535,7 @@ async fn a_runtime_role_with_only_data_rights_can_do_every_operation() {
         .await
         .unwrap();
     assert_eq!(store.get_leaf_partitions().await.unwrap().len(), 2);
-    store.fix_file_update_time(Some(at(10, 0, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 0, 0, 0))).unwrap();
     store
         .add_files(&[
             FileReference::new("f1", "root", 100),

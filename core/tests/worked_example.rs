@@ -80,7 +80,7 @@ async fn the_worked_example_holds_step_by_step() {
     );
 
     // Step 3
-    store.fix_file_update_time(Some(at(10, 0, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 0, 0, 0))).unwrap();
     store
         .add_files(&[
             FileReference::new("file1", "root", 1000),
@@ -102,7 +102,7 @@ async fn the_worked_example_holds_step_by_step() {
     assert_eq!(duplicate.to_string(), "File already exists: file1");
 
     // Step 4
-    store.fix_file_update_time(Some(at(10, 1, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 1, 0, 0))).unwrap();
     let file1_on_root = store.get_file_references().await.unwrap()[0].clone();
     store
         .split_file_references(&[SplitFileReferenceRequest::split_file_to_child_partitions(
@@ -133,7 +133,7 @@ async fn the_worked_example_holds_step_by_step() {
     assert_eq!(map.get("R").unwrap(), &vec!["file1".to_owned()]);
 
     // Step 5
-    store.fix_file_update_time(Some(at(10, 2, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 2, 0, 0))).unwrap();
     store
         .assign_job_ids(&[AssignJobIdRequest::new(
             "job1",
@@ -164,7 +164,7 @@ async fn the_worked_example_holds_step_by_step() {
     );
 
     // Step 6
-    store.fix_file_update_time(Some(at(10, 3, 0, 0)));
+    store.fix_file_update_time(Some(at(10, 3, 0, 0))).unwrap();
     let commit = ReplaceFileReferencesRequest::new(
         "job1",
         "L",

@@ -10,13 +10,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
-use super::{truncate_to_millis, StateStore};
+use super::StateStore;
 use crate::client::Failure;
 use crate::error::{Error, Result};
 use crate::model::{
-    AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, FileReference,
-    ReplaceFileReferencesRequest, SplitFileReferenceRequest, Timestamp,
+    AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, CheckFileAssignmentsRequest,
+    FileReference, ReplaceFileReferencesRequest, SplitFileReferenceRequest, Timestamp,
 };
+use crate::transaction::{CommitMode, TransactionFailure};
 use crate::validate;
 
 /// Loads the file records named in `$4` and the reference rows (live or removed) at the pairs of `$2`
@@ -135,6 +136,19 @@ struct View {
     /// The keys of changed rows, in order of first change, to write their final state once.
     changed_refs: Vec<RefKey>,
     changed: HashSet<RefKey>,
+    /// Every change, newest last, so that a request that fails part way can be taken back.
+    undo: Vec<Undo>,
+}
+
+/// How to take back one change to a `View`.
+enum Undo {
+    CreatedFile,
+    /// The reference row as it was before, and whether this change first marked it changed.
+    Changed {
+        key: RefKey,
+        before: Option<RefRow>,
+        first_change: bool,
+    },
 }
 
 impl View {
@@ -146,6 +160,7 @@ impl View {
             created_files: Vec::new(),
             changed_refs: Vec::new(),
             changed: HashSet::new(),
+            undo: Vec::new(),
         };
         for row in rows {
             let filename: String = row.try_get("filename")?;
@@ -182,13 +197,63 @@ impl View {
     fn create_file(&mut self, filename: &str) {
         self.files.insert(filename.to_owned());
         self.created_files.push(filename.to_owned());
+        self.undo.push(Undo::CreatedFile);
     }
 
     fn change(&mut self, key: RefKey, row: RefRow) {
-        if self.changed.insert(key.clone()) {
+        let first_change = self.changed.insert(key.clone());
+        if first_change {
             self.changed_refs.push(key.clone());
         }
-        self.refs.insert(key, row);
+        let before = self.refs.insert(key.clone(), row);
+        self.undo.push(Undo::Changed {
+            key,
+            before,
+            first_change,
+        });
+    }
+
+    /// A point to take the view back to with `roll_back`.
+    fn savepoint(&self) -> usize {
+        self.undo.len()
+    }
+
+    /// Takes back every change made since `savepoint`, newest first.
+    fn roll_back(&mut self, savepoint: usize) {
+        while self.undo.len() > savepoint {
+            match self.undo.pop() {
+                Some(Undo::CreatedFile) => {
+                    if let Some(filename) = self.created_files.pop() {
+                        self.files.remove(&filename);
+                    }
+                }
+                Some(Undo::Changed {
+                    key,
+                    before,
+                    first_change,
+                }) => {
+                    if first_change {
+                        self.changed.remove(&key);
+                        self.changed_refs.pop();
+                    }
+                    match before {
+                        Some(row) => self.refs.insert(key, row),
+                        None => self.refs.remove(&key),
+                    };
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// Applies `request` to the view with `apply_one`, or, if it fails, leaves the view as it was.
+    fn try_apply<R>(
+        &mut self,
+        request: &R,
+        apply_one: impl Fn(&mut View, &R) -> Result<()>,
+    ) -> Result<()> {
+        let savepoint = self.savepoint();
+        apply_one(self, request).inspect_err(|_| self.roll_back(savepoint))
     }
 
     fn put_ref(&mut self, reference: &FileReference) {
@@ -239,6 +304,9 @@ impl StateStore {
 
     /// Writes the view's changes with this handle's clock.
     async fn apply(&self, tx: &mut PgConnection, view: &View) -> Result<(), Failure> {
+        if view.created_files.is_empty() && view.changed_refs.is_empty() {
+            return Ok(());
+        }
         let (updates, inserts): (Vec<RowRef>, Vec<RowRef>) = view
             .changed_refs
             .iter()
@@ -258,16 +326,17 @@ impl StateStore {
 
     /// The pattern of every file write: load `wanted`, let `check` apply the requests to the view in
     /// order, then write the view.
-    async fn change_files(
+    async fn change_files<T>(
         &self,
         wanted: Wanted,
-        check: impl Fn(&mut View) -> Result<()>,
-    ) -> Result<()> {
+        check: impl Fn(&mut View) -> Result<T>,
+    ) -> Result<T> {
         let wanted = wanted.in_key_order();
         in_transaction!(self, false, tx => {
             let mut view = self.load(tx, &wanted).await?;
-            check(&mut view)?;
-            self.apply(tx, &view).await?
+            let checked = check(&mut view)?;
+            self.apply(tx, &view).await?;
+            checked
         })
     }
 
@@ -296,44 +365,48 @@ impl StateStore {
 
     /// Adds new files, each with zero or more references.
     pub async fn add_files_with_references(&self, files: &[AllReferencesToAFile]) -> Result<()> {
+        self.add_file_groups(files, CommitMode::Synchronous)
+            .await
+            .map(drop)
+    }
+
+    /// Adds new files. Synchronous: the first file that cannot be added fails the call. Asynchronous
+    /// (Sleeper's ADD_FILES apply): that file's failure is reported and none of the files is added.
+    pub(crate) async fn add_file_groups(
+        &self,
+        files: &[AllReferencesToAFile],
+        mode: CommitMode,
+    ) -> Result<Vec<TransactionFailure>> {
         validate::all(files, AllReferencesToAFile::validate)?;
         if files.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let wanted = Wanted {
             files: files.iter().map(|f| f.filename.clone()).collect(),
             ..Wanted::default()
         };
-        self.change_files(wanted, |view| {
-            for file in files {
-                if view.has_file(&file.filename) {
-                    return Err(Error::FileAlreadyExists {
-                        filename: file.filename.clone(),
-                    });
-                }
-                view.create_file(&file.filename);
-                for reference in &file.references {
-                    if view
-                        .live_ref(&file.filename, &reference.partition_id)
-                        .is_some()
-                    {
-                        return Err(Error::FileReferenceAlreadyExists {
-                            filename: file.filename.clone(),
-                            partition_id: reference.partition_id.clone(),
-                        });
+        let failures = self
+            .change_files(wanted, |view| {
+                let savepoint = view.savepoint();
+                for (index, file) in files.iter().enumerate() {
+                    if let Err(error) = add_one(view, file) {
+                        if mode == CommitMode::Synchronous {
+                            return Err(error);
+                        }
+                        view.roll_back(savepoint);
+                        return Ok(vec![TransactionFailure { index, error }]);
                     }
-                    view.put_ref(reference);
                 }
-            }
-            Ok(())
-        })
-        .await?;
+                Ok(Vec::new())
+            })
+            .await?;
         tracing::debug!(
             table_id = self.table_id(),
             files = files.len(),
+            skipped = !failures.is_empty(),
             "added files"
         );
-        Ok(())
+        Ok(failures)
     }
 
     /// Replaces references by new ones on other partitions; all requests apply or none.
@@ -424,9 +497,22 @@ impl StateStore {
         &self,
         requests: &[ReplaceFileReferencesRequest],
     ) -> Result<()> {
+        self.replace_jobs(requests, CommitMode::Synchronous)
+            .await
+            .map(drop)
+    }
+
+    /// Commits compaction jobs. Synchronous: all or none, failing with `ReplaceRequestsFailed`.
+    /// Asynchronous (Sleeper's REPLACE_FILE_REFERENCES apply): each job that fails its checks,
+    /// against the state the jobs before it left, is skipped and reported; the others apply.
+    pub(crate) async fn replace_jobs(
+        &self,
+        requests: &[ReplaceFileReferencesRequest],
+        mode: CommitMode,
+    ) -> Result<Vec<TransactionFailure>> {
         validate::all(requests, ReplaceFileReferencesRequest::validate)?;
         if requests.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let mut wanted = Wanted::default();
         for request in requests {
@@ -439,10 +525,19 @@ impl StateStore {
                     .map(|f| key(f, &request.partition_id)),
             );
         }
-        self.change_files(wanted, |view| {
-            requests
+        self.change_files(wanted, |view| match mode {
+            CommitMode::Synchronous => requests
                 .iter()
                 .try_for_each(|request| replace_one(view, request))
+                .map(|()| Vec::new()),
+            CommitMode::Asynchronous => Ok(requests
+                .iter()
+                .enumerate()
+                .filter_map(|(index, request)| {
+                    let error = view.try_apply(request, replace_one).err()?;
+                    Some(TransactionFailure { index, error })
+                })
+                .collect()),
         })
         .await
         .map_err(|cause| {
@@ -578,7 +673,7 @@ impl StateStore {
              ) f ON true \
              WHERE t.table_pk = $1 ORDER BY f.filename",
         );
-        let cutoff = truncate_to_millis(max_update_time);
+        let cutoff = crate::time::cutoff(max_update_time);
         self.query_table(&sql, 0, |q| q.bind(cutoff), |row| Ok(row.try_get(0)?))
             .await
     }
@@ -659,44 +754,67 @@ impl StateStore {
         filenames: &[String],
         job_id: &str,
     ) -> Result<bool> {
-        validate::id("partition id", partition_id)?;
-        validate::all(filenames, |f| validate::id("filename", f))?;
-        validate::id("job id", job_id)?;
+        self.is_assigned(&[CheckFileAssignmentsRequest::new(
+            job_id,
+            filenames.to_vec(),
+            partition_id,
+        )])
+        .await
+    }
+
+    /// Sleeper's `isAssigned`: true iff every named reference of every request has the request's
+    /// job. Walking the requests and their filenames in order, a missing reference raises
+    /// `FileReferenceNotFound` and one with another job `FileReferenceAssignedToJob`; one with no job
+    /// makes the answer false. One snapshot.
+    pub async fn is_assigned(&self, requests: &[CheckFileAssignmentsRequest]) -> Result<bool> {
+        validate::all(requests, CheckFileAssignmentsRequest::validate)?;
+        let (filenames, partitions): (Vec<&str>, Vec<&str>) = requests
+            .iter()
+            .flat_map(|r| {
+                r.filenames
+                    .iter()
+                    .map(|f| (f.as_str(), r.partition_id.as_str()))
+            })
+            .unzip();
         let sql = self.sql(
-            "SELECT r.filename, r.job_id FROM {s}.sleeper_tables t \
+            "SELECT r.filename, r.partition_id, r.job_id FROM {s}.sleeper_tables t \
              LEFT JOIN LATERAL ( \
-                 SELECT r.filename, r.job_id FROM unnest($3::text[]) AS n(filename) \
+                 SELECT r.filename, r.partition_id, r.job_id \
+                 FROM unnest($2::text[], $3::text[]) AS n(filename, partition_id) \
                  CROSS JOIN LATERAL ( \
-                     SELECT r.filename, r.job_id FROM {s}.file_references r \
-                     WHERE r.table_pk = t.table_pk AND r.filename = n.filename AND r.partition_id = $2 \
-                       AND NOT r.removed OFFSET 0 \
+                     SELECT r.filename, r.partition_id, r.job_id FROM {s}.file_references r \
+                     WHERE r.table_pk = t.table_pk AND r.filename = n.filename \
+                       AND r.partition_id = n.partition_id AND NOT r.removed OFFSET 0 \
                  ) r \
              ) r ON true \
              WHERE t.table_pk = $1",
         );
-        let jobs: HashMap<String, Option<String>> = self
+        let jobs: HashMap<RefKey, Option<String>> = self
             .query_table(
                 &sql,
                 0,
-                |q| q.bind(partition_id).bind(filenames),
-                |row| Ok((row.try_get(0)?, row.try_get(1)?)),
+                |q| q.bind(&filenames).bind(&partitions),
+                |row| Ok(((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?)),
             )
             .await?
             .into_iter()
             .collect();
         let mut all_assigned = true;
-        for filename in filenames {
-            match jobs.get(filename) {
-                None => return Err(Error::file_reference_not_found(filename, partition_id)),
-                Some(Some(other)) if other != job_id => {
-                    return Err(Error::FileReferenceAssignedToJob {
-                        filename: filename.clone(),
-                        partition_id: partition_id.to_owned(),
-                        job_id: other.clone(),
-                    })
+        for request in requests {
+            let partition_id = &request.partition_id;
+            for filename in &request.filenames {
+                match jobs.get(&key(filename, partition_id)) {
+                    None => return Err(Error::file_reference_not_found(filename, partition_id)),
+                    Some(Some(other)) if *other != request.job_id => {
+                        return Err(Error::FileReferenceAssignedToJob {
+                            filename: filename.clone(),
+                            partition_id: partition_id.clone(),
+                            job_id: other.clone(),
+                        })
+                    }
+                    Some(Some(_)) => {}
+                    Some(None) => all_assigned = false,
                 }
-                Some(Some(_)) => {}
-                Some(None) => all_assigned = false,
             }
         }
         Ok(all_assigned)
@@ -758,6 +876,29 @@ fn bind_rows<'q>(
                 .collect::<Vec<_>>(),
         )
         .bind(rows.iter().map(|(_, r)| r.removed).collect::<Vec<_>>())
+}
+
+/// Add checks 1 and 2 for one file, then its effects on the view.
+fn add_one(view: &mut View, file: &AllReferencesToAFile) -> Result<()> {
+    if view.has_file(&file.filename) {
+        return Err(Error::FileAlreadyExists {
+            filename: file.filename.clone(),
+        });
+    }
+    view.create_file(&file.filename);
+    for reference in &file.references {
+        if view
+            .live_ref(&file.filename, &reference.partition_id)
+            .is_some()
+        {
+            return Err(Error::FileReferenceAlreadyExists {
+                filename: file.filename.clone(),
+                partition_id: reference.partition_id.clone(),
+            });
+        }
+        view.put_ref(reference);
+    }
+    Ok(())
 }
 
 /// Split checks 1 to 4 for one request, then its effects on the view.

@@ -26,6 +26,9 @@ macro_rules! in_transaction {
 mod codec;
 mod files;
 mod partitions;
+mod transactions;
+
+pub use transactions::{LogProgress, LogReplay};
 
 use std::sync::{Arc, Mutex};
 
@@ -34,9 +37,9 @@ use sqlx::postgres::PgRow;
 use sqlx::Row;
 
 use crate::client::{retrying, ClientInner, Failure, PgQuery};
+use crate::connection::{Session, WriteTransaction};
 use crate::error::{Error, Result};
 use crate::model::{RowKeyField, Timestamp};
-use crate::transaction::{Session, WriteTransaction};
 
 /// A handle bound to one table (the table as created, not merely its id). Clones share the handle,
 /// including its clocks; `Client::table` gives a new handle with clocks of its own.
@@ -60,11 +63,6 @@ impl std::fmt::Debug for StateStore {
             .field("row_keys", &self.inner.row_keys)
             .finish_non_exhaustive()
     }
-}
-
-/// Truncates a time to whole milliseconds, the precision of everything the store keeps.
-pub fn truncate_to_millis(time: Timestamp) -> Timestamp {
-    chrono::DateTime::from_timestamp_millis(time.timestamp_millis()).unwrap_or(time)
 }
 
 impl StateStore {
@@ -95,14 +93,32 @@ impl StateStore {
     }
 
     /// From now on, file writes through this handle use `time` (truncated to milliseconds) as "now";
-    /// `None` returns to the database clock.
-    pub fn fix_file_update_time(&self, time: Option<Timestamp>) {
-        *lock_clock(&self.inner.file_clock) = time.map(truncate_to_millis);
+    /// `None` returns to the database clock. A time the database cannot store is invalid input.
+    pub fn fix_file_update_time(&self, time: Option<Timestamp>) -> Result<()> {
+        let time = time.map(crate::time::validate_update_time).transpose()?;
+        *lock_clock(&self.inner.file_clock) = time;
+        Ok(())
     }
 
     /// The same for partition writes. Partitions carry no time in this version (`CONTRACT.md` 3.9), so
-    /// there is nothing for the clock to set: the call is accepted and changes nothing.
-    pub fn fix_partition_update_time(&self, _time: Option<Timestamp>) {}
+    /// the clock sets nothing; a time the database cannot store is still invalid input.
+    pub fn fix_partition_update_time(&self, time: Option<Timestamp>) -> Result<()> {
+        time.map(crate::time::validate_update_time).transpose()?;
+        Ok(())
+    }
+
+    /// A new handle on the same table whose file clock is fixed at `time`, leaving this one's alone.
+    fn with_file_clock(&self, time: Timestamp) -> StateStore {
+        let inner = &self.inner;
+        let handle = StateStore::new(
+            inner.client.clone(),
+            inner.table_pk,
+            &inner.table_id,
+            inner.row_keys.clone(),
+        );
+        *lock_clock(&handle.inner.file_clock) = Some(time);
+        handle
+    }
 
     fn file_clock(&self) -> Option<Timestamp> {
         *lock_clock(&self.inner.file_clock)

@@ -102,6 +102,7 @@ pub fn root_partition() -> Partition {
 fn plain(message: impl Into<String>) -> Error {
     Error::StateStore {
         message: message.into(),
+        cause: None,
     }
 }
 
