@@ -28,6 +28,11 @@
 #include <stdlib.h>
 
 /**
+ * Sleeper's `TransactionType`, by its name in the log (`ADD_FILES`, ...).
+ */
+typedef struct TransactionType TransactionType;
+
+/**
  * A connection pool to one database (opaque). Safe to use from any number of threads at once.
  * Created by `spg_connect`/`spg_connect_with`, freed by `spg_client_free`.
  */
@@ -373,6 +378,106 @@ typedef struct spg_all_references_to_all_files {
 } spg_all_references_to_all_files;
 
 /**
+ * Whether the reference of each named file on `partition_id` has `job_id` (Sleeper's
+ * `CheckFileAssignmentsRequest(jobId, filenames, partitionId)`, fields in that order). Borrowed when
+ * passed in.
+ */
+typedef struct spg_check_file_assignments_request {
+    /**
+     * NUL-terminated UTF-8, non-empty.
+     */
+    const char *job_id;
+    /**
+     * Filenames, each NUL-terminated UTF-8. May be NULL when the count is 0.
+     */
+    const char *const *filenames;
+    size_t filename_count;
+    /**
+     * NUL-terminated UTF-8, non-empty.
+     */
+    const char *partition_id;
+} spg_check_file_assignments_request;
+
+/**
+ * A part of a transaction that was skipped, and why: the exception Sleeper's job tracker would
+ * report for it. Only ever part of a result.
+ */
+typedef struct spg_transaction_failure {
+    /**
+     * The index, from 0, of the compaction job (`REPLACE_FILE_REFERENCES`) or of the file
+     * (`ADD_FILES`) in the transaction.
+     */
+    size_t index;
+    /**
+     * The status of the exception (for example `SPG_FILE_REFERENCE_NOT_FOUND`); never `SPG_OK`.
+     */
+    spg_status status;
+    /**
+     * The exception's message, NUL-terminated UTF-8. Owned by the result it came in.
+     */
+    const char *message;
+} spg_transaction_failure;
+
+/**
+ * The result of `spg_apply_transaction` (Sleeper's outcome of applying one transaction). Free with
+ * `spg_transaction_outcome_free`.
+ */
+typedef struct spg_transaction_outcome {
+    /**
+     * The skipped parts, by index; NULL when `failure_count` is 0, that is when everything applied
+     * (always so in synchronous mode). Owned by the outcome, with the messages.
+     */
+    const struct spg_transaction_failure *failures;
+    size_t failure_count;
+} spg_transaction_outcome;
+
+/**
+ * Told how far `spg_apply_transaction_log` has got, after each entry it applies: the entries applied
+ * and the bytes of the log read so far. Called on the thread that called
+ * `spg_apply_transaction_log`, before it returns; `context` is the pointer given to it, passed on
+ * untouched. The function must not unwind (no C++ exception, no `longjmp`) out of the call.
+ */
+typedef void (*spg_log_progress_fn)(uint64_t entries, uint64_t bytes, void *context);
+
+/**
+ * A part of a log entry's transaction that was skipped, and why. Only ever part of a result.
+ */
+typedef struct spg_log_failure {
+    /**
+     * The number, from 1, of the entry it belongs to (blank lines are not entries).
+     */
+    uint64_t entry;
+    /**
+     * The index, from 0, of the compaction job or file in the entry's transaction.
+     */
+    size_t index;
+    /**
+     * The status of the exception (for example `SPG_FILE_ALREADY_EXISTS`); never `SPG_OK`.
+     */
+    spg_status status;
+    /**
+     * The exception's message, NUL-terminated UTF-8. Owned by the result it came in.
+     */
+    const char *message;
+} spg_log_failure;
+
+/**
+ * The result of `spg_apply_transaction_log`. Free with `spg_log_replay_free`.
+ */
+typedef struct spg_log_replay {
+    /**
+     * The entries applied, those with skipped parts included.
+     */
+    uint64_t entries;
+    /**
+     * Every skipped part, by entry then index; NULL when `failure_count` is 0. Owned by the result,
+     * with the messages.
+     */
+    const struct spg_log_failure *failures;
+    size_t failure_count;
+} spg_log_replay;
+
+/**
  * The call succeeded.
  */
 #define SPG_OK 0
@@ -385,8 +490,11 @@ typedef struct spg_all_references_to_all_files {
 #define SPG_INVALID_ARGUMENT 1
 
 /**
- * `StateStoreException` (plain): a partition tree or a partition split failed validation. Also
- * returned, with a message saying so, if the library hit an internal error (a bug).
+ * `StateStoreException` (plain): a partition tree or a partition split failed validation. When
+ * Sleeper's exception has a cause ("Update results in invalid partition tree", "Failed to validate
+ * partition split: ..."), `spg_last_error_cause()` is `SPG_INVALID_ARGUMENT` and
+ * `spg_last_error_cause_message()` the reason. Also returned, with a message saying so, if the
+ * library hit an internal error (a bug).
  */
 #define SPG_STATE_STORE 2
 
@@ -487,6 +595,8 @@ typedef struct spg_all_references_to_all_files {
  */
 #define SPG_KEY_BYTES 3
 
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -508,8 +618,10 @@ const char *spg_last_error_message(void);
 
 /**
  * For `SPG_SPLIT_REQUESTS_FAILED` and `SPG_REPLACE_REQUESTS_FAILED`: the status of the specific
- * error of the first failing request (for example `SPG_FILE_REFERENCE_NOT_FOUND`). `SPG_OK` when the
- * last failure on this thread had no cause.
+ * error of the first failing request (for example `SPG_FILE_REFERENCE_NOT_FOUND`). For an
+ * `SPG_STATE_STORE` whose Sleeper exception has a cause ("Update results in invalid partition tree",
+ * "Failed to validate partition split: ..."): `SPG_INVALID_ARGUMENT`, the reason being its message.
+ * `SPG_OK` when the last failure on this thread had no cause.
  */
 spg_status spg_last_error_cause(void);
 
@@ -653,6 +765,30 @@ spg_status spg_atomically_update_partition_and_create_new_ones(const struct spg_
                                                                const struct spg_partition *new_partition_2);
 
 /**
+ * Sleeper's `SplitPartitionTransaction`: stores `parent` (a leaf, now split) and adds
+ * `new_children`, which must be two, in one transaction (`docs/sleeper-transactions.md`). All
+ * borrowed. A list of another length is `SPG_STATE_STORE` "Failed to validate partition split:
+ * ...", whose cause (`spg_last_error_cause()`) is `SPG_INVALID_ARGUMENT` with the reason.
+ */
+spg_status spg_split_partition(const struct spg_store *store,
+                               const struct spg_partition *parent,
+                               const struct spg_partition *new_children,
+                               size_t count);
+
+/**
+ * Sleeper's `ExtendPartitionTreeTransaction`: stores the leaves in `update` (now split) and adds
+ * `added`, any number of levels at once, in one transaction, once the whole resulting tree is valid
+ * (`docs/sleeper-transactions.md`). All borrowed; both empty is an empty call. A resulting tree that
+ * is not valid is `SPG_STATE_STORE` "Update results in invalid partition tree", whose cause
+ * (`spg_last_error_cause()`) is `SPG_INVALID_ARGUMENT` with the reason.
+ */
+spg_status spg_extend_partition_tree(const struct spg_store *store,
+                                     const struct spg_partition *update,
+                                     size_t update_count,
+                                     const struct spg_partition *added,
+                                     size_t added_count);
+
+/**
  * All partitions, sorted by id. `*out` is a new list owned by the caller (free with
  * `spg_partition_list_free`); NULL on failure.
  */
@@ -678,7 +814,8 @@ spg_status spg_clear_partition_data(const struct spg_store *store);
 
 /**
  * From now on partition writes through this handle use `time_ms` (milliseconds since the epoch, UTC)
- * as "now"; `has_time` false returns to the database clock. Partitions carry no time yet.
+ * as "now"; `has_time` false returns to the database clock. Partitions carry no time yet. A time the
+ * store cannot keep is `SPG_INVALID_ARGUMENT`, as for `spg_fix_file_update_time`.
  */
 spg_status spg_fix_partition_update_time(const struct spg_store *store, bool has_time, spg_time_ms time_ms);
 
@@ -748,8 +885,9 @@ spg_status spg_get_file_references_with_no_job_id(const struct spg_store *store,
 
 /**
  * The filenames of unreferenced files last updated strictly before `max_update_time_ms`
- * (milliseconds since the epoch, UTC), sorted. `*out` is a new list owned by the caller (free with
- * `spg_string_list_free`); NULL on failure.
+ * (milliseconds since the epoch, UTC), sorted. Any `int64_t` is a valid cutoff: one beyond what the
+ * store can keep (`INT64_MAX`, `INT64_MIN`) compares as the nearest time it can keep. `*out` is a new
+ * list owned by the caller (free with `spg_string_list_free`); NULL on failure.
  */
 spg_status spg_get_ready_for_gc_filenames_before(const struct spg_store *store,
                                                  spg_time_ms max_update_time_ms,
@@ -784,6 +922,18 @@ spg_status spg_is_partition_files_assigned_to_job(const struct spg_store *store,
                                                   bool *out);
 
 /**
+ * Sleeper's `isAssigned`: sets `*out` to whether every named reference of every request (all
+ * borrowed) has its request's job (true for no requests). Walking the requests and their filenames in
+ * order, a missing reference is `SPG_FILE_REFERENCE_NOT_FOUND` and one with another job
+ * `SPG_FILE_REFERENCE_ASSIGNED_TO_JOB`; one with no job makes the answer false. `*out` is false on
+ * failure.
+ */
+spg_status spg_is_assigned(const struct spg_store *store,
+                           const struct spg_check_file_assignments_request *requests,
+                           size_t count,
+                           bool *out);
+
+/**
  * Sets `*out` to whether the table has no file record at all (unreferenced files count as files).
  * `*out` is false on failure.
  */
@@ -801,9 +951,45 @@ spg_status spg_clear_sleeper_table(const struct spg_store *store);
 
 /**
  * From now on file writes through this handle (not other handles on the table) use `time_ms`
- * (milliseconds since the epoch, UTC) as "now"; `has_time` false returns to the database clock.
+ * (milliseconds since the epoch, UTC) as "now"; `has_time` false returns to the database clock. A
+ * time the store cannot keep (before 4714-11-24 BC or after 262143 AD) is `SPG_INVALID_ARGUMENT`,
+ * and the clock stays as it was.
  */
 spg_status spg_fix_file_update_time(const struct spg_store *store, bool has_time, spg_time_ms time_ms);
+
+/**
+ * Applies one Sleeper v0.36 transaction in one database transaction. `transaction_type` is Sleeper's
+ * name for it (`"ADD_FILES"`, `"REPLACE_FILE_REFERENCES"`, ...; NUL-terminated, borrowed) and `json`
+ * its body as Sleeper's `TransactionSerDe` writes it: `json_len` bytes of UTF-8, borrowed, need not
+ * be NUL-terminated. `synchronous` true applies it as Sleeper's `synchronousCommit` (any invalid part
+ * fails it whole), false as Sleeper's state store committer (a compaction job or an ingest that is no
+ * longer valid is skipped and listed in the outcome). An unknown type or malformed JSON is
+ * `SPG_INVALID_ARGUMENT`. `*out` is a new outcome owned by the caller (free with
+ * `spg_transaction_outcome_free`); NULL on failure.
+ */
+spg_status spg_apply_transaction(const struct spg_store *store,
+                                 const char *transaction_type,
+                                 const char *json,
+                                 size_t json_len,
+                                 bool synchronous,
+                                 struct spg_transaction_outcome **out);
+
+/**
+ * Replays a table's transaction log from the file at `path` (NUL-terminated UTF-8, borrowed): one
+ * JSON line per entry, `{"transactionNumber": 7, "updateTime": <ms>, "transactionType": "ADD_FILES",
+ * "transaction": {...}}`, blank lines skipped. Entries apply in order, each in a database transaction
+ * of its own and as Sleeper's committer applies them, with the entry's `updateTime` as the clock of
+ * what it writes. `progress` (may be NULL) is called after each entry with `context` (borrowed,
+ * passed on untouched). It stops at the first entry that fails and returns its status (a malformed
+ * entry or a file that cannot be read is `SPG_INVALID_ARGUMENT`): the entries before it stay applied,
+ * and `progress` was told how many. `*out` is a new result owned by the caller (free with
+ * `spg_log_replay_free`); NULL on failure.
+ */
+spg_status spg_apply_transaction_log(const struct spg_store *store,
+                                     const char *path,
+                                     spg_log_progress_fn progress,
+                                     void *context,
+                                     struct spg_log_replay **out);
 
 /**
  * Frees a list of strings and the strings in it. Accepts NULL.
@@ -835,6 +1021,16 @@ void spg_partition_files_map_free(struct spg_partition_files_map *map);
  * Frees a report and everything it points to. Accepts NULL.
  */
 void spg_all_references_to_all_files_free(struct spg_all_references_to_all_files *report);
+
+/**
+ * Frees an outcome of `spg_apply_transaction` and the failures and messages in it. Accepts NULL.
+ */
+void spg_transaction_outcome_free(struct spg_transaction_outcome *outcome);
+
+/**
+ * Frees a result of `spg_apply_transaction_log` and the failures and messages in it. Accepts NULL.
+ */
+void spg_log_replay_free(struct spg_log_replay *replay);
 
 /**
  * Frees a request made by `spg_split_file_to_child_partitions`. Accepts NULL.

@@ -20,18 +20,22 @@
 use std::any::Any;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, c_void, CStr};
+use std::io::BufReader;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, FileReference, KeyType,
-    KeyValue, Partition, Range, Region, ReplaceFileReferencesRequest, RowKeyField,
-    SplitFileReferenceRequest, Timestamp,
+    AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, CheckFileAssignmentsRequest,
+    FileReference, KeyType, KeyValue, Partition, Range, Region, ReplaceFileReferencesRequest,
+    RowKeyField, SplitFileReferenceRequest, Timestamp,
 };
-use crate::{block_on, Client, ClientOptions, LocalPostgres, RetryPolicy, StateStore};
+use crate::{
+    block_on, Client, ClientOptions, CommitMode, LocalPostgres, LogProgress, RetryPolicy,
+    StateStore, Transaction, TransactionFailure,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Status codes
@@ -48,8 +52,11 @@ pub const SPG_OK: spg_status = 0;
 /// UTF-8, an unknown type tag, an array pointer that is NULL while its count is not zero, or a value
 /// out of range. Nothing reached the database.
 pub const SPG_INVALID_ARGUMENT: spg_status = 1;
-/// `StateStoreException` (plain): a partition tree or a partition split failed validation. Also
-/// returned, with a message saying so, if the library hit an internal error (a bug).
+/// `StateStoreException` (plain): a partition tree or a partition split failed validation. When
+/// Sleeper's exception has a cause ("Update results in invalid partition tree", "Failed to validate
+/// partition split: ..."), `spg_last_error_cause()` is `SPG_INVALID_ARGUMENT` and
+/// `spg_last_error_cause_message()` the reason. Also returned, with a message saying so, if the
+/// library hit an internal error (a bug).
 pub const SPG_STATE_STORE: spg_status = 2;
 /// `StateStoreConnectionException`: the database cannot be reached, answered with an unexpected
 /// error, or conflicts outlasted the retry budget.
@@ -173,9 +180,11 @@ fn record(status: spg_status, message: &str, cause: Option<&Error>) -> spg_statu
 
 fn record_error(error: &Error) -> spg_status {
     let cause = match error {
-        Error::SplitRequestsFailed { cause, .. } | Error::ReplaceRequestsFailed { cause, .. } => {
-            Some(&**cause)
-        }
+        Error::SplitRequestsFailed { cause, .. }
+        | Error::ReplaceRequestsFailed { cause, .. }
+        | Error::StateStore {
+            cause: Some(cause), ..
+        } => Some(&**cause),
         _ => None,
     };
     record(status_of(error), &error.to_string(), cause)
@@ -246,8 +255,10 @@ pub extern "C" fn spg_last_error_message() -> *const c_char {
 }
 
 /// For `SPG_SPLIT_REQUESTS_FAILED` and `SPG_REPLACE_REQUESTS_FAILED`: the status of the specific
-/// error of the first failing request (for example `SPG_FILE_REFERENCE_NOT_FOUND`). `SPG_OK` when the
-/// last failure on this thread had no cause.
+/// error of the first failing request (for example `SPG_FILE_REFERENCE_NOT_FOUND`). For an
+/// `SPG_STATE_STORE` whose Sleeper exception has a cause ("Update results in invalid partition tree",
+/// "Failed to validate partition split: ..."): `SPG_INVALID_ARGUMENT`, the reason being its message.
+/// `SPG_OK` when the last failure on this thread had no cause.
 #[no_mangle]
 pub extern "C" fn spg_last_error_cause() -> spg_status {
     panic::catch_unwind(|| {
@@ -481,6 +492,20 @@ pub struct spg_assign_job_id_request {
     pub filename_count: usize,
 }
 
+/// Whether the reference of each named file on `partition_id` has `job_id` (Sleeper's
+/// `CheckFileAssignmentsRequest(jobId, filenames, partitionId)`, fields in that order). Borrowed when
+/// passed in.
+#[repr(C)]
+pub struct spg_check_file_assignments_request {
+    /// NUL-terminated UTF-8, non-empty.
+    pub job_id: *const c_char,
+    /// Filenames, each NUL-terminated UTF-8. May be NULL when the count is 0.
+    pub filenames: *const *const c_char,
+    pub filename_count: usize,
+    /// NUL-terminated UTF-8, non-empty.
+    pub partition_id: *const c_char,
+}
+
 /// A list of strings returned by the library (table ids, filenames). Free with
 /// `spg_string_list_free`, which frees the strings too.
 #[repr(C)]
@@ -537,6 +562,60 @@ pub struct spg_all_references_to_all_files {
     /// True iff at least one unreferenced file was left out.
     pub more_than_max: bool,
 }
+
+/// A part of a transaction that was skipped, and why: the exception Sleeper's job tracker would
+/// report for it. Only ever part of a result.
+#[repr(C)]
+pub struct spg_transaction_failure {
+    /// The index, from 0, of the compaction job (`REPLACE_FILE_REFERENCES`) or of the file
+    /// (`ADD_FILES`) in the transaction.
+    pub index: usize,
+    /// The status of the exception (for example `SPG_FILE_REFERENCE_NOT_FOUND`); never `SPG_OK`.
+    pub status: spg_status,
+    /// The exception's message, NUL-terminated UTF-8. Owned by the result it came in.
+    pub message: *const c_char,
+}
+
+/// The result of `spg_apply_transaction` (Sleeper's outcome of applying one transaction). Free with
+/// `spg_transaction_outcome_free`.
+#[repr(C)]
+pub struct spg_transaction_outcome {
+    /// The skipped parts, by index; NULL when `failure_count` is 0, that is when everything applied
+    /// (always so in synchronous mode). Owned by the outcome, with the messages.
+    pub failures: *const spg_transaction_failure,
+    pub failure_count: usize,
+}
+
+/// A part of a log entry's transaction that was skipped, and why. Only ever part of a result.
+#[repr(C)]
+pub struct spg_log_failure {
+    /// The number, from 1, of the entry it belongs to (blank lines are not entries).
+    pub entry: u64,
+    /// The index, from 0, of the compaction job or file in the entry's transaction.
+    pub index: usize,
+    /// The status of the exception (for example `SPG_FILE_ALREADY_EXISTS`); never `SPG_OK`.
+    pub status: spg_status,
+    /// The exception's message, NUL-terminated UTF-8. Owned by the result it came in.
+    pub message: *const c_char,
+}
+
+/// The result of `spg_apply_transaction_log`. Free with `spg_log_replay_free`.
+#[repr(C)]
+pub struct spg_log_replay {
+    /// The entries applied, those with skipped parts included.
+    pub entries: u64,
+    /// Every skipped part, by entry then index; NULL when `failure_count` is 0. Owned by the result,
+    /// with the messages.
+    pub failures: *const spg_log_failure,
+    pub failure_count: usize,
+}
+
+/// Told how far `spg_apply_transaction_log` has got, after each entry it applies: the entries applied
+/// and the bytes of the log read so far. Called on the thread that called
+/// `spg_apply_transaction_log`, before it returns; `context` is the pointer given to it, passed on
+/// untouched. The function must not unwind (no C++ exception, no `longjmp`) out of the call.
+pub type spg_log_progress_fn =
+    Option<unsafe extern "C" fn(entries: u64, bytes: u64, context: *mut c_void)>;
 
 /// How to connect; fill with `spg_client_options_init` first, then change fields.
 #[repr(C)]
@@ -607,6 +686,22 @@ impl Arena {
 
     fn optional_text(&mut self, text: Option<&str>) -> Result<*const c_char> {
         text.map_or(Ok(ptr::null()), |text| self.text(text))
+    }
+
+    /// An error's message, as the last error's is written: never fails.
+    fn message(&mut self, error: &Error) -> *const c_char {
+        let buffer = c_message(&error.to_string());
+        let pointer = buffer.as_ptr().cast::<c_char>();
+        self.keep.push(Box::new(buffer));
+        pointer
+    }
+
+    fn transaction_failure(&mut self, failure: &TransactionFailure) -> spg_transaction_failure {
+        spg_transaction_failure {
+            index: failure.index,
+            status: status_of(&failure.error),
+            message: self.message(&failure.error),
+        }
     }
 
     fn texts(&mut self, texts: &[String]) -> Result<(*const *const c_char, usize)> {
@@ -954,16 +1049,11 @@ unsafe fn each<T, U>(
         .collect()
 }
 
-fn time(millis: spg_time_ms, what: &str) -> Result<Timestamp> {
-    chrono::DateTime::from_timestamp_millis(millis).ok_or_else(|| {
-        invalid(format!(
-            "{what} ({millis} ms since the epoch) is out of range"
-        ))
-    })
-}
-
-fn optional_time(has_time: bool, millis: spg_time_ms, what: &str) -> Result<Option<Timestamp>> {
-    has_time.then(|| time(millis, what)).transpose()
+/// A fixed clock: `None` without a time, else a time the store can keep (invalid input otherwise).
+fn optional_update_time(has_time: bool, millis: spg_time_ms) -> Result<Option<Timestamp>> {
+    has_time
+        .then(|| crate::time::update_time_from_millis(millis))
+        .transpose()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1341,6 +1431,52 @@ pub unsafe extern "C" fn spg_atomically_update_partition_and_create_new_ones(
     }
 }
 
+/// Sleeper's `SplitPartitionTransaction`: stores `parent` (a leaf, now split) and adds
+/// `new_children`, which must be two, in one transaction (`docs/sleeper-transactions.md`). All
+/// borrowed. A list of another length is `SPG_STATE_STORE` "Failed to validate partition split:
+/// ...", whose cause (`spg_last_error_cause()`) is `SPG_INVALID_ARGUMENT` with the reason.
+#[no_mangle]
+pub unsafe extern "C" fn spg_split_partition(
+    store: *const spg_store,
+    parent: *const spg_partition,
+    new_children: *const spg_partition,
+    count: usize,
+) -> spg_status {
+    // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+    unsafe {
+        on_store(store, |store| {
+            let parent = partition(parent, "parent")?;
+            let new_children = each(new_children, count, "new_children", |p, what| {
+                partition(p, what)
+            })?;
+            block_on(store.split_partition(&parent, &new_children))
+        })
+    }
+}
+
+/// Sleeper's `ExtendPartitionTreeTransaction`: stores the leaves in `update` (now split) and adds
+/// `added`, any number of levels at once, in one transaction, once the whole resulting tree is valid
+/// (`docs/sleeper-transactions.md`). All borrowed; both empty is an empty call. A resulting tree that
+/// is not valid is `SPG_STATE_STORE` "Update results in invalid partition tree", whose cause
+/// (`spg_last_error_cause()`) is `SPG_INVALID_ARGUMENT` with the reason.
+#[no_mangle]
+pub unsafe extern "C" fn spg_extend_partition_tree(
+    store: *const spg_store,
+    update: *const spg_partition,
+    update_count: usize,
+    added: *const spg_partition,
+    added_count: usize,
+) -> spg_status {
+    // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+    unsafe {
+        on_store(store, |store| {
+            let update = each(update, update_count, "update", |p, what| partition(p, what))?;
+            let added = each(added, added_count, "added", |p, what| partition(p, what))?;
+            block_on(store.extend_partition_tree(&update, &added))
+        })
+    }
+}
+
 unsafe fn partition_query<F>(
     store: *const spg_store,
     out: *mut *mut spg_partition_list,
@@ -1403,7 +1539,8 @@ pub unsafe extern "C" fn spg_clear_partition_data(store: *const spg_store) -> sp
 }
 
 /// From now on partition writes through this handle use `time_ms` (milliseconds since the epoch, UTC)
-/// as "now"; `has_time` false returns to the database clock. Partitions carry no time yet.
+/// as "now"; `has_time` false returns to the database clock. Partitions carry no time yet. A time the
+/// store cannot keep is `SPG_INVALID_ARGUMENT`, as for `spg_fix_file_update_time`.
 #[no_mangle]
 pub unsafe extern "C" fn spg_fix_partition_update_time(
     store: *const spg_store,
@@ -1413,7 +1550,7 @@ pub unsafe extern "C" fn spg_fix_partition_update_time(
     // SAFETY: passed on from the caller.
     unsafe {
         on_store(store, |store| {
-            store.fix_partition_update_time(optional_time(has_time, time_ms, "time_ms")?)?;
+            store.fix_partition_update_time(optional_update_time(has_time, time_ms)?)?;
             Ok(())
         })
     }
@@ -1623,8 +1760,9 @@ pub unsafe extern "C" fn spg_get_file_references_with_no_job_id(
 }
 
 /// The filenames of unreferenced files last updated strictly before `max_update_time_ms`
-/// (milliseconds since the epoch, UTC), sorted. `*out` is a new list owned by the caller (free with
-/// `spg_string_list_free`); NULL on failure.
+/// (milliseconds since the epoch, UTC), sorted. Any `int64_t` is a valid cutoff: one beyond what the
+/// store can keep (`INT64_MAX`, `INT64_MIN`) compares as the nearest time it can keep. `*out` is a new
+/// list owned by the caller (free with `spg_string_list_free`); NULL on failure.
 #[no_mangle]
 pub unsafe extern "C" fn spg_get_ready_for_gc_filenames_before(
     store: *const spg_store,
@@ -1634,7 +1772,7 @@ pub unsafe extern "C" fn spg_get_ready_for_gc_filenames_before(
     with_out(out, ptr::null_mut(), || {
         // SAFETY: a live handle or NULL (checked) by contract.
         let store = unsafe { handle(store, "store") }?;
-        let cutoff = time(max_update_time_ms, "max_update_time_ms")?;
+        let cutoff = crate::time::cutoff_from_millis(max_update_time_ms);
         string_list(&block_on(
             store.store.get_ready_for_gc_filenames_before(cutoff),
         )?)
@@ -1735,6 +1873,40 @@ pub unsafe extern "C" fn spg_is_partition_files_assigned_to_job(
     })
 }
 
+/// Sleeper's `isAssigned`: sets `*out` to whether every named reference of every request (all
+/// borrowed) has its request's job (true for no requests). Walking the requests and their filenames in
+/// order, a missing reference is `SPG_FILE_REFERENCE_NOT_FOUND` and one with another job
+/// `SPG_FILE_REFERENCE_ASSIGNED_TO_JOB`; one with no job makes the answer false. `*out` is false on
+/// failure.
+#[no_mangle]
+pub unsafe extern "C" fn spg_is_assigned(
+    store: *const spg_store,
+    requests: *const spg_check_file_assignments_request,
+    count: usize,
+    out: *mut bool,
+) -> spg_status {
+    with_out(out, false, || {
+        // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+        let (store, requests) = unsafe {
+            (
+                handle(store, "store")?,
+                each(requests, count, "requests", |request, what| {
+                    Ok(CheckFileAssignmentsRequest::new(
+                        text(request.job_id, &format!("{what}.job_id"))?,
+                        texts(
+                            request.filenames,
+                            request.filename_count,
+                            &format!("{what}.filenames"),
+                        )?,
+                        text(request.partition_id, &format!("{what}.partition_id"))?,
+                    ))
+                })?,
+            )
+        };
+        block_on(store.store.is_assigned(&requests))
+    })
+}
+
 /// Sets `*out` to whether the table has no file record at all (unreferenced files count as files).
 /// `*out` is false on failure.
 #[no_mangle]
@@ -1761,7 +1933,9 @@ pub unsafe extern "C" fn spg_clear_sleeper_table(store: *const spg_store) -> spg
 }
 
 /// From now on file writes through this handle (not other handles on the table) use `time_ms`
-/// (milliseconds since the epoch, UTC) as "now"; `has_time` false returns to the database clock.
+/// (milliseconds since the epoch, UTC) as "now"; `has_time` false returns to the database clock. A
+/// time the store cannot keep (before 4714-11-24 BC or after 262143 AD) is `SPG_INVALID_ARGUMENT`,
+/// and the clock stays as it was.
 #[no_mangle]
 pub unsafe extern "C" fn spg_fix_file_update_time(
     store: *const spg_store,
@@ -1771,10 +1945,136 @@ pub unsafe extern "C" fn spg_fix_file_update_time(
     // SAFETY: passed on from the caller.
     unsafe {
         on_store(store, |store| {
-            store.fix_file_update_time(optional_time(has_time, time_ms, "time_ms")?)?;
+            store.fix_file_update_time(optional_update_time(has_time, time_ms)?)?;
             Ok(())
         })
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transactions (docs/sleeper-transactions.md)
+// ---------------------------------------------------------------------------------------------
+
+/// Applies one Sleeper v0.36 transaction in one database transaction. `transaction_type` is Sleeper's
+/// name for it (`"ADD_FILES"`, `"REPLACE_FILE_REFERENCES"`, ...; NUL-terminated, borrowed) and `json`
+/// its body as Sleeper's `TransactionSerDe` writes it: `json_len` bytes of UTF-8, borrowed, need not
+/// be NUL-terminated. `synchronous` true applies it as Sleeper's `synchronousCommit` (any invalid part
+/// fails it whole), false as Sleeper's state store committer (a compaction job or an ingest that is no
+/// longer valid is skipped and listed in the outcome). An unknown type or malformed JSON is
+/// `SPG_INVALID_ARGUMENT`. `*out` is a new outcome owned by the caller (free with
+/// `spg_transaction_outcome_free`); NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn spg_apply_transaction(
+    store: *const spg_store,
+    transaction_type: *const c_char,
+    json: *const c_char,
+    json_len: usize,
+    synchronous: bool,
+    out: *mut *mut spg_transaction_outcome,
+) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+        let (store, transaction_type, json) = unsafe {
+            (
+                handle(store, "store")?,
+                text(transaction_type, "transaction_type")?,
+                slice(json.cast::<u8>(), json_len, "json")?,
+            )
+        };
+        let transaction =
+            Transaction::from_json(transaction_type.parse()?, json, store.store.row_keys())?;
+        let mode = if synchronous {
+            CommitMode::Synchronous
+        } else {
+            CommitMode::Asynchronous
+        };
+        let outcome = block_on(store.store.apply_transaction(&transaction, mode))?;
+        owned(|arena| {
+            let failures: Vec<_> = outcome
+                .failures
+                .iter()
+                .map(|failure| arena.transaction_failure(failure))
+                .collect();
+            Ok(spg_transaction_outcome {
+                failure_count: failures.len(),
+                failures: arena.array(failures),
+            })
+        })
+    })
+}
+
+/// The progress function and its context, handed to the core's log replay.
+struct Progress {
+    report: spg_log_progress_fn,
+    context: *mut c_void,
+}
+
+// SAFETY: the core asks for a `Send` closure, but runs it only inside `block_on`, which drives the
+// replay's future on the calling thread: the context pointer never leaves the thread that passed it,
+// and is used only during the call, as the caller allows.
+unsafe impl Send for Progress {}
+
+impl Progress {
+    fn report(&self, at: LogProgress) {
+        if let Some(report) = self.report {
+            // SAFETY: the caller passes a function that may be called with its context during the call.
+            unsafe { report(at.entries, at.bytes, self.context) }
+        }
+    }
+}
+
+/// Replays a table's transaction log from the file at `path` (NUL-terminated UTF-8, borrowed): one
+/// JSON line per entry, `{"transactionNumber": 7, "updateTime": <ms>, "transactionType": "ADD_FILES",
+/// "transaction": {...}}`, blank lines skipped. Entries apply in order, each in a database transaction
+/// of its own and as Sleeper's committer applies them, with the entry's `updateTime` as the clock of
+/// what it writes. `progress` (may be NULL) is called after each entry with `context` (borrowed,
+/// passed on untouched). It stops at the first entry that fails and returns its status (a malformed
+/// entry or a file that cannot be read is `SPG_INVALID_ARGUMENT`): the entries before it stay applied,
+/// and `progress` was told how many. `*out` is a new result owned by the caller (free with
+/// `spg_log_replay_free`); NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn spg_apply_transaction_log(
+    store: *const spg_store,
+    path: *const c_char,
+    progress: spg_log_progress_fn,
+    context: *mut c_void,
+    out: *mut *mut spg_log_replay,
+) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: all arguments follow the module's contract; each conversion checks for NULL.
+        let (store, path) = unsafe { (handle(store, "store")?, text(path, "path")?) };
+        let log = std::fs::File::open(path)
+            .map_err(|e| invalid(format!("Could not open the transaction log {path}: {e}")))?;
+        let progress = Progress {
+            report: progress,
+            context,
+        };
+        let replay = block_on(
+            store
+                .store
+                .apply_transaction_log(BufReader::new(log), move |at| progress.report(at)),
+        )?;
+        owned(|arena| {
+            let failures: Vec<_> = replay
+                .failures
+                .iter()
+                .map(|(entry, failure)| {
+                    let failure = arena.transaction_failure(failure);
+                    spg_log_failure {
+                        entry: *entry,
+                        index: failure.index,
+                        status: failure.status,
+                        message: failure.message,
+                    }
+                })
+                .collect();
+            Ok(spg_log_replay {
+                entries: replay.entries,
+                failure_count: failures.len(),
+                failures: arena.array(failures),
+            })
+        })
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1824,6 +2124,20 @@ pub unsafe extern "C" fn spg_all_references_to_all_files_free(
 ) {
     // SAFETY: a result of this library, freed once, or NULL.
     unsafe { free_owned(report) }
+}
+
+/// Frees an outcome of `spg_apply_transaction` and the failures and messages in it. Accepts NULL.
+#[no_mangle]
+pub unsafe extern "C" fn spg_transaction_outcome_free(outcome: *mut spg_transaction_outcome) {
+    // SAFETY: a result of this library, freed once, or NULL.
+    unsafe { free_owned(outcome) }
+}
+
+/// Frees a result of `spg_apply_transaction_log` and the failures and messages in it. Accepts NULL.
+#[no_mangle]
+pub unsafe extern "C" fn spg_log_replay_free(replay: *mut spg_log_replay) {
+    // SAFETY: a result of this library, freed once, or NULL.
+    unsafe { free_owned(replay) }
 }
 
 /// Frees a request made by `spg_split_file_to_child_partitions`. Accepts NULL.

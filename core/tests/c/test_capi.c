@@ -2,10 +2,13 @@
  * Tests of the C API (include/sleeper_pg.h) against a real PostgreSQL: DATABASE_URL when set, else a
  * local cluster started through spg_local_postgres_start. Every function, every status code from the
  * situation that causes it, NULL and malformed input, freeing every result, and threads sharing one
- * client. Prints "N passed, N failed" on its own line at the end; exits non-zero if any failed.
+ * client; for Sleeper v0.36's operations and transactions (docs/sleeper-transactions.md), what is
+ * particular to the C API: causes, outcomes and their frees, the progress function, time ranges.
+ * Prints "N passed, N failed" on its own line at the end; exits non-zero if any failed.
  *
  * Run through core/tests/c/run-tests.sh, which builds it under ASan/UBSan and under valgrind.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -1092,9 +1095,8 @@ static void test_garbage_collection(void) {
     OK(spg_get_ready_for_gc_filenames_before(store, at_minute(3) + 1, &ready));
     CHECK(string_list_equals(ready, gone, 1));
     spg_string_list_free(ready);
-    EXPECT(spg_get_ready_for_gc_filenames_before(store, INT64_MIN, &ready), SPG_INVALID_ARGUMENT);
-    CHECK(ready == NULL);
     EXPECT(spg_get_ready_for_gc_filenames_before(NULL, 0, &ready), SPG_INVALID_ARGUMENT);
+    CHECK(ready == NULL);
     EXPECT(spg_get_ready_for_gc_filenames_before(store, 0, NULL), SPG_INVALID_ARGUMENT);
 
     EXPECT(spg_delete_garbage_collected_file_reference_counts(store, keep, 1), SPG_FILE_HAS_REFERENCES);
@@ -1273,6 +1275,537 @@ static void test_worked_example(void) {
 }
 
 /* ------------------------------------------------------------------------------------------------ */
+/* Sleeper v0.36 operations (docs/sleeper-transactions.md)                                          */
+/* ------------------------------------------------------------------------------------------------ */
+
+/* PostgreSQL's first instant, 4714-11-24 BC 00:00 UTC (Julian day -0.5), in ms since the epoch. */
+static const int64_t EARLIEST_MS = INT64_C(-210866803200000);
+
+static void check_cause(spg_status status, const char *message) {
+    EXPECT(spg_last_error_cause(), status);
+    CHECK_STR(spg_last_error_cause_message(), message);
+}
+
+static size_t partition_count(const spg_store *store, int leaves_only) {
+    spg_partition_list *list = NULL;
+    spg_status status = leaves_only ? spg_get_leaf_partitions(store, &list) : spg_get_all_partitions(store, &list);
+    if (status != SPG_OK) FAIL("listing partitions: %s", spg_last_error_message());
+    size_t count = list ? list->count : 0;
+    spg_partition_list_free(list);
+    return count;
+}
+
+static void test_split_partition_takes_a_list_of_children(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    spg_partition children[] = {left_p, right_p};
+    OK(spg_split_partition(store, &split_root_p, children, 2));
+    CHECK(partition_count(store, 0) == 3);
+    CHECK(partition_count(store, 1) == 2);
+    spg_store_free(store);
+}
+
+static void test_split_partition_with_one_child_is_caused_by_invalid_input(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    EXPECT(spg_split_partition(store, &split_root_p, &left_p, 1), SPG_STATE_STORE);
+    CHECK_STR(spg_last_error_message(), "Failed to validate partition split: Expected 2 child partitions under root, "
+                                         "left and right of split point, found 1");
+    check_cause(SPG_INVALID_ARGUMENT, "Expected 2 child partitions under root, left and right of split point, found 1");
+    CHECK(partition_count(store, 0) == 1);
+    spg_store_free(store);
+}
+
+static void test_split_partition_arguments(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    spg_partition children[] = {left_p, right_p};
+    EXPECT(spg_split_partition(NULL, &split_root_p, children, 2), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("store must not be NULL");
+    EXPECT(spg_split_partition(store, NULL, children, 2), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("parent must not be NULL");
+    EXPECT(spg_split_partition(store, &split_root_p, NULL, 2), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("new_children is NULL but its count is 2");
+    children[1].id = NULL;
+    EXPECT(spg_split_partition(store, &split_root_p, children, 2), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("new_children[1].id must not be NULL");
+    children[1] = right_p;
+    children[1].parent_partition_id = BAD_UTF8;
+    EXPECT(spg_split_partition(store, &split_root_p, children, 2), SPG_INVALID_ARGUMENT);
+    spg_partition parent = split_root_p;
+    parent.child_partition_ids = NULL;
+    EXPECT(spg_split_partition(store, &parent, children, 2), SPG_INVALID_ARGUMENT);
+    /* Nothing was stored. */
+    CHECK(partition_count(store, 0) == 1);
+    spg_store_free(store);
+}
+
+/* L of split_root_p split at 50 into LL and LR. */
+static spg_range below_50, from_50_to_100;
+static const char *const LL_LR[] = {"LL", "LR"};
+static spg_partition split_left_p, left_left_p, left_right_p;
+
+static void init_second_level(void) {
+    spg_range below = {"key", long_value(INT64_MIN), true, long_value(50)};
+    spg_range above = {"key", long_value(50), true, long_value(100)};
+    below_50 = below;
+    from_50_to_100 = above;
+    split_left_p = left_p;
+    split_left_p.is_leaf_partition = false;
+    split_left_p.child_partition_ids = LL_LR;
+    split_left_p.child_partition_id_count = 2;
+    split_left_p.dimension = 0;
+    spg_partition ll = {"LL", &below_50, 1, true, "L", NULL, 0, -1};
+    spg_partition lr = {"LR", &from_50_to_100, 1, true, "L", NULL, 0, -1};
+    left_left_p = ll;
+    left_right_p = lr;
+}
+
+static void test_extend_partition_tree_two_levels_at_once(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    spg_partition added[] = {split_left_p, right_p, left_left_p, left_right_p};
+    OK(spg_extend_partition_tree(store, &split_root_p, 1, added, 4));
+    CHECK(partition_count(store, 0) == 5);
+    CHECK(partition_count(store, 1) == 3);
+    spg_partition *l = NULL;
+    OK(spg_get_partition(store, "L", &l));
+    CHECK(l && !l->is_leaf_partition && l->child_partition_id_count == 2);
+    spg_partition_free(l);
+    spg_store_free(store);
+}
+
+static void test_extend_partition_tree_to_an_invalid_tree_is_caused_by_invalid_input(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    spg_partition second_root = root_p;
+    second_root.id = "other";
+    EXPECT(spg_extend_partition_tree(store, NULL, 0, &second_root, 1), SPG_STATE_STORE);
+    CHECK_STR(spg_last_error_message(), "Update results in invalid partition tree");
+    check_cause(SPG_INVALID_ARGUMENT, "There should be exactly one root partition, found 2");
+    CHECK(partition_count(store, 0) == 1);
+    spg_store_free(store);
+}
+
+static void test_a_state_store_error_without_a_cause_clears_the_cause(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    spg_partition second_root = root_p;
+    second_root.id = "other";
+    EXPECT(spg_extend_partition_tree(store, NULL, 0, &second_root, 1), SPG_STATE_STORE);
+    spg_partition ghost = split_root_p;
+    ghost.id = "ghost";
+    EXPECT(spg_extend_partition_tree(store, &ghost, 1, NULL, 0), SPG_STATE_STORE);
+    CHECK_STR(spg_last_error_message(), "Attempted to update a partition which does not exist: ghost");
+    check_cause(SPG_OK, "");
+    spg_store_free(store);
+}
+
+static void test_extend_partition_tree_arguments(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    OK(spg_extend_partition_tree(store, NULL, 0, NULL, 0)); /* an empty call */
+    EXPECT(spg_extend_partition_tree(NULL, &split_root_p, 1, &left_p, 1), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_extend_partition_tree(store, NULL, 1, &left_p, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("update is NULL but its count is 1");
+    EXPECT(spg_extend_partition_tree(store, &split_root_p, 1, NULL, 2), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("added is NULL but its count is 2");
+    spg_partition added[] = {left_p, right_p};
+    added[0].id = BAD_UTF8;
+    EXPECT(spg_extend_partition_tree(store, &split_root_p, 1, added, 2), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("added[0].id is not valid UTF-8");
+    spg_partition update = split_root_p;
+    update.ranges = NULL;
+    added[0] = left_p;
+    EXPECT(spg_extend_partition_tree(store, &update, 1, added, 2), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("update[0].ranges is NULL but its count is 1");
+    CHECK(partition_count(store, 0) == 1);
+    spg_store_free(store);
+}
+
+/* A split table with a and b on L assigned to job1, c on R with no job. */
+static spg_store *table_with_assignments(void) {
+    spg_store *store = split_table();
+    spg_file_reference files[] = {reference("a", "L", 1), reference("b", "L", 1), reference("c", "R", 1)};
+    OK(spg_add_files(store, files, 3));
+    const char *ab[] = {"a", "b"};
+    spg_assign_job_id_request assign = {"job1", "L", ab, 2};
+    OK(spg_assign_job_ids(store, &assign, 1));
+    return store;
+}
+
+static void test_is_assigned(void) {
+    spg_store *store = table_with_assignments();
+    const char *ab[] = {"a", "b"}, *c[] = {"c"};
+    spg_check_file_assignments_request requests[] = {{"job1", ab, 2, "L"}, {"job1", c, 1, "R"}};
+    bool assigned = false;
+    OK(spg_is_assigned(store, requests, 1, &assigned));
+    CHECK(assigned);
+    OK(spg_is_assigned(store, requests, 2, &assigned)); /* c has no job */
+    CHECK(!assigned);
+    OK(spg_is_assigned(store, NULL, 0, &assigned));
+    CHECK(assigned);
+    spg_store_free(store);
+}
+
+static void test_is_assigned_errors(void) {
+    spg_store *store = table_with_assignments();
+    const char *a[] = {"a"}, *c[] = {"c"};
+    spg_check_file_assignments_request other_job = {"job2", a, 1, "L"};
+    bool assigned = true;
+    EXPECT(spg_is_assigned(store, &other_job, 1, &assigned), SPG_FILE_REFERENCE_ASSIGNED_TO_JOB);
+    CHECK(!assigned);
+    CHECK_STR(spg_last_error_message(), "Reference to file is already assigned to job job1, in partition L, filename a");
+    spg_check_file_assignments_request wrong_partition = {"job1", c, 1, "L"};
+    assigned = true;
+    EXPECT(spg_is_assigned(store, &wrong_partition, 1, &assigned), SPG_FILE_REFERENCE_NOT_FOUND);
+    CHECK(!assigned);
+    spg_store_free(store);
+}
+
+static void test_is_assigned_arguments(void) {
+    spg_store *store = table_with_assignments();
+    const char *a[] = {"a"}, *with_null[] = {"a", NULL};
+    spg_check_file_assignments_request request = {"job1", a, 1, "L"};
+    bool assigned = true;
+    EXPECT(spg_is_assigned(NULL, &request, 1, &assigned), SPG_INVALID_ARGUMENT);
+    CHECK(!assigned);
+    EXPECT(spg_is_assigned(store, &request, 1, NULL), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_is_assigned(store, NULL, 1, &assigned), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("requests is NULL but its count is 1");
+    spg_check_file_assignments_request bad = request;
+    bad.job_id = NULL;
+    EXPECT(spg_is_assigned(store, &bad, 1, &assigned), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("requests[0].job_id must not be NULL");
+    bad = request;
+    bad.partition_id = BAD_UTF8;
+    EXPECT(spg_is_assigned(store, &bad, 1, &assigned), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("requests[0].partition_id is not valid UTF-8");
+    bad = request;
+    bad.filenames = with_null;
+    bad.filename_count = 2;
+    EXPECT(spg_is_assigned(store, &bad, 1, &assigned), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("requests[0].filenames[1] must not be NULL");
+    bad.filenames = NULL;
+    EXPECT(spg_is_assigned(store, &bad, 1, &assigned), SPG_INVALID_ARGUMENT);
+    bad = request;
+    bad.job_id = "";
+    EXPECT(spg_is_assigned(store, &bad, 1, &assigned), SPG_INVALID_ARGUMENT);
+    CHECK(!assigned);
+    spg_store_free(store);
+}
+
+/* Transactions as Sleeper's TransactionSerDe writes them. */
+#define FILE_ON_ROOT_JSON(name)                                                                  \
+    "{\"filename\":\"" name "\",\"references\":[{\"partitionId\":\"root\",\"numberOfRows\":5," \
+    "\"countApproximate\":false,\"onlyContainsDataForThisPartition\":true}]}"
+#define JOB_JSON(job, inputs, output)                                                         \
+    "{\"jobId\":\"" job "\",\"inputFiles\":[" inputs "],\"newReference\":{\"filename\":\"" output \
+    "\",\"partitionId\":\"root\",\"numberOfRows\":10,\"countApproximate\":false,"              \
+    "\"onlyContainsDataForThisPartition\":true}}"
+
+/* Four compaction jobs: 0 and 3 valid, 1 names a reference job 0 removed, 2 names c with job3. */
+static const char *const BATCH_JSON =
+    "{\"jobs\":[" JOB_JSON("job1", "\"a\",\"b\"", "ab") "," JOB_JSON("job1", "\"a\"", "again") ","
+    JOB_JSON("job3", "\"c\"", "c3") "," JOB_JSON("job2", "\"c\"", "c2") "]}";
+
+static spg_status apply(spg_store *store, const char *type, const char *json, bool synchronous,
+                        spg_transaction_outcome **out) {
+    return spg_apply_transaction(store, type, json, strlen(json), synchronous, out);
+}
+
+/* A table with a, b, c on the root, a and b assigned to job1, c to job2. */
+static spg_store *table_with_jobs(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    spg_file_reference files[] = {reference("a", "root", 1), reference("b", "root", 1), reference("c", "root", 1)};
+    OK(spg_add_files(store, files, 3));
+    const char *ab[] = {"a", "b"}, *c[] = {"c"};
+    spg_assign_job_id_request assign[] = {{"job1", "root", ab, 2}, {"job2", "root", c, 1}};
+    OK(spg_assign_job_ids(store, assign, 2));
+    return store;
+}
+
+/* The filenames referenced, in order, joined by spaces. */
+static void referenced_files(const spg_store *store, char *buffer, size_t size) {
+    buffer[0] = '\0';
+    spg_file_reference_list *refs = NULL;
+    OK(spg_get_file_references(store, &refs));
+    for (size_t i = 0; refs && i < refs->count; i++) {
+        size_t used = strlen(buffer);
+        snprintf(buffer + used, size - used, "%s%s", i ? " " : "", refs->references[i].filename);
+    }
+    spg_file_reference_list_free(refs);
+}
+
+static void test_apply_transaction_synchronously(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    spg_transaction_outcome *outcome = NULL;
+    OK(apply(store, "ADD_FILES", "{\"files\":[" FILE_ON_ROOT_JSON("f1") "]}", true, &outcome));
+    CHECK(outcome && outcome->failure_count == 0 && outcome->failures == NULL);
+    spg_transaction_outcome_free(outcome);
+    char files[256];
+    referenced_files(store, files, sizeof files);
+    CHECK_STR(files, "f1");
+    spg_store_free(store);
+}
+
+static void test_apply_transaction_asynchronously_lists_skipped_jobs(void) {
+    spg_store *store = table_with_jobs();
+    spg_transaction_outcome *outcome = NULL;
+    OK(apply(store, "REPLACE_FILE_REFERENCES", BATCH_JSON, false, &outcome));
+    CHECK(outcome && outcome->failure_count == 2);
+    if (outcome && outcome->failure_count == 2) {
+        CHECK(outcome->failures[0].index == 1);
+        CHECK(outcome->failures[0].status == SPG_FILE_REFERENCE_NOT_FOUND);
+        CHECK_STR(outcome->failures[0].message, "File reference not found in partition root, filename a");
+        CHECK(outcome->failures[1].index == 2);
+        CHECK(outcome->failures[1].status == SPG_FILE_REFERENCE_NOT_ASSIGNED_TO_JOB);
+        CHECK_STR(outcome->failures[1].message,
+                  "Reference to file is not assigned to job job3, in partition root, filename c");
+    }
+    spg_transaction_outcome_free(outcome);
+    char files[256];
+    referenced_files(store, files, sizeof files);
+    CHECK_STR(files, "ab c2");
+    spg_store_free(store);
+}
+
+static void test_apply_transaction_synchronously_fails_whole_with_a_cause(void) {
+    spg_store *store = table_with_jobs();
+    spg_transaction_outcome *outcome = (spg_transaction_outcome *)1;
+    EXPECT(apply(store, "REPLACE_FILE_REFERENCES", BATCH_JSON, true, &outcome), SPG_REPLACE_REQUESTS_FAILED);
+    CHECK(outcome == NULL);
+    EXPECT(spg_last_error_cause(), SPG_FILE_REFERENCE_NOT_FOUND);
+    char files[256];
+    referenced_files(store, files, sizeof files);
+    CHECK_STR(files, "a b c");
+    spg_store_free(store);
+}
+
+static void test_apply_transaction_reads_exactly_json_len_bytes(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    spg_file_reference f = reference("f", "root", 1);
+    OK(spg_add_file(store, &f));
+    /* Not NUL-terminated: the bytes after the two of "{}" are not JSON. */
+    const char body[4] = {'{', '}', 'x', 'y'};
+    spg_transaction_outcome *outcome = NULL;
+    OK(spg_apply_transaction(store, "CLEAR_FILES", body, 2, false, &outcome));
+    spg_transaction_outcome_free(outcome);
+    bool none = false;
+    OK(spg_has_no_files(store, &none));
+    CHECK(none);
+    spg_store_free(store);
+}
+
+static void test_apply_transaction_arguments(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    const char *json = "{\"files\":[" FILE_ON_ROOT_JSON("f1") "]}";
+    spg_transaction_outcome *outcome = (spg_transaction_outcome *)1;
+    EXPECT(apply(NULL, "ADD_FILES", json, true, &outcome), SPG_INVALID_ARGUMENT);
+    CHECK(outcome == NULL);
+    EXPECT(apply(store, "ADD_FILES", json, true, NULL), SPG_INVALID_ARGUMENT);
+    outcome = (spg_transaction_outcome *)1;
+    EXPECT(apply(store, NULL, json, true, &outcome), SPG_INVALID_ARGUMENT);
+    CHECK(outcome == NULL);
+    CHECK_MESSAGE("transaction_type must not be NULL");
+    EXPECT(apply(store, BAD_UTF8, json, true, &outcome), SPG_INVALID_ARGUMENT);
+    EXPECT(apply(store, "add_files", json, true, &outcome), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("Unknown transaction type \"add_files\"");
+    EXPECT(spg_apply_transaction(store, "ADD_FILES", NULL, 5, true, &outcome), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("json is NULL but its count is 5");
+    EXPECT(spg_apply_transaction(store, "ADD_FILES", NULL, 0, true, &outcome), SPG_INVALID_ARGUMENT);
+    EXPECT(apply(store, "ADD_FILES", "{\"files\":[", true, &outcome), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("Invalid ADD_FILES transaction");
+    EXPECT(apply(store, "ADD_FILES", "{\"files\":[{\"filename\":\"\xff\"}]}", true, &outcome), SPG_INVALID_ARGUMENT);
+    EXPECT(apply(store, "ADD_FILES", "{\"files\":{}}", false, &outcome), SPG_INVALID_ARGUMENT);
+    CHECK(outcome == NULL);
+    spg_transaction_outcome_free(NULL);
+    bool none = false;
+    OK(spg_has_no_files(store, &none));
+    CHECK(none);
+    spg_store_free(store);
+}
+
+/* A log file of its own: `path` receives its name (remove it with unlink). */
+static int write_log(char *path, size_t size, const char *content) {
+    const char *dir = getenv("TMPDIR");
+    snprintf(path, size, "%s/spg-log-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        FAIL("mkstemp %s: %s", path, strerror(errno));
+        return 0;
+    }
+    size_t length = strlen(content);
+    ssize_t written = write(fd, content, length);
+    close(fd);
+    if (written != (ssize_t)length) {
+        FAIL("could not write %s", path);
+        return 0;
+    }
+    return 1;
+}
+
+struct progress {
+    int calls;
+    int in_order; /* every call had the next entry and more bytes */
+    uint64_t entries, bytes;
+};
+
+static void count_progress(uint64_t entries, uint64_t bytes, void *context) {
+    struct progress *p = context;
+    p->calls++;
+    if (entries != (uint64_t)p->calls || bytes <= p->bytes) p->in_order = 0;
+    p->entries = entries;
+    p->bytes = bytes;
+}
+
+#define ADD_ENTRY(time, files) \
+    "{\"updateTime\":" #time ",\"transactionType\":\"ADD_FILES\",\"transaction\":{\"files\":[" files "]}}\n"
+
+static void test_apply_transaction_log_reports_progress_after_each_entry(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    const char *log = ADD_ENTRY(1704103260000, FILE_ON_ROOT_JSON("f1")) "\n"
+        "{\"transactionNumber\":2,\"transactionType\":\"ASSIGN_JOB_IDS\",\"transaction\":"
+        "{\"requests\":[{\"jobId\":\"job\",\"partitionId\":\"root\",\"filenames\":[\"f1\"]}]}}\n"
+        ADD_ENTRY(1704103320000, FILE_ON_ROOT_JSON("f2"));
+    char path[256];
+    if (write_log(path, sizeof path, log)) {
+        struct progress progress = {0, 1, 0, 0};
+        spg_log_replay *replay = NULL;
+        OK(spg_apply_transaction_log(store, path, count_progress, &progress, &replay));
+        CHECK(progress.calls == 3 && progress.in_order);
+        CHECK(progress.entries == 3 && progress.bytes == strlen(log));
+        CHECK(replay && replay->entries == 3 && replay->failure_count == 0 && replay->failures == NULL);
+        spg_log_replay_free(replay);
+        unlink(path);
+    }
+    char files[256];
+    referenced_files(store, files, sizeof files);
+    CHECK_STR(files, "f1 f2");
+    spg_store_free(store);
+}
+
+static void test_apply_transaction_log_lists_skipped_parts_by_entry(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    /* The second ingest names f1, which the first added: skipped whole, as Sleeper's committer does. */
+    const char *log = ADD_ENTRY(1704103260000, FILE_ON_ROOT_JSON("f1"))
+        ADD_ENTRY(1704103320000, FILE_ON_ROOT_JSON("f2") "," FILE_ON_ROOT_JSON("f1"));
+    char path[256];
+    if (write_log(path, sizeof path, log)) {
+        spg_log_replay *replay = NULL;
+        OK(spg_apply_transaction_log(store, path, NULL, NULL, &replay)); /* no progress function */
+        CHECK(replay && replay->entries == 2 && replay->failure_count == 1);
+        if (replay && replay->failure_count == 1) {
+            CHECK(replay->failures[0].entry == 2 && replay->failures[0].index == 1);
+            CHECK(replay->failures[0].status == SPG_FILE_ALREADY_EXISTS);
+            CHECK_STR(replay->failures[0].message, "File already exists: f1");
+        }
+        spg_log_replay_free(replay);
+        unlink(path);
+    }
+    char files[256];
+    referenced_files(store, files, sizeof files);
+    CHECK_STR(files, "f1");
+    spg_store_free(store);
+}
+
+static void test_apply_transaction_log_stops_at_the_first_failing_entry(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    const char *log = ADD_ENTRY(1704103260000, FILE_ON_ROOT_JSON("f1")) "{\"transactionType\":\"ADD_FILES\"\n"
+        ADD_ENTRY(1704103320000, FILE_ON_ROOT_JSON("f3"));
+    char path[256];
+    if (write_log(path, sizeof path, log)) {
+        struct progress progress = {0, 1, 0, 0};
+        spg_log_replay *replay = (spg_log_replay *)1;
+        EXPECT(spg_apply_transaction_log(store, path, count_progress, &progress, &replay), SPG_INVALID_ARGUMENT);
+        CHECK(replay == NULL);
+        CHECK_MESSAGE("Entry 2 of the transaction log");
+        CHECK(progress.calls == 1 && progress.entries == 1);
+        unlink(path);
+    }
+    char files[256];
+    referenced_files(store, files, sizeof files);
+    CHECK_STR(files, "f1");
+    spg_store_free(store);
+}
+
+static void test_apply_transaction_log_arguments(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    char path[256];
+    if (write_log(path, sizeof path, ADD_ENTRY(1704103260000, FILE_ON_ROOT_JSON("f1")))) {
+        spg_log_replay *replay = (spg_log_replay *)1;
+        EXPECT(spg_apply_transaction_log(NULL, path, NULL, NULL, &replay), SPG_INVALID_ARGUMENT);
+        CHECK(replay == NULL);
+        EXPECT(spg_apply_transaction_log(store, path, NULL, NULL, NULL), SPG_INVALID_ARGUMENT);
+        EXPECT(spg_apply_transaction_log(store, NULL, NULL, NULL, &replay), SPG_INVALID_ARGUMENT);
+        CHECK_MESSAGE("path must not be NULL");
+        EXPECT(spg_apply_transaction_log(store, BAD_UTF8, NULL, NULL, &replay), SPG_INVALID_ARGUMENT);
+        EXPECT(spg_apply_transaction_log(store, "/nonexistent/spg.log", NULL, NULL, &replay), SPG_INVALID_ARGUMENT);
+        CHECK_MESSAGE("Could not open the transaction log /nonexistent/spg.log");
+        CHECK(replay == NULL);
+        spg_log_replay_free(NULL);
+        unlink(path);
+    }
+    bool none = false;
+    OK(spg_has_no_files(store, &none));
+    CHECK(none);
+    spg_store_free(store);
+}
+
+static void test_any_int64_is_a_gc_cutoff(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    spg_all_references_to_a_file unreferenced = {"gone", NULL, 0, false, 0};
+    OK(spg_fix_file_update_time(store, true, at_minute(0)));
+    OK(spg_add_files_with_references(store, &unreferenced, 1));
+    const char *gone[] = {"gone"};
+    spg_string_list *ready = NULL;
+    OK(spg_get_ready_for_gc_filenames_before(store, INT64_MAX, &ready));
+    CHECK(string_list_equals(ready, gone, 1));
+    spg_string_list_free(ready);
+    ready = NULL;
+    OK(spg_get_ready_for_gc_filenames_before(store, INT64_MIN, &ready));
+    CHECK(ready && ready->count == 0);
+    spg_string_list_free(ready);
+    spg_store_free(store);
+}
+
+static void test_an_unstorable_file_time_leaves_the_clock(void) {
+    spg_store *store = new_table();
+    OK(spg_initialise(store));
+    OK(spg_fix_file_update_time(store, true, at_minute(7)));
+    EXPECT(spg_fix_file_update_time(store, true, INT64_MAX), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("outside what the store can keep");
+    EXPECT(spg_fix_file_update_time(store, true, EARLIEST_MS - 1), SPG_INVALID_ARGUMENT);
+    spg_file_reference f = reference("f", "root", 1);
+    OK(spg_add_file(store, &f));
+    spg_file_reference_list *refs = NULL;
+    OK(spg_get_file_references(store, &refs));
+    CHECK(refs && refs->count == 1 && refs->references[0].last_update_time_ms == at_minute(7));
+    spg_file_reference_list_free(refs);
+    OK(spg_fix_file_update_time(store, false, INT64_MAX)); /* no time: time_ms is ignored */
+    spg_store_free(store);
+}
+
+static void test_partition_times_are_checked_at_both_ends(void) {
+    spg_store *store = new_table();
+    OK(spg_fix_partition_update_time(store, true, EARLIEST_MS));
+    EXPECT(spg_fix_partition_update_time(store, true, EARLIEST_MS - 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("outside what the store can keep");
+    EXPECT(spg_fix_partition_update_time(store, true, INT64_MAX), SPG_INVALID_ARGUMENT);
+    OK(spg_fix_partition_update_time(store, false, INT64_MIN));
+    spg_store_free(store);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
 /* Threads                                                                                          */
 /* ------------------------------------------------------------------------------------------------ */
 
@@ -1351,6 +1884,7 @@ static void test_two_threads_share_one_client(void) {
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     init_partitions();
+    init_second_level();
     const char *from_environment = getenv("DATABASE_URL");
     if (from_environment && *from_environment) {
         database_url = strdup(from_environment);
@@ -1399,6 +1933,36 @@ int main(void) {
     run("clearing_and_initialise_with_files", test_clearing_and_initialise_with_files);
     run("file_clock_belongs_to_one_handle", test_file_clock_belongs_to_one_handle);
     run("worked_example", test_worked_example);
+    run("split_partition_takes_a_list_of_children", test_split_partition_takes_a_list_of_children);
+    run("split_partition_with_one_child_is_caused_by_invalid_input",
+        test_split_partition_with_one_child_is_caused_by_invalid_input);
+    run("split_partition_arguments", test_split_partition_arguments);
+    run("extend_partition_tree_two_levels_at_once", test_extend_partition_tree_two_levels_at_once);
+    run("extend_partition_tree_to_an_invalid_tree_is_caused_by_invalid_input",
+        test_extend_partition_tree_to_an_invalid_tree_is_caused_by_invalid_input);
+    run("a_state_store_error_without_a_cause_clears_the_cause",
+        test_a_state_store_error_without_a_cause_clears_the_cause);
+    run("extend_partition_tree_arguments", test_extend_partition_tree_arguments);
+    run("is_assigned", test_is_assigned);
+    run("is_assigned_errors", test_is_assigned_errors);
+    run("is_assigned_arguments", test_is_assigned_arguments);
+    run("apply_transaction_synchronously", test_apply_transaction_synchronously);
+    run("apply_transaction_asynchronously_lists_skipped_jobs",
+        test_apply_transaction_asynchronously_lists_skipped_jobs);
+    run("apply_transaction_synchronously_fails_whole_with_a_cause",
+        test_apply_transaction_synchronously_fails_whole_with_a_cause);
+    run("apply_transaction_reads_exactly_json_len_bytes", test_apply_transaction_reads_exactly_json_len_bytes);
+    run("apply_transaction_arguments", test_apply_transaction_arguments);
+    run("apply_transaction_log_reports_progress_after_each_entry",
+        test_apply_transaction_log_reports_progress_after_each_entry);
+    run("apply_transaction_log_lists_skipped_parts_by_entry",
+        test_apply_transaction_log_lists_skipped_parts_by_entry);
+    run("apply_transaction_log_stops_at_the_first_failing_entry",
+        test_apply_transaction_log_stops_at_the_first_failing_entry);
+    run("apply_transaction_log_arguments", test_apply_transaction_log_arguments);
+    run("any_int64_is_a_gc_cutoff", test_any_int64_is_a_gc_cutoff);
+    run("an_unstorable_file_time_leaves_the_clock", test_an_unstorable_file_time_leaves_the_clock);
+    run("partition_times_are_checked_at_both_ends", test_partition_times_are_checked_at_both_ends);
     run("two_threads_share_one_client", test_two_threads_share_one_client);
 
     spg_client_free(client);
