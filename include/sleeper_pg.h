@@ -28,11 +28,6 @@
 #include <stdlib.h>
 
 /**
- * Sleeper's `TransactionType`, by its name in the log (`ADD_FILES`, ...).
- */
-typedef struct TransactionType TransactionType;
-
-/**
  * A connection pool to one database (opaque). Safe to use from any number of threads at once.
  * Created by `spg_connect`/`spg_connect_with`, freed by `spg_client_free`.
  */
@@ -594,8 +589,6 @@ typedef struct spg_log_replay {
  * `bytes`: a byte string (in `spg_key_value.data` and `len`).
  */
 #define SPG_KEY_BYTES 3
-
-
 
 #ifdef __cplusplus
 extern "C" {

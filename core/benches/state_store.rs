@@ -8,7 +8,10 @@
 //! - P5: the prototype's failing design (per-file count table, SERIALIZABLE), same storm;
 //! - P2: adding file references in batches, beside raw `COPY` into an equivalent table;
 //! - P3: reading every reference back, beside `psql \copy ... TO /dev/null`;
-//! - P4: `get_partition` in a loop.
+//! - P4: `get_partition` in a loop;
+//! - P6: batched compaction commits, as Sleeper's batcher sends them (assign a batch of jobs, then
+//!   commit them in one REPLACE_FILE_REFERENCES transaction, asynchronous mode), per batch size;
+//! - T1: extending the partition tree from its root to 100,000 leaves in one call.
 //!
 //! `cargo bench -p sleeper-pg --bench state_store -- --size full --json docs/benchmarks.json`
 //! (`make bench` does that and writes docs/benchmarks.md). `--size tiny` runs every workload once,
@@ -49,15 +52,20 @@ struct Settings {
     bulk_references: usize,
     bulk_batch: usize,
     get_partition_calls: usize,
+    batch_sizes: Vec<usize>,
+    batch_clients: usize,
+    extension_leaves: usize,
     workloads: Vec<String>,
     json: Option<PathBuf>,
 }
 
 impl Settings {
     fn preset(size: &str) -> Settings {
-        let all = ["P1", "P1b", "P1c", "P1d", "P5", "P2", "P3", "P4"]
-            .map(String::from)
-            .to_vec();
+        let all = [
+            "P1", "P1b", "P1c", "P1d", "P5", "P2", "P3", "P4", "P6", "T1",
+        ]
+        .map(String::from)
+        .to_vec();
         match size {
             "tiny" => Settings {
                 clients: vec![4],
@@ -75,6 +83,9 @@ impl Settings {
                 bulk_references: 2_000,
                 bulk_batch: 500,
                 get_partition_calls: 200,
+                batch_sizes: vec![1, 4],
+                batch_clients: 4,
+                extension_leaves: 1_000,
                 workloads: all,
                 json: None,
             },
@@ -94,6 +105,9 @@ impl Settings {
                 bulk_references: 1_000_000,
                 bulk_batch: 1_000,
                 get_partition_calls: 20_000,
+                batch_sizes: vec![1, 16, 64, 256],
+                batch_clients: 16,
+                extension_leaves: 100_000,
                 workloads: all,
                 json: None,
             },
@@ -118,6 +132,9 @@ impl Settings {
         if let Some(v) = flag(&args, "--prototype-clients") {
             settings.prototype_clients = list(v)?;
         }
+        if let Some(v) = flag(&args, "--batch-sizes") {
+            settings.batch_sizes = list(v)?;
+        }
         let number = |name: &str, value: usize| -> BenchResult<usize> {
             Ok(flag(&args, name)
                 .map(|v| v.parse())
@@ -138,6 +155,8 @@ impl Settings {
         settings.bulk_references = number("--references", settings.bulk_references)?;
         settings.bulk_batch = number("--batch", settings.bulk_batch)?;
         settings.get_partition_calls = number("--calls", settings.get_partition_calls)?;
+        settings.batch_clients = number("--batch-clients", settings.batch_clients)?;
+        settings.extension_leaves = number("--extension-leaves", settings.extension_leaves)?;
         if let Some(v) = flag(&args, "--workloads") {
             settings.workloads = v.split(',').map(|w| w.trim().to_owned()).collect();
         }
@@ -881,6 +900,147 @@ async fn get_partition_loop(client: &Client, calls: usize) -> BenchResult<Value>
     Ok(json!({"calls": calls, "rust_us_per_call": micros}))
 }
 
+/// P6: the storm's table, one compaction job per leaf, committed in batches as Sleeper's batcher
+/// sends them: a client takes `batch` jobs, assigns them in one call, then commits them in one
+/// asynchronous REPLACE_FILE_REFERENCES transaction. Every job must apply.
+async fn batched_commits(
+    server: &Server,
+    client: &Client,
+    settings: &Settings,
+    batch: usize,
+) -> BenchResult<Value> {
+    let (leaves, files) = (settings.leaves, settings.files);
+    let table = prepare_storm_table(client, &format!("bench-p6-{batch}"), leaves, files).await?;
+    let inputs: Arc<Vec<String>> = Arc::new(
+        (0..files)
+            .map(|f| {
+                format!(
+                    "s3a://sleeper-bench/{}/ingest/{f:04}.parquet",
+                    table.table_id
+                )
+            })
+            .collect(),
+    );
+    let batches: Arc<Vec<Vec<String>>> =
+        Arc::new(table.leaves.chunks(batch).map(<[String]>::to_vec).collect());
+    let clients = settings.batch_clients.min(batches.len()).max(1);
+    let next = Arc::new(AtomicUsize::new(0));
+    let barrier = Arc::new(Barrier::new(clients + 1));
+    let mut handles = Vec::new();
+    for _ in 0..clients {
+        let store = Client::connect_with(server.direct())
+            .await?
+            .table(&table.table_id)
+            .await?;
+        let (inputs, batches, next, barrier) = (
+            inputs.clone(),
+            batches.clone(),
+            next.clone(),
+            barrier.clone(),
+        );
+        handles.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let (mut applied, mut skipped, mut failed_calls) = (0_usize, 0_usize, 0_usize);
+            while let Some(partitions) = batches.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let job = |partition: &String| format!("job-{partition}");
+                let assign: Vec<AssignJobIdRequest> = partitions
+                    .iter()
+                    .map(|p| AssignJobIdRequest::new(job(p), p, inputs.to_vec()))
+                    .collect();
+                if store.assign_job_ids(&assign).await.is_err() {
+                    failed_calls += 1;
+                    continue;
+                }
+                let jobs = partitions
+                    .iter()
+                    .map(|p| {
+                        CompactionJobCommit::new(ReplaceFileReferencesRequest::new(
+                            job(p),
+                            p,
+                            inputs.to_vec(),
+                            FileReference::new(
+                                format!(
+                                    "s3a://sleeper-bench/{}/compacted/{p}.parquet",
+                                    store.table_id()
+                                ),
+                                p,
+                                1_000 * inputs.len() as u64,
+                            ),
+                        ))
+                    })
+                    .collect();
+                let commit = Transaction::ReplaceFileReferences { jobs };
+                match store
+                    .apply_transaction(&commit, CommitMode::Asynchronous)
+                    .await
+                {
+                    Ok(outcome) => {
+                        skipped += outcome.failures.len();
+                        applied += partitions.len() - outcome.failures.len();
+                    }
+                    Err(_) => failed_calls += 1,
+                }
+            }
+            (applied, skipped, failed_calls)
+        }));
+    }
+    barrier.wait().await;
+    let started = Instant::now();
+    let (mut applied, mut skipped, mut failed_calls) = (0, 0, 0);
+    for handle in handles {
+        let (a, s, f) = handle.await?;
+        applied += a;
+        skipped += s;
+        failed_calls += f;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let check = check_storm_result(client, &table, files).await?;
+    client.delete_table(&table.table_id).await?;
+    let jobs_per_second = applied as f64 / seconds;
+    eprintln!(
+        "P6: batches of {batch}, {clients} clients: {jobs_per_second:.0} jobs/s, {skipped} skipped, {failed_calls} failed calls"
+    );
+    Ok(json!({
+        "batch": batch,
+        "clients": clients,
+        "jobs": applied,
+        "seconds": seconds,
+        "jobs_per_second": jobs_per_second,
+        "skipped_jobs": skipped,
+        "failed_calls": failed_calls,
+        "every_job_applied": applied == table.leaves.len() && skipped == 0 && failed_calls == 0,
+        "checks": [check],
+    }))
+}
+
+/// T1: Sleeper's `shouldExtendFromRootTo100_000Leaves`: a table whose tree is a root only, extended to
+/// Sleeper's tree from split points in one `extend_partition_tree` call.
+async fn extend_tree(client: &Client, leaves: usize) -> BenchResult<Value> {
+    let row_keys = [RowKeyField::new("key", KeyType::Int)];
+    let _ = client.delete_table("bench-extend").await; // left by an interrupted run
+    let store = client.create_table("bench-extend", &row_keys).await?;
+    let split_points: Vec<KeyValue> = (1..leaves as i32).map(KeyValue::Int).collect();
+    let tree = partitions_from_split_points(&row_keys, &split_points)?;
+    let root = tree
+        .iter()
+        .find(|p| p.parent_partition_id.is_none())
+        .ok_or("a tree has a root")?
+        .clone();
+    store
+        .initialise_with_partitions(&[Partition::new(root.id.clone(), root.region.clone())])
+        .await?;
+    let new: Vec<Partition> = tree.iter().filter(|p| p.id != root.id).cloned().collect();
+    let started = Instant::now();
+    store.extend_partition_tree(&[root], &new).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let stored = store.get_all_partitions().await?.len();
+    client.delete_table("bench-extend").await?;
+    eprintln!("T1: root to {leaves} leaves ({stored} partitions) in {seconds:.2} s");
+    Ok(
+        json!({"leaves": leaves, "partitions": stored, "seconds": seconds, "complete": stored == tree.len()}),
+    )
+}
+
 fn main() -> BenchResult<()> {
     let settings = Settings::from_args()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -1033,6 +1193,19 @@ async fn run(server: &Server, settings: &Settings) -> BenchResult<Value> {
         workloads.insert(
             "P4".into(),
             get_partition_loop(&client, settings.get_partition_calls).await?,
+        );
+    }
+    if settings.runs("P6") {
+        let mut runs = Vec::new();
+        for &batch in &settings.batch_sizes {
+            runs.push(batched_commits(server, &client, settings, batch).await?);
+        }
+        workloads.insert("P6".into(), Value::Array(runs));
+    }
+    if settings.runs("T1") {
+        workloads.insert(
+            "T1".into(),
+            extend_tree(&client, settings.extension_leaves).await?,
         );
     }
     let server_settings = server_settings(server).await?;

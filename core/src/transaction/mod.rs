@@ -26,6 +26,7 @@ pub enum TransactionType {
     ExtendPartitionTree,
 }
 
+/// cbindgen:ignore
 impl TransactionType {
     /// Every type, in Sleeper's order.
     pub const ALL: [TransactionType; 9] = [
