@@ -4,13 +4,14 @@
 //! core's `validate` functions, which the callers run afterwards.
 
 use std::fmt::Display;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use chrono::{Datelike, NaiveDateTime, TimeDelta};
+use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{
-    PyBool, PyByteArray, PyBytes, PyDateTime, PyFloat, PyInt, PySequence, PyString, PyTzInfo,
+    PyBool, PyByteArray, PyBytes, PyDateTime, PyDict, PyFloat, PyInt, PySequence, PyString,
 };
 use sleeper_pg::{KeyType, KeyValue, RowKeyField, Timestamp};
 
@@ -168,21 +169,45 @@ pub(crate) fn key_value_to_py<'py>(
 }
 
 /// A timezone-aware `datetime`, as an instant in UTC. A naive one is refused rather than guessed.
-pub(crate) fn time<'a>(arg: impl Into<Arg<'a>>, value: &Bound<'_, PyAny>) -> PyResult<Timestamp> {
+/// The offset is applied here rather than by `astimezone`, whose result must be a Python `datetime`:
+/// so `datetime.max` with a negative offset is an instant like any other.
+pub(crate) fn instant<'a>(
+    arg: impl Into<Arg<'a>>,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<Timestamp> {
     let arg = arg.into();
     if !value.is_instance_of::<PyDateTime>() {
         return Err(type_error(arg, "a timezone-aware datetime", value));
     }
-    if value.call_method0("utcoffset")?.is_none() {
+    let offset = value.call_method0("utcoffset")?;
+    if offset.is_none() {
         return Err(PyValueError::new_err(format!(
             "{arg} must be a timezone-aware datetime (such as datetime.now(timezone.utc)), got a naive datetime {value}"
         )));
     }
-    let utc = PyTzInfo::utc(value.py())?;
-    value
-        .call_method1("astimezone", (utc,))?
-        .extract::<DateTime<Utc>>()
-        .map_err(|e| PyValueError::new_err(format!("{arg}: {e}")))
+    let offset: TimeDelta = offset.extract()?;
+    let naive = PyDict::new(value.py());
+    naive.set_item("tzinfo", value.py().None())?;
+    let local: NaiveDateTime = value.call_method("replace", (), Some(&naive))?.extract()?;
+    // A Python datetime is within a day of years 1 to 9999, far inside chrono's range.
+    local
+        .checked_sub_signed(offset)
+        .map(|utc| utc.and_utc())
+        .ok_or_else(|| PyValueError::new_err(format!("{arg}: {value} is out of range")))
+}
+
+/// A time the store keeps and gives back (an update time): an [`instant`] that is also a Python
+/// `datetime` in UTC, years 1 to 9999, so that reading it back cannot fail. Only an offset can take
+/// an aware `datetime` beyond them (`datetime.max` at UTC-1 is in the year 10000).
+pub(crate) fn time<'a>(arg: impl Into<Arg<'a>>, value: &Bound<'_, PyAny>) -> PyResult<Timestamp> {
+    let arg = arg.into();
+    let time = instant(arg, value)?;
+    if !(1..=9999).contains(&time.year()) {
+        return Err(PyValueError::new_err(format!(
+            "{arg} must be between the years 1 and 9999 in UTC, got {value}"
+        )));
+    }
+    Ok(time)
 }
 
 pub(crate) fn optional_time<'a>(
@@ -193,6 +218,66 @@ pub(crate) fn optional_time<'a>(
         Some(value) if !value.is_none() => time(arg, value).map(Some),
         _ => Ok(None),
     }
+}
+
+/// Text given as `str` (sent as UTF-8) or `bytes`, such as a JSON document.
+pub(crate) fn text_or_bytes<'a>(
+    arg: impl Into<Arg<'a>>,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<Vec<u8>> {
+    let arg = arg.into();
+    if let Ok(bytes) = value.cast::<PyBytes>() {
+        return Ok(bytes.as_bytes().to_vec());
+    }
+    if value.is_instance_of::<PyString>() {
+        return string(arg, value).map(String::into_bytes);
+    }
+    Err(type_error(arg, "a str or bytes", value))
+}
+
+/// A file system path: a `str` or an `os.PathLike` giving one (such as `pathlib.Path`).
+pub(crate) fn path<'a>(arg: impl Into<Arg<'a>>, value: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
+    let arg = arg.into();
+    value.extract::<PathBuf>().map_err(|error| {
+        if error.is_instance_of::<PyTypeError>(value.py()) {
+            type_error(arg, "a str or os.PathLike[str]", value)
+        } else {
+            error
+        }
+    })
+}
+
+/// A callable, or None.
+pub(crate) fn optional_callable<'a>(
+    arg: impl Into<Arg<'a>>,
+    value: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<Py<PyAny>>> {
+    match value {
+        Some(value) if !value.is_none() => {
+            if !value.is_callable() {
+                return Err(type_error(arg, "a callable or None", value));
+            }
+            Ok(Some(value.clone().unbind()))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Python's `OSError` for a file that could not be opened, as `open()` raises it: the subclass its
+/// errno stands for (`FileNotFoundError`, `PermissionError` ...), with the reason and the filename.
+pub(crate) fn os_error(py: Python<'_>, error: &std::io::Error, path: &Path) -> PyErr {
+    let Some(code) = error.raw_os_error() else {
+        return PyOSError::new_err(error.to_string());
+    };
+    let raised = (|| {
+        let reason = py.import("os")?.call_method1("strerror", (code,))?;
+        Ok::<_, PyErr>(PyOSError::new_err((
+            code,
+            reason.unbind(),
+            path.as_os_str().into_pyobject(py)?.unbind(),
+        )))
+    })();
+    raised.unwrap_or_else(|failed| failed)
 }
 
 /// Any sequence but a string or byte string, converting each item with `item`.

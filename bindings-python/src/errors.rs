@@ -1,6 +1,7 @@
 //! The core's errors as Python exceptions. The classes are defined in `sleeper_pg/_exceptions.py`
 //! (named by `Error::exception_name`); this match is exhaustive, so a new error variant in the core
-//! does not compile until it has its Python translation.
+//! does not compile until it has its Python translation. An error's cause (the specific exception of
+//! a failed batch, the reason a partition tree is invalid) becomes the exception's `__cause__`.
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -100,8 +101,15 @@ fn build(py: Python<'_>, error: Error) -> PyResult<PyErr> {
         Error::TableNotFound { table_id } | Error::TableAlreadyExists { table_id } => {
             attributes.set_item("table_id", table_id)?;
         }
-        Error::InitialiseWithFilesPresent | Error::Connection { .. } | Error::StateStore { .. } => {
+        Error::StateStore {
+            cause: Some(reason),
+            ..
+        } => {
+            cause = Some(to_py_err(py, *reason));
         }
+        Error::InitialiseWithFilesPresent
+        | Error::Connection { .. }
+        | Error::StateStore { cause: None, .. } => {}
     }
     let exception = PyErr::from_value(class?.call((message,), Some(&attributes))?);
     if let Some(cause) = cause {

@@ -8,6 +8,7 @@ mod convert;
 mod errors;
 mod model;
 mod store;
+mod transaction;
 
 use pyo3::prelude::*;
 
@@ -41,6 +42,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::SplitFileReferenceRequest>()?;
     m.add_class::<model::ReplaceFileReferencesRequest>()?;
     m.add_class::<model::AssignJobIdRequest>()?;
+    m.add_class::<model::CheckFileAssignmentsRequest>()?;
+    m.add_class::<transaction::TransactionOutcome>()?;
+    m.add_class::<transaction::TransactionLogReplay>()?;
     m.add_function(wrap_pyfunction!(store::_connect, m)?)?;
     m.add_function(wrap_pyfunction!(model::partitions_from_split_points, m)?)?;
     Ok(())

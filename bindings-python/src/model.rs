@@ -937,6 +937,86 @@ impl AssignJobIdRequest {
     }
 }
 
+/// Whether `job_id` is assigned to the reference of each named file on `partition_id`: one question
+/// of `StateStore.is_assigned` (Sleeper's `CheckFileAssignmentsRequest`).
+#[pyclass(module = "sleeper_pg", frozen, eq, hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct CheckFileAssignmentsRequest(pub(crate) core::CheckFileAssignmentsRequest);
+
+impl CheckFileAssignmentsRequest {
+    pub(crate) fn extract(
+        arg: Arg<'_>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<core::CheckFileAssignmentsRequest> {
+        Ok(
+            model::<CheckFileAssignmentsRequest>(arg, "CheckFileAssignmentsRequest", value)?
+                .get()
+                .0
+                .clone(),
+        )
+    }
+}
+
+#[pymethods]
+impl CheckFileAssignmentsRequest {
+    #[new]
+    fn new(
+        job_id: &Bound<'_, PyAny>,
+        filenames: &Bound<'_, PyAny>,
+        partition_id: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        let request = core::CheckFileAssignmentsRequest::new(
+            convert::string("job_id", job_id)?,
+            convert::strings("filenames", filenames)?,
+            convert::string("partition_id", partition_id)?,
+        );
+        request.validate().map_err(invalid)?;
+        Ok(CheckFileAssignmentsRequest(request))
+    }
+
+    /// The job the references should have.
+    #[getter]
+    fn job_id(&self) -> &str {
+        &self.0.job_id
+    }
+
+    /// The files whose references on `partition_id` are checked, in order.
+    #[getter]
+    fn filenames(&self) -> Vec<String> {
+        self.0.filenames.clone()
+    }
+
+    /// The partition of the references.
+    #[getter]
+    fn partition_id(&self) -> &str {
+        &self.0.partition_id
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
+        let py = slf.py();
+        let r = &slf.get().0;
+        reduce(
+            slf,
+            vec![
+                obj(py, &r.job_id)?,
+                obj(py, &r.filenames)?,
+                obj(py, &r.partition_id)?,
+            ],
+            &[],
+        )
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let r = &self.0;
+        Ok(format!(
+            "CheckFileAssignmentsRequest(job_id={}, filenames={}, partition_id={})",
+            repr(py, &r.job_id)?,
+            repr(py, &r.filenames)?,
+            repr(py, &r.partition_id)?
+        ))
+    }
+}
+
 /// Sleeper's initial partition tree from sorted split points on the first row key field.
 ///
 /// `row_keys` is `[(name, type), ...]`; no split points give the single root partition `"root"`.

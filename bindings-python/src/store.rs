@@ -2,7 +2,8 @@
 //! into the core through `call`, and converts the result.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard};
+use std::io::{BufRead, BufReader, Read};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -12,9 +13,10 @@ use crate::call::call;
 use crate::convert::{self, Arg};
 use crate::errors::to_py_err;
 use crate::model::{
-    AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, FileReference, Partition,
-    ReplaceFileReferencesRequest, SplitFileReferenceRequest,
+    AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, CheckFileAssignmentsRequest,
+    FileReference, Partition, ReplaceFileReferencesRequest, SplitFileReferenceRequest,
 };
+use crate::transaction::{TransactionLogReplay, TransactionOutcome};
 
 /// Connects to PostgreSQL; called by `sleeper_pg.connect`, which documents the options.
 #[pyfunction]
@@ -227,6 +229,53 @@ impl StateStore {
         })
     }
 
+    /// Sleeper's `SplitPartitionTransaction`: stores `parent` (the leaf, now split) and its new
+    /// children, which must be two. A list of another length raises a plain `StateStoreException`
+    /// "Failed to validate partition split: ..." whose `__cause__` is a `ValueError` with the reason.
+    fn split_partition(
+        &self,
+        py: Python<'_>,
+        parent: &Bound<'_, PyAny>,
+        new_children: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let parent = Partition::extract(Arg::Name("parent"), parent)?;
+        let new_children = convert::sequence(
+            "new_children",
+            "Partition",
+            new_children,
+            Partition::extract,
+        )?;
+        call(py, || self.store.split_partition(&parent, &new_children))
+    }
+
+    /// Sleeper's `ExtendPartitionTreeTransaction`: splits the stored leaves `update_partitions` (as
+    /// given, now split) and adds `new_partitions`, any number of levels at once. Nothing changes
+    /// unless the whole resulting tree is valid: else a plain `StateStoreException`, whose
+    /// `__cause__` is a `ValueError` with the reason when the tree itself is invalid.
+    fn extend_partition_tree(
+        &self,
+        py: Python<'_>,
+        update_partitions: &Bound<'_, PyAny>,
+        new_partitions: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let update_partitions = convert::sequence(
+            "update_partitions",
+            "Partition",
+            update_partitions,
+            Partition::extract,
+        )?;
+        let new_partitions = convert::sequence(
+            "new_partitions",
+            "Partition",
+            new_partitions,
+            Partition::extract,
+        )?;
+        call(py, || {
+            self.store
+                .extend_partition_tree(&update_partitions, &new_partitions)
+        })
+    }
+
     /// Removes every partition; files stay. The table needs `initialise` again.
     fn clear_partition_data(&self, py: Python<'_>) -> PyResult<()> {
         call(py, || self.store.clear_partition_data())
@@ -340,13 +389,13 @@ impl StateStore {
     }
 
     /// The files with no references whose last update was strictly before `max_update_time`, in
-    /// filename order.
+    /// filename order. Any timezone-aware datetime is a valid cutoff, up to `datetime.max`.
     fn get_ready_for_gc_filenames_before(
         &self,
         py: Python<'_>,
         max_update_time: &Bound<'_, PyAny>,
     ) -> PyResult<Vec<String>> {
-        let cutoff = convert::time("max_update_time", max_update_time)?;
+        let cutoff = convert::instant("max_update_time", max_update_time)?;
         call(py, || self.store.get_ready_for_gc_filenames_before(cutoff))
     }
 
@@ -394,6 +443,20 @@ impl StateStore {
         })
     }
 
+    /// Sleeper's `isAssigned`: true iff every named reference of every request has the request's
+    /// job (true for no requests). Walking the requests and their filenames in order, a missing
+    /// reference raises `FileReferenceNotFoundException` and one with another job
+    /// `FileReferenceAssignedToJobException`; one with no job makes the answer False.
+    fn is_assigned(&self, py: Python<'_>, requests: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let requests = convert::sequence(
+            "requests",
+            "CheckFileAssignmentsRequest",
+            requests,
+            CheckFileAssignmentsRequest::extract,
+        )?;
+        call(py, || self.store.is_assigned(&requests))
+    }
+
     /// True iff the table has no file at all; files awaiting garbage collection count.
     fn has_no_files(&self, py: Python<'_>) -> PyResult<bool> {
         call(py, || self.store.has_no_files())
@@ -422,11 +485,116 @@ impl StateStore {
         call(py, || self.store.clear_sleeper_table())
     }
 
+    /// Applies one Sleeper transaction, given as its type's name (`"ADD_FILES"`, ...) and the JSON
+    /// Sleeper's `TransactionSerDe` writes for it, in one database transaction. Synchronous mode is
+    /// Sleeper's `synchronousCommit`: any invalid part raises and nothing is applied. Asynchronous
+    /// mode (the default) is Sleeper's state store committer: a compaction job that is no longer
+    /// valid is skipped and the others apply; an ingest whose files cannot be added is skipped
+    /// whole; the skipped parts are the outcome's `failures`. An unknown type or malformed JSON
+    /// raises `ValueError`.
+    #[pyo3(signature = (transaction_type, transaction_json, *, synchronous=false))]
+    fn apply_transaction(
+        &self,
+        py: Python<'_>,
+        transaction_type: &Bound<'_, PyAny>,
+        transaction_json: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = synchronous)] synchronous: bool,
+    ) -> PyResult<TransactionOutcome> {
+        let transaction_type = convert::string("transaction_type", transaction_type)?;
+        let json = convert::text_or_bytes("transaction_json", transaction_json)?;
+        let mode = if synchronous {
+            core::CommitMode::Synchronous
+        } else {
+            core::CommitMode::Asynchronous
+        };
+        let outcome = call(py, || async {
+            let transaction = core::Transaction::from_json(
+                transaction_type.parse()?,
+                &json,
+                self.store.row_keys(),
+            )?;
+            self.store.apply_transaction(&transaction, mode).await
+        })?;
+        Ok(TransactionOutcome::new(py, outcome))
+    }
+
+    /// Replays a table's transaction log: a file of JSON lines, one entry each (`transactionType`,
+    /// `transaction`, and optionally `transactionNumber` and `updateTime`), applied in order, each
+    /// in its own database transaction and in asynchronous mode, with the entry's `updateTime` as
+    /// its clock. The first entry that fails raises, leaving the entries before it applied.
+    ///
+    /// `progress(entries_applied, bytes_read)` is called after each entry. If it raises, the replay
+    /// stops there (the entries it was told of stay applied) and its exception propagates. It must
+    /// not call the store: it runs inside this call, so a store call from it raises
+    /// `StateStoreException`.
+    #[pyo3(signature = (path, *, progress=None))]
+    fn apply_transaction_log(
+        &self,
+        py: Python<'_>,
+        path: &Bound<'_, PyAny>,
+        progress: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<TransactionLogReplay> {
+        let path = convert::path("path", path)?;
+        let progress = convert::optional_callable("progress", progress)?;
+        let file = py
+            .detach(|| std::fs::File::open(&path))
+            .map_err(|error| convert::os_error(py, &error, &path))?;
+        let raised = OnceLock::new();
+        let lines = UntilRaised {
+            lines: BufReader::new(file),
+            raised: &raised,
+        };
+        let report = |at: core::LogProgress| {
+            let Some(progress) = &progress else { return };
+            if let Err(error) = Python::attach(|py| progress.call1(py, (at.entries, at.bytes))) {
+                let _ = raised.set(error);
+            }
+        };
+        let replay = call(py, || self.store.apply_transaction_log(lines, report));
+        if let Some(error) = raised.into_inner() {
+            return Err(error);
+        }
+        Ok(TransactionLogReplay::new(py, replay?))
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
             "StateStore(table_id={})",
             self.store.table_id().into_pyobject(py)?.repr()?
         ))
+    }
+}
+
+fn synchronous(value: &Bound<'_, PyAny>) -> PyResult<bool> {
+    convert::boolean("synchronous", value)
+}
+
+/// The lines of a transaction log, ending (as if at the end of the file) once the progress callback
+/// has raised: the core's replay then stops after the entry the callback was told of.
+struct UntilRaised<'a, R> {
+    lines: R,
+    raised: &'a OnceLock<PyErr>,
+}
+
+impl<R: Read> Read for UntilRaised<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.raised.get().is_some() {
+            return Ok(0);
+        }
+        self.lines.read(buf)
+    }
+}
+
+impl<R: BufRead> BufRead for UntilRaised<'_, R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.raised.get().is_some() {
+            return Ok(&[]);
+        }
+        self.lines.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.lines.consume(amount);
     }
 }
 

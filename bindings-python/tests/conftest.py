@@ -18,6 +18,38 @@ import sleeper_pg
 LONG_MIN = -(2**63)
 
 
+def split_of(
+    parent: sleeper_pg.Partition, left: str, right: str, point: int
+) -> tuple[sleeper_pg.Partition, sleeper_pg.Partition, sleeper_pg.Partition]:
+    """`parent` (a partition of a table keyed by ``("key", "long")``) split at `point` into leaves
+    `left` and `right`: the parent as the split leaves it, and the two children."""
+    [whole] = parent.region.ranges
+    split = sleeper_pg.Partition(
+        parent.id,
+        parent.region,
+        is_leaf_partition=False,
+        parent_partition_id=parent.parent_partition_id,
+        child_partition_ids=[left, right],
+        dimension=0,
+    )
+    low = sleeper_pg.Partition(
+        left, sleeper_pg.Region([sleeper_pg.Range("key", whole.min, point)]), parent_partition_id=parent.id
+    )
+    high = sleeper_pg.Partition(
+        right, sleeper_pg.Region([sleeper_pg.Range("key", point, whole.max)]), parent_partition_id=parent.id
+    )
+    return split, low, high
+
+
+def tree_of(*splits: tuple[str, str, str, int]) -> dict[str, sleeper_pg.Partition]:
+    """The tree that `splits` (parent, left, right, split point) make of the root partition
+    ``"root"`` of a ``("key", "long")`` table, in order: every partition as it ends up, by id."""
+    tree = {"root": sleeper_pg.Partition("root", sleeper_pg.Region([sleeper_pg.Range("key", LONG_MIN)]))}
+    for parent, left, right, point in splits:
+        tree[parent], tree[left], tree[right] = split_of(tree[parent], left, right, point)
+    return tree
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     url = os.environ.get("DATABASE_URL")

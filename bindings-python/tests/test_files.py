@@ -13,6 +13,7 @@ from sleeper_pg import (
     AllReferencesToAFile,
     AllReferencesToAllFiles,
     AssignJobIdRequest,
+    CheckFileAssignmentsRequest,
     FileReference,
     Partition,
     Range,
@@ -204,6 +205,53 @@ def test_assignment_check_on_another_job_raises_assigned_to_job(split_store: sle
     assert raised.value.job_id == "job1"
 
 
+def test_is_assigned_is_true_when_every_reference_has_its_requests_job(split_store: sleeper_pg.StateStore) -> None:
+    add_step_3(split_store)
+    split_step_4(split_store)
+    assign_step_5(split_store)
+    assert split_store.is_assigned(
+        [CheckFileAssignmentsRequest("job1", ["file1"], "L"), CheckFileAssignmentsRequest("job1", ["file2"], "L")]
+    )
+
+
+def test_is_assigned_is_false_when_a_reference_has_no_job(split_store: sleeper_pg.StateStore) -> None:
+    add_step_3(split_store)
+    split_step_4(split_store)
+    assign_step_5(split_store)
+    assert not split_store.is_assigned(
+        [CheckFileAssignmentsRequest("job1", ["file1"], "R"), CheckFileAssignmentsRequest("job1", ["file1"], "L")]
+    )
+
+
+def test_is_assigned_with_no_requests_is_true(store: sleeper_pg.StateStore) -> None:
+    assert store.is_assigned([])
+
+
+def test_is_assigned_raises_for_a_reference_with_another_job(split_store: sleeper_pg.StateStore) -> None:
+    add_step_3(split_store)
+    split_step_4(split_store)
+    assign_step_5(split_store)
+    with pytest.raises(sleeper_pg.FileReferenceAssignedToJobException) as raised:
+        split_store.is_assigned([CheckFileAssignmentsRequest("job2", ["file2"], "L")])
+    assert (raised.value.filename, raised.value.partition_id, raised.value.job_id) == ("file2", "L", "job1")
+
+
+def test_is_assigned_raises_for_a_missing_reference_even_after_an_unassigned_one(
+    split_store: sleeper_pg.StateStore,
+) -> None:
+    add_step_3(split_store)
+    with pytest.raises(sleeper_pg.FileReferenceNotFoundException) as raised:
+        split_store.is_assigned(
+            [CheckFileAssignmentsRequest("job1", ["file2"], "L"), CheckFileAssignmentsRequest("job1", ["file2"], "R")]
+        )
+    assert str(raised.value) == "File reference not found in partition R, filename file2"
+
+
+def test_is_assigned_rejects_a_list_of_other_things(store: sleeper_pg.StateStore) -> None:
+    with pytest.raises(TypeError, match=r"requests\[0\] must be a CheckFileAssignmentsRequest, not AssignJobIdRequest"):
+        store.is_assigned([AssignJobIdRequest("job1", "root", ["f"])])  # type: ignore[list-item]
+
+
 def test_commit_replaces_the_inputs_by_the_output(split_store: sleeper_pg.StateStore) -> None:
     add_step_3(split_store)
     split_step_4(split_store)
@@ -292,6 +340,32 @@ def test_gc_query_returns_unreferenced_files_strictly_before_the_cutoff(split_st
     assert split_store.get_ready_for_gc_filenames_before(at(10, 3, 0, 1)) == ["file2"]
 
 
+def test_datetime_max_is_a_gc_cutoff_after_every_file(split_store: sleeper_pg.StateStore) -> None:
+    add_step_3(split_store)
+    split_step_4(split_store)
+    assign_step_5(split_store)
+    commit_step_6(split_store)
+    assert split_store.get_ready_for_gc_filenames_before(datetime.max.replace(tzinfo=timezone.utc)) == ["file2"]
+
+
+def test_a_cutoff_beyond_the_years_of_python_datetimes_is_an_instant_like_any_other(
+    store: sleeper_pg.StateStore,
+) -> None:
+    store.add_files_with_references([AllReferencesToAFile("gone", [])])
+    after_9999 = datetime.max.replace(tzinfo=timezone(-timedelta(hours=23, minutes=59)))
+    before_year_1 = datetime.min.replace(tzinfo=timezone(timedelta(hours=23, minutes=59)))
+    assert store.get_ready_for_gc_filenames_before(after_9999) == ["gone"]
+    assert store.get_ready_for_gc_filenames_before(before_year_1) == []
+
+
+@pytest.mark.parametrize("time", [datetime.min, datetime.max], ids=["min", "max"])
+def test_every_aware_datetime_is_an_update_time_the_store_keeps(store: sleeper_pg.StateStore, time: datetime) -> None:
+    store.fix_file_update_time(time.replace(tzinfo=timezone.utc))
+    store.add_file(FileReference("f", "root", 1))
+    expected = time.replace(microsecond=time.microsecond // 1000 * 1000, tzinfo=timezone.utc)
+    assert store.get_file_references()[0].last_update_time == expected
+
+
 def test_deleting_gc_files_removes_their_records(split_store: sleeper_pg.StateStore) -> None:
     add_step_3(split_store)
     split_step_4(split_store)
@@ -363,6 +437,11 @@ def test_a_call_is_all_or_nothing(store: sleeper_pg.StateStore) -> None:
         (lambda s: s.get_ready_for_gc_filenames_before("2024-01-01"), TypeError, "max_update_time must be a"),
         (lambda s: s.get_ready_for_gc_filenames_before(None), TypeError, "max_update_time must be a"),
         (lambda s: s.fix_file_update_time(datetime(2024, 1, 1)), ValueError, "time must be a timezone-aware datetime"),
+        (
+            lambda s: s.fix_file_update_time(datetime.min.replace(tzinfo=timezone(timedelta(hours=1)))),
+            ValueError,
+            "time must be between the years 1 and 9999 in UTC, got 0001-01-01 00:00:00+01:00",
+        ),
         (lambda s: s.get_all_files_with_max_unreferenced(-1), ValueError, "max_unreferenced_files must be between 0"),
         (lambda s: s.get_all_files_with_max_unreferenced(2**31), ValueError, "max_unreferenced_files must be"),
         (lambda s: s.get_all_files_with_max_unreferenced(1.5), TypeError, "max_unreferenced_files must be an int"),

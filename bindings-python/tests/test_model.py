@@ -12,6 +12,7 @@ from sleeper_pg import (
     AllReferencesToAFile,
     AllReferencesToAllFiles,
     AssignJobIdRequest,
+    CheckFileAssignmentsRequest,
     FileReference,
     Partition,
     Range,
@@ -108,6 +109,11 @@ def test_model_objects_are_immutable() -> None:
         (lambda: FileReference("f", "p", 1, count_approximate=1), TypeError, "count_approximate must be a bool"),  # type: ignore[arg-type]
         (lambda: FileReference("f", "p", 1, last_update_time=datetime(2024, 1, 1)), ValueError, "naive datetime"),
         (lambda: FileReference("f", "p", 1, last_update_time=0), TypeError, "last_update_time must be a"),  # type: ignore[arg-type]
+        (
+            lambda: FileReference("f", "p", 1, last_update_time=datetime.max.replace(tzinfo=timezone(-timedelta(hours=1)))),
+            ValueError,
+            "last_update_time must be between the years 1 and 9999 in UTC, got 9999-12-31 23:59:59.999999-01:00",
+        ),
         (lambda: FileReference("f", "p", 1, last_update_time=dt.date(2024, 1, 1)), TypeError, "last_update_time"),  # type: ignore[arg-type]
         (lambda: FileReference("f", "\udc80", 1), ValueError, "partition_id is not valid Unicode"),
         (lambda: FileReference("f", "p"), TypeError, "number_of_rows"),  # type: ignore[call-arg]
@@ -306,6 +312,34 @@ def test_assign_job_id_request_rejects_an_empty_job_id() -> None:
         AssignJobIdRequest("", "L", ["a"])
 
 
+def test_check_file_assignments_request_compares_by_value() -> None:
+    request = CheckFileAssignmentsRequest("job", ["a", "b"], "L")
+    assert (request.job_id, request.filenames, request.partition_id) == ("job", ["a", "b"], "L")
+    assert request == CheckFileAssignmentsRequest(job_id="job", filenames=("a", "b"), partition_id="L")
+    assert hash(request) == hash(CheckFileAssignmentsRequest("job", ("a", "b"), "L"))
+    assert request != CheckFileAssignmentsRequest("job", ["b", "a"], "L")
+    assert repr(request) == "CheckFileAssignmentsRequest(job_id='job', filenames=['a', 'b'], partition_id='L')"
+    assert eval(repr(request), {"CheckFileAssignmentsRequest": CheckFileAssignmentsRequest}) == request
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: CheckFileAssignmentsRequest("", ["a"], "L"), ValueError, "job id must not be empty"),
+        (lambda: CheckFileAssignmentsRequest("j", [""], "L"), ValueError, "filename must not be empty"),
+        (lambda: CheckFileAssignmentsRequest("j", ["a"], ""), ValueError, "partition id must not be empty"),
+        (lambda: CheckFileAssignmentsRequest("j", "a", "L"), TypeError, "filenames must be a sequence of str, not str"),
+        (lambda: CheckFileAssignmentsRequest("j", ["a"], None), TypeError, "partition_id must be a str, not None"),  # type: ignore[arg-type]
+    ],
+)
+def test_check_file_assignments_request_rejects_invalid_fields(
+    make: object, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error) as raised:
+        make()  # type: ignore[operator]
+    assert message in str(raised.value)
+
+
 def test_model_classes_belong_to_the_package() -> None:
     assert FileReference.__module__ == "sleeper_pg"
     assert FileReference.__doc__ is not None and "one data file" in FileReference.__doc__
@@ -324,6 +358,7 @@ def every_model_object() -> list[object]:
         SplitFileReferenceRequest.split_file_to_child_partitions(reference, "L", "R"),
         ReplaceFileReferencesRequest("j", "L", ["a"], FileReference("out", "L", 1)),
         AssignJobIdRequest("j", "L", ["a", "b"]),
+        CheckFileAssignmentsRequest("j", ["a", "b"], "L"),
     ]
 
 

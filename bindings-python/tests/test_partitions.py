@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import sleeper_pg
-from conftest import LONG_MIN, at
+from conftest import LONG_MIN, at, split_of, tree_of
 from sleeper_pg import Partition, Range, Region
 
 INT_MIN = -(2**31)
@@ -121,6 +121,95 @@ def test_splitting_an_unknown_partition_raises_partition_not_found(store: sleepe
         store.atomically_update_partition_and_create_new_ones(parent, left, right)
     assert str(raised.value) == "Parent partition not found"
     assert raised.value.partition_id == "nowhere"
+
+
+def test_split_partition_with_two_children_stores_the_split(store: sleeper_pg.StateStore) -> None:
+    parent, left, right = split_of(root(), "L", "R", 7)
+    store.split_partition(parent, [right, left])
+    assert store.get_all_partitions() == [left, right, parent]
+
+
+def test_split_partition_with_one_child_raises_with_the_reason_as_cause(store: sleeper_pg.StateStore) -> None:
+    parent, left, _ = split_of(root(), "L", "R", 7)
+    with pytest.raises(sleeper_pg.StateStoreException) as raised:
+        store.split_partition(parent, [left])
+    reason = "Expected 2 child partitions under root, left and right of split point, found 1"
+    assert type(raised.value) is sleeper_pg.StateStoreException
+    assert str(raised.value) == f"Failed to validate partition split: {reason}"
+    assert type(raised.value.__cause__) is ValueError
+    assert str(raised.value.__cause__) == reason
+    assert store.get_all_partitions() == [root()]
+
+
+def test_split_partition_rejects_a_child_that_is_not_a_partition(store: sleeper_pg.StateStore) -> None:
+    parent, left, _ = split_of(root(), "L", "R", 7)
+    with pytest.raises(TypeError, match=r"new_children\[1\] must be a Partition, not str"):
+        store.split_partition(parent, [left, "R"])  # type: ignore[list-item]
+
+
+def test_extend_partition_tree_adds_several_levels_in_one_call(store: sleeper_pg.StateStore) -> None:
+    tree = tree_of(("root", "L", "R", 50), ("L", "LL", "LR", 25), ("LR", "LRL", "LRR", 30), ("R", "RL", "RR", 75))
+    store.extend_partition_tree([tree["root"]], [p for id, p in tree.items() if id != "root"])
+    assert store.get_all_partitions() == sorted(tree.values(), key=lambda p: p.id)
+    assert [p.id for p in store.get_leaf_partitions()] == ["LL", "LRL", "LRR", "RL", "RR"]
+
+
+def test_extend_partition_tree_with_nothing_changes_nothing(store: sleeper_pg.StateStore) -> None:
+    store.extend_partition_tree([], ())
+    assert store.get_all_partitions() == [root()]
+
+
+def extension_error(
+    store: sleeper_pg.StateStore, before: list[Partition], update: list[Partition], new: list[Partition]
+) -> sleeper_pg.StateStoreException:
+    """The plain StateStoreException an extension of the tree `before` raises, once checked that
+    nothing changed."""
+    store.initialise(before)
+    with pytest.raises(sleeper_pg.StateStoreException) as raised:
+        store.extend_partition_tree(update, new)
+    assert type(raised.value) is sleeper_pg.StateStoreException
+    assert store.get_all_partitions() == sorted(before, key=lambda p: p.id)
+    return raised.value
+
+
+def test_extending_a_partition_which_does_not_exist_raises(store: sleeper_pg.StateStore) -> None:
+    split = tree_of(("root", "L", "R", 50))["root"]
+    unknown = Partition("new", split.region, is_leaf_partition=False, child_partition_ids=["L", "R"], dimension=0)
+    error = extension_error(store, [root()], [unknown], [])
+    assert str(error) == "Attempted to update a partition which does not exist: new"
+    assert error.__cause__ is None
+
+
+def test_extending_a_partition_which_has_already_been_split_raises(store: sleeper_pg.StateStore) -> None:
+    before = tree_of(("root", "L1", "R1", 50))
+    after = tree_of(("root", "L2", "R2", 75))
+    error = extension_error(store, list(before.values()), [after["root"]], [after["L2"], after["R2"]])
+    assert str(error) == "Attempted to update a partition which has already been split: root"
+
+
+def test_updating_a_partition_without_splitting_it_raises(store: sleeper_pg.StateStore) -> None:
+    error = extension_error(store, [root()], [root()], [])
+    assert str(error) == "Attempted to update a partition without splitting it: root"
+
+
+def test_adding_a_partition_which_already_exists_raises(store: sleeper_pg.StateStore) -> None:
+    before = tree_of(("root", "A", "B", 50))
+    after = tree_of(("root", "A", "D", 50), ("A", "B", "C", 25))
+    error = extension_error(store, list(before.values()), [after["A"]], [after["B"], after["C"]])
+    assert str(error) == "Attempted to add a partition which already exists: B"
+
+
+def test_an_extension_giving_an_invalid_tree_is_caused_by_the_reason(store: sleeper_pg.StateStore) -> None:
+    second_root = Partition("new", Region([Range("key", LONG_MIN)]))
+    error = extension_error(store, [root()], [], [second_root])
+    assert str(error) == "Update results in invalid partition tree"
+    assert type(error.__cause__) is ValueError
+    assert str(error.__cause__) == "There should be exactly one root partition, found 2"
+
+
+def test_extend_partition_tree_rejects_a_list_of_other_things(store: sleeper_pg.StateStore) -> None:
+    with pytest.raises(TypeError, match=r"update_partitions must be a sequence of Partition, not str"):
+        store.extend_partition_tree("root", [])  # type: ignore[arg-type]
 
 
 def test_get_partition_returns_the_stored_partition(store: sleeper_pg.StateStore) -> None:

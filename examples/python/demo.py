@@ -6,6 +6,7 @@ Runs against DATABASE_URL, or a throwaway local PostgreSQL cluster when it is no
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -71,6 +72,15 @@ def main() -> None:
         store.delete_garbage_collected_file_reference_counts(ready)
         print_file_records(store)
         print("(The other leaves' references wait for their own compaction jobs.)")
+
+        step("8. Apply an ingest as a Sleeper transaction, from the JSON Sleeper writes for it")
+        reference = {"partitionId": first_leaf, "numberOfRows": 300, "countApproximate": False,
+                     "onlyContainsDataForThisPartition": True}
+        ingest = json.dumps({"files": [{"filename": "s3a://bucket/data/ingest-4.parquet", "references": [reference]}]})
+        print(f"Applied: {store.apply_transaction('ADD_FILES', ingest)}")
+        # Asynchronous mode, as Sleeper's committer: the repeated ingest is skipped, not raised.
+        print(f"Applied again: {store.apply_transaction('ADD_FILES', ingest)}")
+        print_files(store)
 
         client.delete_table(table_id)
         print(f"\nDeleted table {table_id}. Done.")

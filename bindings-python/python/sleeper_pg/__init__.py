@@ -11,6 +11,10 @@ and releases the GIL while it waits on the database::
         store.initialise()
         store.add_file(sleeper_pg.FileReference("file1.parquet", "root", 1000))
 
+Sleeper v0.36's transactions apply as they are, from the JSON Sleeper writes for them
+(:meth:`StateStore.apply_transaction`), or a whole transaction log at once
+(:meth:`StateStore.apply_transaction_log`).
+
 :class:`LocalPostgres` starts a throwaway PostgreSQL cluster, for tests and experiments. The core's log
 events reach Python's :mod:`logging` under the logger ``sleeper_pg``.
 """
@@ -39,6 +43,7 @@ from ._native import (
     AllReferencesToAFile,
     AllReferencesToAllFiles,
     AssignJobIdRequest,
+    CheckFileAssignmentsRequest,
     Client,
     FileReference,
     LocalPostgres,
@@ -48,6 +53,8 @@ from ._native import (
     ReplaceFileReferencesRequest,
     SplitFileReferenceRequest,
     StateStore,
+    TransactionLogReplay,
+    TransactionOutcome,
     partitions_from_split_points,
 )
 from . import _exceptions, _native
@@ -58,6 +65,7 @@ __all__ = [
     "AllReferencesToAFile",
     "AllReferencesToAllFiles",
     "AssignJobIdRequest",
+    "CheckFileAssignmentsRequest",
     "Client",
     "FileAlreadyExistsException",
     "FileHasReferencesException",
@@ -83,6 +91,8 @@ __all__ = [
     "StateStoreException",
     "TableAlreadyExistsException",
     "TableNotFoundException",
+    "TransactionLogReplay",
+    "TransactionOutcome",
     "connect",
     "partitions_from_split_points",
 ]

@@ -24,6 +24,8 @@ class StateStoreException(Exception):
     """A state store call failed; nothing it would have changed was changed.
 
     Raised as such (not as a subclass) when a partition tree or a partition split fails validation.
+    When Sleeper reports the reason separately ("Update results in invalid partition tree", "Failed to
+    validate partition split: ..."), ``__cause__`` is a ``ValueError`` holding it.
     """
 
     def __reduce__(self) -> tuple[Any, ...]:

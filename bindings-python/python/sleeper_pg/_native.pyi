@@ -1,9 +1,12 @@
 """Type stubs of the native module ``sleeper_pg._native``; import its names from ``sleeper_pg``."""
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Literal, Mapping, final
+
+from ._exceptions import StateStoreException
 
 _KeyValue = int | str | bytes
 """A row key value: ``int`` for ``int`` and ``long`` fields, ``str`` for ``string``, ``bytes`` for ``bytes``."""
@@ -221,6 +224,53 @@ class AssignJobIdRequest:
     def __hash__(self) -> int: ...
 
 @final
+class CheckFileAssignmentsRequest:
+    """Whether ``job_id`` is assigned to the reference of each named file on ``partition_id``: one
+    question of ``StateStore.is_assigned`` (Sleeper's ``CheckFileAssignmentsRequest``)."""
+
+    def __init__(self, job_id: str, filenames: Sequence[str], partition_id: str) -> None: ...
+    @property
+    def job_id(self) -> str:
+        """The job the references should have."""
+    @property
+    def filenames(self) -> list[str]:
+        """The files whose references on ``partition_id`` are checked, in order."""
+    @property
+    def partition_id(self) -> str:
+        """The partition of the references."""
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class TransactionOutcome:
+    """What ``StateStore.apply_transaction`` did: the parts of the transaction that were skipped, as
+    ``(index, exception)`` pairs: the index of the compaction job or file in the transaction, and the
+    exception Sleeper's job tracker would report for it. Always empty in synchronous mode, where any
+    invalid part raises instead."""
+
+    @property
+    def failures(self) -> list[tuple[int, StateStoreException]]:
+        """The skipped parts, ``(index, exception)`` in index order. For ``REPLACE_FILE_REFERENCES``
+        the jobs not listed were applied; for ``ADD_FILES`` a failure means that no file was added."""
+    @property
+    def fully_applied(self) -> bool:
+        """True when every part of the transaction was applied (no failures)."""
+
+@final
+class TransactionLogReplay:
+    """What ``StateStore.apply_transaction_log`` did: the number of entries applied, and every part
+    that Sleeper's apply skipped, as ``(entry, index, exception)``: the entry's number in the log
+    (from 1, blank lines not counted), the index of the job or file in that entry's transaction, and
+    the exception."""
+
+    @property
+    def entries(self) -> int:
+        """The entries applied, including those with skipped parts."""
+    @property
+    def failures(self) -> list[tuple[int, int, StateStoreException]]:
+        """The skipped parts, ``(entry, index, exception)`` in log order."""
+
+@final
 class StateStore:
     """A handle on one Sleeper table: every method of Sleeper's state store, each one PostgreSQL
     transaction. Made by ``Client.create_table`` or ``Client.table``. Safe to share between threads;
@@ -247,6 +297,18 @@ class StateStore:
     ) -> None:
         """Splits a leaf: stores ``split_partition`` (the leaf, now with its two children) and the two
         new partitions, after checking that they describe a valid split."""
+    def split_partition(self, parent: Partition, new_children: Sequence[Partition]) -> None:
+        """Sleeper's ``SplitPartitionTransaction``: stores ``parent`` (the leaf, now split) and its new
+        children, which must be two. A list of another length raises a plain ``StateStoreException``
+        "Failed to validate partition split: ..." whose ``__cause__`` is a ``ValueError`` with the
+        reason."""
+    def extend_partition_tree(
+        self, update_partitions: Sequence[Partition], new_partitions: Sequence[Partition]
+    ) -> None:
+        """Sleeper's ``ExtendPartitionTreeTransaction``: splits the stored leaves ``update_partitions``
+        (as given, now split) and adds ``new_partitions``, any number of levels at once. Nothing
+        changes unless the whole resulting tree is valid: else a plain ``StateStoreException``, whose
+        ``__cause__`` is a ``ValueError`` with the reason when the tree itself is invalid."""
     def clear_partition_data(self) -> None:
         """Removes every partition; files stay. The table needs ``initialise`` again."""
     def fix_partition_update_time(self, time: datetime | None) -> None:
@@ -277,7 +339,7 @@ class StateStore:
         """The file references with no job, by filename then partition id."""
     def get_ready_for_gc_filenames_before(self, max_update_time: datetime) -> list[str]:
         """The files with no references whose last update was strictly before ``max_update_time``, in
-        filename order."""
+        filename order. Any timezone-aware datetime is a valid cutoff, up to ``datetime.max``."""
     def get_partition_to_referenced_files_map(self) -> dict[str, list[str]]:
         """Partition id to the filenames referenced on it, for partitions with at least one reference."""
     def get_all_files_with_max_unreferenced(self, max_unreferenced_files: int) -> AllReferencesToAllFiles:
@@ -286,6 +348,11 @@ class StateStore:
         """True iff every named file's reference on the partition has ``job_id``. Raises
         ``FileReferenceNotFoundException`` for a missing reference and
         ``FileReferenceAssignedToJobException`` for one with another job."""
+    def is_assigned(self, requests: Sequence[CheckFileAssignmentsRequest]) -> bool:
+        """Sleeper's ``isAssigned``: true iff every named reference of every request has the request's
+        job (true for no requests). Walking the requests and their filenames in order, a missing
+        reference raises ``FileReferenceNotFoundException`` and one with another job
+        ``FileReferenceAssignedToJobException``; one with no job makes the answer False."""
     def has_no_files(self) -> bool:
         """True iff the table has no file at all; files awaiting garbage collection count."""
     def clear_file_data(self) -> None:
@@ -295,6 +362,29 @@ class StateStore:
         database clock."""
     def clear_sleeper_table(self) -> None:
         """Removes every file and partition; the table stays and needs ``initialise`` again."""
+    def apply_transaction(
+        self, transaction_type: str, transaction_json: str | bytes, *, synchronous: bool = False
+    ) -> TransactionOutcome:
+        """Applies one Sleeper transaction, given as its type's name (``"ADD_FILES"``, ...) and the JSON
+        Sleeper's ``TransactionSerDe`` writes for it, in one database transaction. Synchronous mode is
+        Sleeper's ``synchronousCommit``: any invalid part raises and nothing is applied. Asynchronous
+        mode (the default) is Sleeper's state store committer: a compaction job that is no longer
+        valid is skipped and the others apply; an ingest whose files cannot be added is skipped
+        whole; the skipped parts are the outcome's ``failures``. An unknown type or malformed JSON
+        raises ``ValueError``."""
+    def apply_transaction_log(
+        self, path: str | os.PathLike[str], *, progress: Callable[[int, int], object] | None = None
+    ) -> TransactionLogReplay:
+        """Replays a table's transaction log: a file of JSON lines, one entry each (``transactionType``,
+        ``transaction``, and optionally ``transactionNumber`` and ``updateTime``), applied in order,
+        each in its own database transaction and in asynchronous mode, with the entry's
+        ``updateTime`` as its clock. The first entry that fails raises, leaving the entries before
+        it applied.
+
+        ``progress(entries_applied, bytes_read)`` is called after each entry. If it raises, the
+        replay stops there (the entries it was told of stay applied) and its exception propagates.
+        It must not call the store: it runs inside this call, so a store call from it raises
+        ``StateStoreException``."""
 
 @final
 class Client:
