@@ -9,15 +9,18 @@
 mod trampoline;
 mod wire;
 
+use std::fs::File;
 use std::future::Future;
+use std::io::BufReader;
 use std::time::{Duration, Instant};
 
 use jni::objects::{JByteArray, JClass};
 use jni::sys::{jboolean, jbyteArray, jint, jlong};
 use jni::JNIEnv;
 use sleeper_pg::{
-    block_on, partitions_from_split_points, validate, Client, ClientOptions, Error, LocalPostgres,
-    RetryPolicy, SplitFileReferenceRequest, StateStore,
+    block_on, partitions_from_split_points, validate, Client, ClientOptions, CommitMode, Error,
+    LocalPostgres, RetryPolicy, SplitFileReferenceRequest, StateStore, Transaction,
+    TransactionType,
 };
 
 use trampoline::{borrow_handle, call, free_handle, into_handle, java_bytes, Outcome};
@@ -327,6 +330,41 @@ pub extern "system" fn Java_sleeper_statestore_postgres_internal_Native_storeAto
 }
 
 #[no_mangle]
+pub extern "system" fn Java_sleeper_statestore_postgres_internal_Native_storeSplitPartition<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    args: JByteArray<'l>,
+) {
+    call(&mut env, |env| {
+        let (parent, new_children) = read(env, &args, |r| {
+            Ok((r.partition()?, r.list(Reader::partition)?))
+        })?;
+        Ok(run(store(handle)?.split_partition(&parent, &new_children))?)
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_sleeper_statestore_postgres_internal_Native_storeExtendPartitionTree<
+    'l,
+>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    args: JByteArray<'l>,
+) {
+    call(&mut env, |env| {
+        let (update_partitions, new_partitions) = read(env, &args, |r| {
+            Ok((r.list(Reader::partition)?, r.list(Reader::partition)?))
+        })?;
+        Ok(run(store(handle)?.extend_partition_tree(
+            &update_partitions,
+            &new_partitions,
+        ))?)
+    })
+}
+
+#[no_mangle]
 pub extern "system" fn Java_sleeper_statestore_postgres_internal_Native_storeClearPartitionData<
     'l,
 >(
@@ -349,7 +387,7 @@ pub extern "system" fn Java_sleeper_statestore_postgres_internal_Native_storeFix
     args: JByteArray<'l>,
 ) {
     call(&mut env, |env| {
-        let time = read(env, &args, |r| r.time())?;
+        let time = read(env, &args, |r| r.update_time())?;
         store(handle)?.fix_partition_update_time(time)?;
         Ok(())
     })
@@ -504,7 +542,7 @@ pub extern "system" fn Java_sleeper_statestore_postgres_internal_Native_storeGet
     args: JByteArray<'l>,
 ) -> jbyteArray {
     call(&mut env, |env| {
-        let time = read(env, &args, |r| r.time())?.ok_or_else(|| Error::InvalidArgument {
+        let time = read(env, &args, |r| r.cutoff())?.ok_or_else(|| Error::InvalidArgument {
             message: "maxUpdateTime must not be null".to_owned(),
         })?;
         let filenames = run(store(handle)?.get_ready_for_gc_filenames_before(time))?;
@@ -578,6 +616,19 @@ pub extern "system" fn Java_sleeper_statestore_postgres_internal_Native_storeIsP
 }
 
 #[no_mangle]
+pub extern "system" fn Java_sleeper_statestore_postgres_internal_Native_storeIsAssigned<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    args: JByteArray<'l>,
+) -> jboolean {
+    call(&mut env, |env| {
+        let requests = read(env, &args, |r| r.list(Reader::check_request))?;
+        Ok(to_jboolean(run(store(handle)?.is_assigned(&requests))?))
+    })
+}
+
+#[no_mangle]
 pub extern "system" fn Java_sleeper_statestore_postgres_internal_Native_storeHasNoFiles<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
@@ -607,7 +658,7 @@ pub extern "system" fn Java_sleeper_statestore_postgres_internal_Native_storeFix
     args: JByteArray<'l>,
 ) {
     call(&mut env, |env| {
-        let time = read(env, &args, |r| r.time())?;
+        let time = read(env, &args, |r| r.update_time())?;
         store(handle)?.fix_file_update_time(time)?;
         Ok(())
     })
@@ -622,6 +673,66 @@ pub extern "system" fn Java_sleeper_statestore_postgres_internal_Native_storeCle
     handle: jlong,
 ) {
     call(&mut env, |_| Ok(run(store(handle)?.clear_sleeper_table())?))
+}
+
+// ---- State store: Sleeper v0.36 transactions ------------------------------------------------------
+
+/// Reads the JSON of a transaction of the type named, with the table's row key types.
+fn transaction(store: &StateStore, type_name: &str, json: &str) -> sleeper_pg::Result<Transaction> {
+    let transaction_type: TransactionType = type_name.parse()?;
+    Transaction::from_json(transaction_type, json.as_bytes(), store.row_keys())
+}
+
+#[no_mangle]
+pub extern "system" fn Java_sleeper_statestore_postgres_internal_Native_storeApplyTransaction<
+    'l,
+>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    args: JByteArray<'l>,
+) -> jbyteArray {
+    call(&mut env, |env| {
+        let (type_name, json, synchronous) = read(env, &args, |r| {
+            Ok((
+                r.string("transaction type")?,
+                r.string("transaction JSON")?,
+                r.bool()?,
+            ))
+        })?;
+        let store = store(handle)?;
+        let mode = if synchronous {
+            CommitMode::Synchronous
+        } else {
+            CommitMode::Asynchronous
+        };
+        let outcome = run(store.apply_transaction(&transaction(store, &type_name, &json)?, mode))?;
+        answer(env, 16 + outcome.failures.len() * 128, |w| {
+            w.transaction_outcome(&outcome)
+        })
+    })
+}
+
+/// The log is read here, from its path: it may be far larger than one Java array.
+#[no_mangle]
+pub extern "system" fn Java_sleeper_statestore_postgres_internal_Native_storeApplyTransactionLog<
+    'l,
+>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    args: JByteArray<'l>,
+) -> jbyteArray {
+    call(&mut env, |env| {
+        let path = read(env, &args, |r| r.string("log path"))?;
+        let log = File::open(&path).map_err(|e| Error::InvalidArgument {
+            message: format!("Could not open the transaction log {path}: {e}"),
+        })?;
+        let replay = run(store(handle)?.apply_transaction_log(BufReader::new(log), |_| {}))?;
+        answer(env, 16 + replay.failures.len() * 128, |w| {
+            w.log_replay(&replay)
+        })
+    })
 }
 
 // ---- Local PostgreSQL -----------------------------------------------------------------------------
@@ -673,6 +784,7 @@ const KIND_FILE: jint = 5;
 const KIND_SPLIT_REQUEST: jint = 6;
 const KIND_REPLACE_REQUEST: jint = 7;
 const KIND_ASSIGN_REQUEST: jint = 8;
+const KIND_CHECK_REQUEST: jint = 9;
 
 /// The core's checks of a model object (`CONTRACT.md` 8), run by the Java constructors.
 #[no_mangle]
@@ -693,6 +805,7 @@ pub extern "system" fn Java_sleeper_statestore_postgres_internal_Native_validate
             KIND_SPLIT_REQUEST => r.split_request()?.validate(),
             KIND_REPLACE_REQUEST => r.replace_request()?.validate(),
             KIND_ASSIGN_REQUEST => r.assign_request()?.validate(),
+            KIND_CHECK_REQUEST => r.check_request()?.validate(),
             other => Err(Error::StateStore {
                 message: format!("sleeper-pg Java binding: unknown model kind {other}"),
                 cause: None,

@@ -9,16 +9,24 @@
 //! on a thousand partitions so sends each partition id once.
 //!
 //! Other values, both ways: `bool` one byte, `i32`, `i64`; a time is a presence byte and epoch
-//! milliseconds; a key value is a tag (0 int, 1 long, 2 string, 3 bytes, 255 none) and its value; a
-//! list is an `i32` count and its items.
+//! milliseconds (Java saturates an instant beyond the `long` range to `Long.MIN_VALUE` or
+//! `Long.MAX_VALUE`, which the core classifies as it would the instant); a key value is a tag (0 int,
+//! 1 long, 2 string, 3 bytes, 255 none) and its value; a list is an `i32` count and its items. A time
+//! from Java has one of two meanings, read by [`Reader::update_time`] (a time the store keeps: refused
+//! unless storable) or [`Reader::cutoff`] (a bound to compare with: every instant is valid).
+//!
+//! An error (Rust to Java, [`Writer::error`]) is its exception name, its message (UTF-8 length and
+//! bytes) and its fields; a wrapped failure carries its cause as a nested error, and a plain
+//! `StateStoreException` a presence byte and, when present, its cause.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use sleeper_pg::{
-    validate, AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, Error,
-    FileReference, KeyType, KeyValue, Partition, Range, Region, ReplaceFileReferencesRequest,
-    Result, RowKeyField, SplitFileReferenceRequest, Timestamp,
+    time, validate, AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest,
+    CheckFileAssignmentsRequest, Error, FileReference, KeyType, KeyValue, LogReplay, Partition,
+    Range, Region, ReplaceFileReferencesRequest, Result, RowKeyField, SplitFileReferenceRequest,
+    Timestamp, TransactionFailure, TransactionOutcome,
 };
 
 const TAG_INT: u8 = 0;
@@ -121,15 +129,26 @@ impl<'a> Reader<'a> {
         self.list(|r| r.string(what))
     }
 
-    pub fn time(&mut self) -> Result<Option<Timestamp>> {
+    /// A time as Java sends it: epoch milliseconds, or `None` for null.
+    fn millis(&mut self) -> Result<Option<i64>> {
         if !self.bool()? {
             return Ok(None);
         }
-        let millis = self.i64()?;
-        let time = chrono_from_millis(millis).ok_or_else(|| Error::InvalidArgument {
-            message: format!("time {millis} ms from the epoch is out of the supported range"),
-        })?;
-        Ok(Some(time))
+        self.i64().map(Some)
+    }
+
+    /// A time the store keeps (a fixed clock, a model object's time): one the store cannot keep is
+    /// invalid input (`time::update_time_from_millis`).
+    pub fn update_time(&mut self) -> Result<Option<Timestamp>> {
+        self.millis()?
+            .map(time::update_time_from_millis)
+            .transpose()
+    }
+
+    /// A cutoff to compare stored times with: every instant is valid, one beyond what the store keeps
+    /// moved to the nearest it can (`time::cutoff_from_millis`).
+    pub fn cutoff(&mut self) -> Result<Option<Timestamp>> {
+        Ok(self.millis()?.map(time::cutoff_from_millis))
     }
 
     pub fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> Result<T>) -> Result<Vec<T>> {
@@ -219,7 +238,7 @@ impl<'a> Reader<'a> {
             partition_id: self.string("partition id")?,
             number_of_rows: validate::number_of_rows_from_signed(self.i64()?)?,
             job_id: self.opt_string("job id")?,
-            last_update_time: self.time()?,
+            last_update_time: self.update_time()?,
             count_approximate: self.bool()?,
             only_contains_data_for_this_partition: self.bool()?,
         })
@@ -229,7 +248,7 @@ impl<'a> Reader<'a> {
         Ok(AllReferencesToAFile {
             filename: self.string("filename")?,
             references: self.list(Self::file_reference)?,
-            last_update_time: self.time()?,
+            last_update_time: self.update_time()?,
         })
     }
 
@@ -257,10 +276,14 @@ impl<'a> Reader<'a> {
             filenames: self.strings("filename")?,
         })
     }
-}
 
-fn chrono_from_millis(millis: i64) -> Option<Timestamp> {
-    Timestamp::from_timestamp_millis(millis)
+    pub fn check_request(&mut self) -> Result<CheckFileAssignmentsRequest> {
+        Ok(CheckFileAssignmentsRequest {
+            job_id: self.string("job id")?,
+            filenames: self.strings("filename")?,
+            partition_id: self.string("partition id")?,
+        })
+    }
 }
 
 /// FxHash: the strings of one answer are hashed once each, and need no defence against collisions.
@@ -541,6 +564,25 @@ impl<'a> Writer<'a> {
         self.file_reference(&value.new_reference)
     }
 
+    /// A skipped part of a transaction: its index and the error it failed with.
+    pub fn transaction_failure(&mut self, value: &'a TransactionFailure) -> Result<()> {
+        self.count(value.index)?;
+        self.error(&value.error)
+    }
+
+    pub fn transaction_outcome(&mut self, value: &'a TransactionOutcome) -> Result<()> {
+        self.list(&value.failures, Self::transaction_failure)
+    }
+
+    /// The entries applied, then each skipped part with the number of its entry.
+    pub fn log_replay(&mut self, value: &'a LogReplay) -> Result<()> {
+        self.i64(i64::try_from(value.entries).unwrap_or(i64::MAX));
+        self.list(&value.failures, |w, (entry, failure)| {
+            w.i64(i64::try_from(*entry).unwrap_or(i64::MAX));
+            w.transaction_failure(failure)
+        })
+    }
+
     /// An error: its exception name, message and fields. Java's `Errors.create` reads it.
     pub fn error(&mut self, error: &'a Error) -> Result<()> {
         self.string(error.exception_name())?;
@@ -596,9 +638,15 @@ impl<'a> Writer<'a> {
             Error::TableNotFound { table_id } | Error::TableAlreadyExists { table_id } => {
                 self.string(table_id)
             }
+            Error::StateStore { cause, .. } => {
+                self.bool(cause.is_some());
+                match cause {
+                    Some(cause) => self.error(cause),
+                    None => Ok(()),
+                }
+            }
             Error::InitialiseWithFilesPresent
             | Error::Connection { .. }
-            | Error::StateStore { .. }
             | Error::InvalidArgument { .. } => Ok(()),
         }
     }
@@ -681,6 +729,13 @@ pub fn error_samples() -> Vec<Error> {
         Error::InvalidArgument {
             message: "filename must not be empty".into(),
         },
+        // Last, as a second sample of its variant: a plain StateStoreException with a cause.
+        Error::StateStore {
+            message: "Update results in invalid partition tree".into(),
+            cause: Some(Box::new(Error::InvalidArgument {
+                message: "There should be exactly one root partition, found 2".into(),
+            })),
+        },
     ];
     for sample in &samples {
         match sample {
@@ -749,6 +804,45 @@ mod tests {
     fn truncated_data_is_an_error_not_a_panic() {
         let bytes = 10_i32.to_le_bytes();
         assert!(Reader::new(&bytes).string("filename").is_err());
+    }
+
+    fn time_bytes(millis: i64) -> Vec<u8> {
+        let mut bytes = vec![1];
+        bytes.extend_from_slice(&millis.to_le_bytes());
+        bytes
+    }
+
+    #[test]
+    fn an_update_time_the_store_cannot_keep_is_invalid_input() {
+        for millis in [i64::MAX, i64::MIN] {
+            let error = Reader::new(&time_bytes(millis)).update_time().unwrap_err();
+            assert!(matches!(error, Error::InvalidArgument { .. }), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn every_instant_is_a_cutoff() {
+        assert_eq!(Reader::new(&[0]).cutoff().unwrap(), None);
+        for millis in [i64::MAX, i64::MIN, 0] {
+            let bytes = time_bytes(millis);
+            let cutoff = Reader::new(&bytes).cutoff().unwrap();
+            assert_eq!(cutoff, Some(time::cutoff_from_millis(millis)));
+        }
+    }
+
+    #[test]
+    fn a_plain_error_with_a_cause_carries_it_after_a_presence_byte() {
+        let samples = error_samples();
+        let (plain, caused) = (&samples[15], &samples[17]);
+        let mut writer = Writer::new();
+        writer.error(plain).unwrap();
+        let bytes = writer.into_bytes();
+        assert_eq!(bytes.last(), Some(&0), "no cause");
+        let mut writer = Writer::new();
+        writer.error(caused).unwrap();
+        let bytes = writer.into_bytes();
+        let reason = b"There should be exactly one root partition, found 2";
+        assert!(bytes.ends_with(reason));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 // The life of a Sleeper table through the Java API: create a table, initialise its partitions from split
 // points, add files, push a file's references down to the leaves, run a compaction job (assign, commit),
-// and garbage-collect its input. Prints the state as small tables after each step.
+// and garbage-collect its input; then Sleeper v0.36 transactions, given as the JSON of Sleeper's
+// TransactionSerDe and applied as its state store committer applies them. Prints the state as small tables
+// after each step.
 //
 // Run with the jar on the class path (bindings-java/run-tests.sh does this after building it):
 //   java -cp bindings-java/target/sleeper-pg-0.1.0.jar examples/java/Demo.java
@@ -14,6 +16,8 @@ import sleeper.statestore.postgres.LocalPostgres;
 import sleeper.statestore.postgres.PartitionsFromSplitPoints;
 import sleeper.statestore.postgres.PostgresStateStore;
 import sleeper.statestore.postgres.PostgresStateStoreClient;
+import sleeper.statestore.postgres.TransactionFailure;
+import sleeper.statestore.postgres.TransactionOutcome;
 import sleeper.statestore.postgres.exception.StateStoreException;
 import sleeper.statestore.postgres.model.AllReferencesToAFile;
 import sleeper.statestore.postgres.model.AssignJobIdRequest;
@@ -86,6 +90,37 @@ public class Demo {
         System.out.println("ready for GC before 10:03:00.001: " + ready);
         store.deleteGarbageCollectedFileReferenceCounts(ready);
         printFiles(store);
+
+        step("Sleeper v0.36: an ADD_FILES transaction adds file4 on L and file5 on R (clock 10:04)");
+        store.fixFileUpdateTime(Instant.parse("2024-01-01T10:04:00Z"));
+        String addFiles = "{\"files\":[" + fileJson("file4", left) + "," + fileJson("file5", right) + "]}";
+        store.applyTransaction("ADD_FILES", addFiles, false);
+        printReferences(store, names);
+
+        step("A batch of two compaction commits, as the committer applies it: job3 never took file5 (clock 10:05)");
+        store.assignJobIds(List.of(new AssignJobIdRequest("job2", left, List.of("file4"))));
+        store.fixFileUpdateTime(Instant.parse("2024-01-01T10:05:00Z"));
+        String batch = "{\"jobs\":[" + jobJson("job2", "file4", "file6", left) + ","
+                + jobJson("job3", "file5", "file7", right) + "]}";
+        TransactionOutcome outcome = store.applyTransaction("REPLACE_FILE_REFERENCES", batch, false);
+        for (TransactionFailure failure : outcome.getFailures()) {
+            System.out.println("skipped job " + failure.getIndex() + ": "
+                    + failure.getException().getClass().getSimpleName() + ": " + failure.getException().getMessage());
+        }
+        printReferences(store, names);
+    }
+
+    /** A file with one whole reference of 100 rows, as Sleeper's TransactionSerDe writes it. */
+    static String fileJson(String filename, String partitionId) {
+        return "{\"filename\":\"" + filename + "\",\"references\":[{\"partitionId\":\"" + partitionId
+                + "\",\"numberOfRows\":100,\"countApproximate\":false,\"onlyContainsDataForThisPartition\":true}]}";
+    }
+
+    /** A compaction job's commit: its input replaced by its output, 100 rows on the same partition. */
+    static String jobJson(String jobId, String input, String output, String partitionId) {
+        return "{\"jobId\":\"" + jobId + "\",\"inputFiles\":[\"" + input + "\"],\"newReference\":{\"filename\":\""
+                + output + "\",\"partitionId\":\"" + partitionId
+                + "\",\"numberOfRows\":100,\"countApproximate\":false,\"onlyContainsDataForThisPartition\":true}}";
     }
 
     static void step(String title) {

@@ -1,6 +1,8 @@
 package sleeper.statestore.postgres;
 
 import java.lang.ref.Reference;
+import java.nio.file.FileSystems;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +16,7 @@ import sleeper.statestore.postgres.internal.WireWriter;
 import sleeper.statestore.postgres.model.AllReferencesToAFile;
 import sleeper.statestore.postgres.model.AllReferencesToAllFiles;
 import sleeper.statestore.postgres.model.AssignJobIdRequest;
+import sleeper.statestore.postgres.model.CheckFileAssignmentsRequest;
 import sleeper.statestore.postgres.model.FileReference;
 import sleeper.statestore.postgres.model.Partition;
 import sleeper.statestore.postgres.model.ReplaceFileReferencesRequest;
@@ -22,9 +25,11 @@ import sleeper.statestore.postgres.model.SplitFileReferenceRequest;
 
 /**
  * The state of one Sleeper table: the methods of Sleeper's {@code PartitionStore} and
- * {@code FileReferenceStore}, with their names and argument order. Every call is one PostgreSQL
- * transaction, all or nothing; behaviour is that of {@code CONTRACT.md}. Any number of threads may call
- * one store at once. Invalid arguments raise IllegalArgumentException (null ones NullPointerException)
+ * {@code FileReferenceStore}, with their names and argument order, and Sleeper v0.36's operations and
+ * transactions ({@link #splitPartition}, {@link #extendPartitionTree}, {@link #isAssigned},
+ * {@link #applyTransaction}, {@link #applyTransactionLog}; {@code docs/sleeper-transactions.md}). Every call is
+ * one PostgreSQL transaction, all or nothing; behaviour is that of {@code CONTRACT.md}. Any number of threads
+ * may call one store at once. Invalid arguments raise IllegalArgumentException (null ones NullPointerException)
  * before anything reaches the database; a store, or its client, that is closed raises
  * IllegalStateException.
  */
@@ -129,6 +134,56 @@ public final class PostgresStateStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Sleeper v0.36's {@code SplitPartitionTransaction}: stores {@code parent} (a leaf as stored, now split) and
+     * its new children, which must be two; with two it is
+     * {@link #atomicallyUpdatePartitionAndCreateNewOnes(Partition, Partition, Partition)}, the children in either
+     * order. Nothing changes if a check fails.
+     *
+     * @throws StateStoreException plain, with the message "Failed to validate partition split: Expected 2 child
+     *         partitions under P, left and right of split point, found N" when there are not two children; a
+     *         message starting "Failed to validate partition split: " has an IllegalArgumentException cause
+     *         holding the reason after that prefix, as Sleeper's has
+     * @throws sleeper.statestore.postgres.exception.PartitionNotFoundException if the parent is not stored
+     */
+    public void splitPartition(Partition parent, List<Partition> newChildren) throws StateStoreException {
+        Args.notNull(parent, "parent");
+        Args.noNulls(newChildren, "newChildren");
+        byte[] args = new WireWriter(256 + newChildren.size() * 256).partition(parent).partitions(newChildren)
+                .toBytes();
+        long store = acquire();
+        try {
+            Native.storeSplitPartition(store, args);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Sleeper v0.36's {@code ExtendPartitionTreeTransaction}: splits the leaves in {@code updatePartitions}
+     * (stored as given) and adds {@code newPartitions}, any number of levels at once, in one transaction. Each
+     * partition is checked in order against the tree the ones before it leave, then the whole resulting tree as
+     * {@link #initialise(List)} checks it; nothing changes if a check fails. Both lists empty changes nothing.
+     *
+     * @throws StateStoreException plain: "Attempted to update a partition which does not exist: X", "Attempted to
+     *         update a partition which has already been split: X", "Attempted to update a partition without
+     *         splitting it: X", "Attempted to add a partition which already exists: X", or "Update results in
+     *         invalid partition tree" with an IllegalArgumentException cause saying what is wrong with it
+     */
+    public void extendPartitionTree(List<Partition> updatePartitions, List<Partition> newPartitions)
+            throws StateStoreException {
+        Args.noNulls(updatePartitions, "updatePartitions");
+        Args.noNulls(newPartitions, "newPartitions");
+        byte[] args = new WireWriter(16 + (updatePartitions.size() + newPartitions.size()) * 256)
+                .partitions(updatePartitions).partitions(newPartitions).toBytes();
+        long store = acquire();
+        try {
+            Native.storeExtendPartitionTree(store, args);
+        } finally {
+            release();
+        }
+    }
+
     /** Removes every partition; files stay. The table needs {@link #initialise()} again. */
     public void clearPartitionData() throws StateStoreException {
         long store = acquire();
@@ -139,7 +194,13 @@ public final class PostgresStateStore implements AutoCloseable {
         }
     }
 
-    /** Partition writes through this handle use {@code time} as now; null returns to the database clock. */
+    /**
+     * Partition writes through this handle use {@code time} as now; null returns to the database clock.
+     *
+     * @throws IllegalArgumentException for a time the store cannot keep (before 4714-11-24 BC, PostgreSQL's first
+     *         day, or after 262142-12-31, where the Rust time library ends; {@link Instant#MAX} included); the
+     *         clock is then left as it was
+     */
     public void fixPartitionUpdateTime(Instant time) {
         byte[] args = new WireWriter(16).time(time).toBytes();
         long store = acquire();
@@ -266,7 +327,9 @@ public final class PostgresStateStore implements AutoCloseable {
 
     /**
      * The files with no references whose last update is strictly before {@code maxUpdateTime} (truncated to
-     * milliseconds), sorted. Sleeper's method returns a {@code Stream}: call {@code .stream()} on this list.
+     * milliseconds), sorted. Any instant is a valid cutoff, {@link Instant#MAX} and {@link Instant#MIN} included:
+     * one beyond what the store keeps is moved to the nearest instant it can, which compares the same way with
+     * every stored time. Sleeper's method returns a {@code Stream}: call {@code .stream()} on this list.
      */
     public List<String> getReadyForGCFilenamesBefore(Instant maxUpdateTime) throws StateStoreException {
         byte[] args = new WireWriter(16).time(Args.notNull(maxUpdateTime, "maxUpdateTime")).toBytes();
@@ -323,6 +386,27 @@ public final class PostgresStateStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Sleeper v0.36's {@code isAssigned}: true iff every named reference of every request has the request's job
+     * (true for no requests). Walking the requests and each one's filenames in order, a reference with no job
+     * makes the answer false and the walk goes on. Read-only, one snapshot.
+     *
+     * @throws sleeper.statestore.postgres.exception.FileReferenceNotFoundException for a file with no reference on
+     *         the request's partition (including no such file)
+     * @throws sleeper.statestore.postgres.exception.FileReferenceAssignedToJobException for a reference with
+     *         another job, which it names
+     */
+    public boolean isAssigned(List<CheckFileAssignmentsRequest> requests) throws StateStoreException {
+        Args.noNulls(requests, "requests");
+        byte[] args = new WireWriter(16 + requests.size() * 256).checkRequests(requests).toBytes();
+        long store = acquire();
+        try {
+            return Native.storeIsAssigned(store, args);
+        } finally {
+            release();
+        }
+    }
+
     /** True iff the table has no file record at all, referenced or not. */
     public boolean hasNoFiles() throws StateStoreException {
         long store = acquire();
@@ -343,12 +427,85 @@ public final class PostgresStateStore implements AutoCloseable {
         }
     }
 
-    /** File writes through this handle use {@code time} as now; null returns to the database clock. */
+    /**
+     * File writes through this handle use {@code time} as now; null returns to the database clock.
+     *
+     * @throws IllegalArgumentException for a time the store cannot keep (before 4714-11-24 BC, PostgreSQL's first
+     *         day, or after 262142-12-31, where the Rust time library ends; {@link Instant#MAX} included); the
+     *         clock is then left as it was
+     */
     public void fixFileUpdateTime(Instant time) {
         byte[] args = new WireWriter(16).time(time).toBytes();
         long store = acquire();
         try {
             Native.storeFixFileUpdateTime(store, args);
+        } finally {
+            release();
+        }
+    }
+
+    // ---- Sleeper v0.36 transactions -------------------------------------------------------------------
+
+    /**
+     * Applies one Sleeper v0.36 transaction, given as the JSON of Sleeper's {@code TransactionSerDe}, in one
+     * database transaction ({@code docs/sleeper-transactions.md}).
+     * <p>
+     * Synchronous is Sleeper's {@code synchronousCommit}: any invalid part raises the exception Sleeper raises and
+     * nothing is applied; SPLIT_FILE_REFERENCES raises {@code SplitRequestsFailedException} and
+     * REPLACE_FILE_REFERENCES {@code ReplaceRequestsFailedException}, each caused by the specific exception.
+     * Asynchronous is Sleeper's state store committer: SPLIT_FILE_REFERENCES raises the specific exception
+     * unwrapped; a REPLACE_FILE_REFERENCES job that is no longer valid is skipped and the others apply; an ADD_FILES
+     * transaction with a file that cannot be added is skipped whole. Skipped parts are the outcome's failures.
+     *
+     * @param transactionType Sleeper's {@code TransactionType} name: ADD_FILES, ASSIGN_JOB_IDS, CLEAR_FILES,
+     *        DELETE_FILES, INITIALISE_PARTITIONS, REPLACE_FILE_REFERENCES, SPLIT_FILE_REFERENCES, SPLIT_PARTITION
+     *        or EXTEND_PARTITION_TREE
+     * @param transactionJson the transaction's JSON; key values are read with the table's row key types
+     * @param synchronous true for Sleeper's synchronous commit, false for its committer's apply
+     * @return the parts skipped (asynchronous mode only), each with its index and exception
+     * @throws IllegalArgumentException for an unknown type or JSON that is not a transaction of the type
+     */
+    public TransactionOutcome applyTransaction(String transactionType, String transactionJson, boolean synchronous)
+            throws StateStoreException {
+        Args.notNull(transactionType, "transactionType");
+        Args.notNull(transactionJson, "transactionJson");
+        byte[] args = new WireWriter(16 + 2 * (transactionType.length() + transactionJson.length()))
+                .string(transactionType).string(transactionJson).bool(synchronous).toBytes();
+        long store = acquire();
+        try {
+            return TransactionOutcome.read(new WireReader(Native.storeApplyTransaction(store, args)));
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Replays a table's transaction log: a file of JSON lines, one entry each,
+     * {@code {"transactionNumber": 7, "updateTime": 1700000000000, "transactionType": "ADD_FILES",
+     * "transaction": {...}}} (number and time optional; the transaction an object or a string holding its JSON;
+     * blank lines skipped). Entries apply in order, each in a database transaction of its own and in asynchronous
+     * mode, as Sleeper applies its log, with the entry's update time as the clock of everything it writes (this
+     * handle's clock without one). It stops at the first entry that fails, throwing its exception; the entries
+     * before it stay applied.
+     * <p>
+     * The file is read by the native library, from its path, so a log may be far larger than a Java array. There
+     * is no progress callback in Java, unlike the core's: the core runs its callback on the native side, where
+     * calling back into Java for each entry is not worth its cost.
+     *
+     * @param log a file of the default file system
+     * @return the entries applied and every part skipped, with its entry's number
+     * @throws IllegalArgumentException if the file cannot be read, or a line is not an entry (naming it)
+     */
+    public TransactionLogReplay applyTransactionLog(Path log) throws StateStoreException {
+        Args.notNull(log, "log");
+        if (log.getFileSystem() != FileSystems.getDefault()) {
+            throw new IllegalArgumentException("log must be a file of the default file system, got " + log);
+        }
+        String path = log.toAbsolutePath().toString();
+        byte[] args = new WireWriter(16 + 2 * path.length()).string(path).toBytes();
+        long store = acquire();
+        try {
+            return TransactionLogReplay.read(new WireReader(Native.storeApplyTransactionLog(store, args)));
         } finally {
             release();
         }

@@ -2,6 +2,7 @@ package sleeper.statestore.postgres;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import java.util.List;
@@ -22,7 +23,7 @@ class ExceptionMappingTest {
             "NewReferenceSameAsOldReferenceException", "FileHasReferencesException", "SplitRequestsFailedException",
             "ReplaceRequestsFailedException", "InitialiseWithFilesPresentException", "PartitionNotFoundException",
             "TableNotFoundException", "TableAlreadyExistsException", "StateStoreConnectionException",
-            "StateStoreException", "IllegalArgumentException");
+            "StateStoreException", "IllegalArgumentException", "StateStoreException");
 
     @Test
     void everyCoreErrorBecomesTheExceptionOfItsName() {
@@ -46,5 +47,21 @@ class ExceptionMappingTest {
         ReplaceRequestsFailedException replace = (ReplaceRequestsFailedException) samples.get(9);
         assertEquals("output", replace.getFailedRequests().get(0).getNewReference().getFilename());
         assertEquals("FileReferenceNotFoundException", replace.getCause().getClass().getSimpleName());
+    }
+
+    @Test
+    void aPlainStateStoreExceptionWithoutACauseHasNone() {
+        Throwable plain = Errors.samples().get(15);
+        assertEquals("Parent should be a leaf partition", plain.getMessage());
+        assertNull(plain.getCause());
+    }
+
+    @Test
+    void aPlainStateStoreExceptionCarriesItsReasonAsAnIllegalArgumentExceptionCause() {
+        Throwable caused = Errors.samples().get(17);
+        assertEquals(StateStoreException.class, caused.getClass());
+        assertEquals("Update results in invalid partition tree", caused.getMessage());
+        IllegalArgumentException cause = assertInstanceOf(IllegalArgumentException.class, caused.getCause());
+        assertEquals("There should be exactly one root partition, found 2", cause.getMessage());
     }
 }

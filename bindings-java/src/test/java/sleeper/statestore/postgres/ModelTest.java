@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import sleeper.statestore.postgres.model.AllReferencesToAFile;
 import sleeper.statestore.postgres.model.AllReferencesToAllFiles;
 import sleeper.statestore.postgres.model.AssignJobIdRequest;
+import sleeper.statestore.postgres.model.CheckFileAssignmentsRequest;
 import sleeper.statestore.postgres.model.FileReference;
 import sleeper.statestore.postgres.model.KeyType;
 import sleeper.statestore.postgres.model.Partition;
@@ -227,5 +228,54 @@ class ModelTest {
     @Test
     void anEmptyRowKeyFieldNameIsInvalid() {
         assertThrows(IllegalArgumentException.class, () -> new RowKeyField("", KeyType.LONG));
+    }
+
+    @Test
+    void checkFileAssignmentsRequestsAreEqualWhenTheirFieldsAre() {
+        CheckFileAssignmentsRequest request = CheckFileAssignmentsRequest.isJobAssignedToFilesOnPartition("job",
+                List.of("a", "b"), "p");
+        assertEquals("job", request.getJobId());
+        assertEquals(List.of("a", "b"), request.getFilenames());
+        assertEquals("p", request.getPartitionId());
+        assertEquals(request, CheckFileAssignmentsRequest.isJobAssignedToFilesOnPartition("job", List.of("a", "b"),
+                "p"));
+        assertEquals(request.hashCode(), CheckFileAssignmentsRequest.isJobAssignedToFilesOnPartition("job",
+                List.of("a", "b"), "p").hashCode());
+        assertNotEquals(request, CheckFileAssignmentsRequest.isJobAssignedToFilesOnPartition("job",
+                List.of("b", "a"), "p"));
+        assertEquals("CheckFileAssignmentsRequest{jobId='job', filenames=[a, b], partitionId='p'}",
+                request.toString());
+    }
+
+    @Test
+    void aCheckFileAssignmentsRequestKeepsACopyOfItsFilenames() {
+        List<String> filenames = new ArrayList<>(List.of("a"));
+        CheckFileAssignmentsRequest request = CheckFileAssignmentsRequest.isJobAssignedToFilesOnPartition("job",
+                filenames, "p");
+        filenames.add("b");
+        assertEquals(List.of("a"), request.getFilenames());
+        assertThrows(UnsupportedOperationException.class, () -> request.getFilenames().add("c"));
+    }
+
+    @Test
+    void aCheckFileAssignmentsRequestIsValidatedByTheCore() {
+        assertThrows(IllegalArgumentException.class,
+                () -> CheckFileAssignmentsRequest.isJobAssignedToFilesOnPartition("", List.of("a"), "p"));
+        assertThrows(IllegalArgumentException.class,
+                () -> CheckFileAssignmentsRequest.isJobAssignedToFilesOnPartition("job", List.of(""), "p"));
+        assertThrows(IllegalArgumentException.class,
+                () -> CheckFileAssignmentsRequest.isJobAssignedToFilesOnPartition("job", List.of("a"), "p\u0000"));
+        assertEquals("jobId must not be null", assertThrows(NullPointerException.class,
+                () -> CheckFileAssignmentsRequest.isJobAssignedToFilesOnPartition(null, List.of(), "p")).getMessage());
+    }
+
+    @Test
+    void aModelTimeTheStoreCannotKeepIsInvalid() {
+        assertThrows(IllegalArgumentException.class,
+                () -> FileReference.builder().filename("f").partitionId("p").numberOfRows(1)
+                        .lastUpdateTime(Instant.MAX).build());
+        assertThrows(IllegalArgumentException.class,
+                () -> FileReference.builder().filename("f").partitionId("p").numberOfRows(1)
+                        .lastUpdateTime(Instant.parse("-5000-01-01T00:00:00Z")).build());
     }
 }

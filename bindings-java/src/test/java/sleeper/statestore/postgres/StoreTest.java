@@ -66,6 +66,20 @@ abstract class StoreTest {
         return List.of(splitRoot, left, right);
     }
 
+    /**
+     * {@code parent} split on the key at {@code at} into {@code left} and {@code right}: the split parent, then the
+     * two children, as a split leaves them.
+     */
+    static List<Partition> splitOf(Partition parent, String left, String right, long at) {
+        Range range = parent.getRegion().getRange("key");
+        Partition split = parent.toBuilder().leafPartition(false).childPartitionIds(left, right).dimension(0).build();
+        Partition leftChild = Partition.builder().id(left).region(Region.of(Range.of("key", range.getMin(), at)))
+                .parentPartitionId(parent.getId()).build();
+        Partition rightChild = Partition.builder().id(right)
+                .region(Region.of(Range.of("key", at, range.getMax()))).parentPartitionId(parent.getId()).build();
+        return List.of(split, leftChild, rightChild);
+    }
+
     /** Initialises the table and splits the root into L and R. */
     void initialiseWithLeftAndRight() throws StateStoreException {
         store.initialise();

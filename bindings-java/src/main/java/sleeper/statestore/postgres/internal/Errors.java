@@ -21,7 +21,9 @@ import sleeper.statestore.postgres.exception.TableNotFoundException;
 
 /**
  * Turns an error of the core into its Java exception. The JNI crate calls {@link #create} with the
- * error encoded as its {@code exception_name()}, message and fields, and throws what it returns.
+ * error encoded as its {@code exception_name()}, message and fields, and throws what it returns; an
+ * answer that holds errors (the skipped parts of a transaction) has each read by
+ * {@link #readStateStoreException}, so that they are the exceptions a failing call would throw.
  * Internal.
  */
 public final class Errors {
@@ -55,10 +57,10 @@ public final class Errors {
                 return new FileHasReferencesException(message, in.string(), in.i64());
             case "SplitRequestsFailedException":
                 return new SplitRequestsFailedException(message, List.of(), in.list(WireReader::splitRequest),
-                        List.of(cause(in)));
+                        List.of(readStateStoreException(in)));
             case "ReplaceRequestsFailedException":
                 return new ReplaceRequestsFailedException(message, List.of(), in.list(WireReader::replaceRequest),
-                        List.of(cause(in)));
+                        List.of(readStateStoreException(in)));
             case "InitialiseWithFilesPresentException":
                 return new InitialiseWithFilesPresentException(message);
             case "PartitionNotFoundException":
@@ -72,13 +74,18 @@ public final class Errors {
             case "InvalidArgument":
                 return new IllegalArgumentException(message);
             case "StateStoreException":
-                return new StateStoreException(message);
+                // A plain one may have a cause: the reason a partition tree or split is invalid.
+                return in.bool() ? new StateStoreException(message, read(in)) : new StateStoreException(message);
             default:
                 return new StateStoreException(message + " (unknown error kind " + name + ")");
         }
     }
 
-    private static StateStoreException cause(WireReader in) {
+    /**
+     * An encoded error read from an answer, as the StateStoreException it stands for: a store error as
+     * {@link #create} builds it, anything else wrapped in a plain StateStoreException.
+     */
+    public static StateStoreException readStateStoreException(WireReader in) {
         Throwable cause = read(in);
         if (cause instanceof StateStoreException) {
             return (StateStoreException) cause;

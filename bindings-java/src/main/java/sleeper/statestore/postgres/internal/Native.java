@@ -49,6 +49,10 @@ public final class Native {
     public static native void storeAtomicallyUpdatePartitionAndCreateNewOnes(long store, byte[] partitions)
             throws StateStoreException;
 
+    public static native void storeSplitPartition(long store, byte[] args) throws StateStoreException;
+
+    public static native void storeExtendPartitionTree(long store, byte[] args) throws StateStoreException;
+
     public static native void storeClearPartitionData(long store) throws StateStoreException;
 
     public static native void storeFixPartitionUpdateTime(long store, byte[] time);
@@ -82,6 +86,8 @@ public final class Native {
 
     public static native boolean storeIsPartitionFilesAssignedToJob(long store, byte[] args) throws StateStoreException;
 
+    public static native boolean storeIsAssigned(long store, byte[] requests) throws StateStoreException;
+
     public static native boolean storeHasNoFiles(long store) throws StateStoreException;
 
     public static native void storeClearFileData(long store) throws StateStoreException;
@@ -89,6 +95,12 @@ public final class Native {
     public static native void storeFixFileUpdateTime(long store, byte[] time);
 
     public static native void storeClearSleeperTable(long store) throws StateStoreException;
+
+    /** The answer is the outcome's failures: each an index and an encoded error. */
+    public static native byte[] storeApplyTransaction(long store, byte[] args) throws StateStoreException;
+
+    /** The answer is the entries applied, then each failure: entry number, index and encoded error. */
+    public static native byte[] storeApplyTransactionLog(long store, byte[] logPath) throws StateStoreException;
 
     /** Starts a cluster: the answer is its handle and URL. */
     public static native byte[] localPostgresStart() throws StateStoreException;

@@ -11,6 +11,7 @@ public final class WireKind {
     public static final int SPLIT_REQUEST = 6;
     public static final int REPLACE_REQUEST = 7;
     public static final int ASSIGN_REQUEST = 8;
+    public static final int CHECK_REQUEST = 9;
 
     private WireKind() {
     }

@@ -9,6 +9,7 @@ import java.util.List;
 
 import sleeper.statestore.postgres.model.AllReferencesToAFile;
 import sleeper.statestore.postgres.model.AssignJobIdRequest;
+import sleeper.statestore.postgres.model.CheckFileAssignmentsRequest;
 import sleeper.statestore.postgres.model.FileReference;
 import sleeper.statestore.postgres.model.KeyType;
 import sleeper.statestore.postgres.model.Partition;
@@ -106,18 +107,26 @@ public final class WireWriter {
         return this;
     }
 
-    /** A time, or null, as epoch milliseconds (rounded down). */
+    /**
+     * A time, or null, as epoch milliseconds (rounded down). An instant beyond the range of a {@code long}
+     * of milliseconds ({@link Instant#MAX}, {@link Instant#MIN}) goes as {@link Long#MAX_VALUE} or
+     * {@link Long#MIN_VALUE}: both lie beyond what the store can keep, as the instant does, so the core
+     * treats them alike, refusing either as an update time and taking the nearest instant it keeps as a cutoff.
+     */
     public WireWriter time(Instant value) {
         if (value == null) {
             return bool(false);
         }
-        long millis;
+        return bool(true).i64(epochMillis(value));
+    }
+
+    /** {@link Instant#toEpochMilli()}, saturated to the range of a {@code long} instead of overflowing. */
+    static long epochMillis(Instant value) {
         try {
-            millis = value.toEpochMilli();
+            return value.toEpochMilli();
         } catch (ArithmeticException e) {
-            throw new IllegalArgumentException("time " + value + " is out of the supported range");
+            return value.getEpochSecond() < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
         }
-        return bool(true).i64(millis);
     }
 
     /** A row key value: Integer, Long, String or byte[]; null writes "none". */
@@ -252,6 +261,18 @@ public final class WireWriter {
     public WireWriter assignRequests(List<AssignJobIdRequest> requests) {
         i32(requests.size());
         requests.forEach(this::assignRequest);
+        return this;
+    }
+
+    public WireWriter checkRequest(CheckFileAssignmentsRequest request) {
+        string(request.getJobId());
+        strings(request.getFilenames());
+        return string(request.getPartitionId());
+    }
+
+    public WireWriter checkRequests(List<CheckFileAssignmentsRequest> requests) {
+        i32(requests.size());
+        requests.forEach(this::checkRequest);
         return this;
     }
 
