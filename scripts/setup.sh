@@ -39,3 +39,8 @@ if command -v rustup >/dev/null; then
     rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
   done
 fi
+
+# Sleeper's core module for bindings-java/sleeper; without it those tests are skipped, saying why.
+if command -v mvn >/dev/null; then
+  "$(dirname "$0")/sleeper-core.sh" || true
+fi

@@ -7,7 +7,7 @@ use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{Datelike, NaiveDateTime, TimeDelta};
+use chrono::{NaiveDateTime, TimeDelta};
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{
@@ -196,18 +196,12 @@ pub(crate) fn instant<'a>(
         .ok_or_else(|| PyValueError::new_err(format!("{arg}: {value} is out of range")))
 }
 
-/// A time the store keeps and gives back (an update time): an [`instant`] that is also a Python
-/// `datetime` in UTC, years 1 to 9999, so that reading it back cannot fail. Only an offset can take
-/// an aware `datetime` beyond them (`datetime.max` at UTC-1 is in the year 10000).
+/// A time the store keeps and gives back (an update time): an [`instant`] the core accepts as one
+/// (years 1 to 9999 in UTC, which only an offset can take an aware `datetime` beyond).
 pub(crate) fn time<'a>(arg: impl Into<Arg<'a>>, value: &Bound<'_, PyAny>) -> PyResult<Timestamp> {
     let arg = arg.into();
-    let time = instant(arg, value)?;
-    if !(1..=9999).contains(&time.year()) {
-        return Err(PyValueError::new_err(format!(
-            "{arg} must be between the years 1 and 9999 in UTC, got {value}"
-        )));
-    }
-    Ok(time)
+    sleeper_pg::time::validate_update_time(instant(arg, value)?)
+        .map_err(|error| PyValueError::new_err(format!("{arg}: {error}")))
 }
 
 pub(crate) fn optional_time<'a>(

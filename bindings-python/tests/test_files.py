@@ -440,7 +440,7 @@ def test_a_call_is_all_or_nothing(store: sleeper_pg.StateStore) -> None:
         (
             lambda s: s.fix_file_update_time(datetime.min.replace(tzinfo=timezone(timedelta(hours=1)))),
             ValueError,
-            "time must be between the years 1 and 9999 in UTC, got 0001-01-01 00:00:00+01:00",
+            "time: The update time 0000-12-31T23:00:00+00:00 is outside the years 1 to 9999 (UTC)",
         ),
         (lambda s: s.get_all_files_with_max_unreferenced(-1), ValueError, "max_unreferenced_files must be between 0"),
         (lambda s: s.get_all_files_with_max_unreferenced(2**31), ValueError, "max_unreferenced_files must be"),

@@ -1934,7 +1934,7 @@ pub unsafe extern "C" fn spg_clear_sleeper_table(store: *const spg_store) -> spg
 
 /// From now on file writes through this handle (not other handles on the table) use `time_ms`
 /// (milliseconds since the epoch, UTC) as "now"; `has_time` false returns to the database clock. A
-/// time the store cannot keep (before 4714-11-24 BC or after 262143 AD) is `SPG_INVALID_ARGUMENT`,
+/// time the store cannot keep (outside the years 1 to 9999, UTC) is `SPG_INVALID_ARGUMENT`,
 /// and the clock stays as it was.
 #[no_mangle]
 pub unsafe extern "C" fn spg_fix_file_update_time(

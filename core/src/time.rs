@@ -1,24 +1,28 @@
-//! Times as the store keeps them (`CONTRACT.md` section 7): UTC, whole milliseconds, within what a
-//! PostgreSQL `timestamptz` holds. The bindings hand times over as epoch milliseconds and convert them
-//! here, so that every language accepts and rejects the same instants.
+//! Times as the store keeps them (`CONTRACT.md` section 7): UTC, whole milliseconds, within the years
+//! 1 to 9999. PostgreSQL would keep more (4714 BC to 294276 AD), but Python's `datetime` ends at those
+//! years, so a time outside them written from Java, C or Rust could not be read back from Python. The
+//! bindings hand times over as epoch milliseconds or `datetime`s and convert them here, so that every
+//! language accepts and rejects the same instants.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use crate::error::{Error, Result};
 use crate::model::Timestamp;
 
-/// The earliest instant PostgreSQL stores: 4714-11-24 BC (ISO year -4713), midnight UTC.
-fn earliest() -> Timestamp {
-    NaiveDate::from_ymd_opt(-4713, 11, 24)
+/// The first instant the store keeps: 0001-01-01T00:00:00Z.
+pub fn earliest() -> Timestamp {
+    NaiveDate::from_ymd_opt(1, 1, 1)
         .and_then(|date| date.and_hms_opt(0, 0, 0))
         .map(|time| time.and_utc())
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
-/// The latest instant the store can take. PostgreSQL goes on to 294276 AD, but chrono, and so the
-/// store's API, ends in 262143 AD: the nearer of the two.
-fn latest() -> Timestamp {
-    truncate_to_millis(DateTime::<Utc>::MAX_UTC)
+/// The last instant the store keeps: 9999-12-31T23:59:59.999Z.
+pub fn latest() -> Timestamp {
+    NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|date| date.and_hms_milli_opt(23, 59, 59, 999))
+        .map(|time| time.and_utc())
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// Truncates a time to whole milliseconds, the precision of everything the store keeps.
@@ -26,27 +30,28 @@ pub fn truncate_to_millis(time: Timestamp) -> Timestamp {
     DateTime::from_timestamp_millis(time.timestamp_millis()).unwrap_or(time)
 }
 
-/// Checks that the store can keep `time` as an update time (a fixed clock): from 4714 BC to
-/// 262143 AD. Outside that the database would refuse it, so it is refused here, as invalid input.
+/// Checks that the store can keep `time` as an update time (a fixed clock, or a log entry's time),
+/// truncated to milliseconds; outside [`earliest`]..=[`latest`] it is invalid input.
 pub fn validate_update_time(time: Timestamp) -> Result<Timestamp> {
+    let time = truncate_to_millis(time);
     if time < earliest() || time > latest() {
-        return Err(out_of_range(time.timestamp_millis()));
+        return Err(out_of_range(&time.to_rfc3339()));
     }
-    Ok(truncate_to_millis(time))
+    Ok(time)
 }
 
 /// An update time given as epoch milliseconds (Java `Instant.toEpochMilli`, C `spg_time_ms`).
 pub fn update_time_from_millis(millis: i64) -> Result<Timestamp> {
     DateTime::from_timestamp_millis(millis)
-        .ok_or_else(|| out_of_range(millis))
+        .ok_or_else(|| out_of_range(&format!("{millis} ms after 1970-01-01")))
         .and_then(validate_update_time)
 }
 
-/// A cutoff for a query such as `get_ready_for_gc_filenames_before`: any instant is a valid cutoff,
-/// so one beyond what the store can keep is moved to the nearest it can, which compares the same way
-/// with every stored time.
+/// A cutoff for a query such as `get_ready_for_gc_filenames_before`. Any instant is a valid cutoff:
+/// one outside what the store keeps is moved to the nearest instant that compares the same way with
+/// every stored time (the first kept instant, or the millisecond after the last).
 pub fn cutoff(time: Timestamp) -> Timestamp {
-    truncate_to_millis(time.clamp(earliest(), latest()))
+    truncate_to_millis(time.clamp(earliest(), latest() + TimeDelta::milliseconds(1)))
 }
 
 /// [`cutoff`] for epoch milliseconds: every `i64` is a valid cutoff.
@@ -54,14 +59,14 @@ pub fn cutoff_from_millis(millis: i64) -> Timestamp {
     match DateTime::from_timestamp_millis(millis) {
         Some(time) => cutoff(time),
         None if millis < 0 => earliest(),
-        None => latest(),
+        None => cutoff(latest() + TimeDelta::milliseconds(1)),
     }
 }
 
-fn out_of_range(millis: i64) -> Error {
+fn out_of_range(time: &str) -> Error {
     Error::invalid(format!(
-        "The time {millis} ms after 1970-01-01 is outside what the store can keep \
-         (4714 BC to 262143 AD)"
+        "The update time {time} is outside the years 1 to 9999 (UTC), which every language of the \
+         store can read back"
     ))
 }
 
@@ -69,10 +74,22 @@ fn out_of_range(millis: i64) -> Error {
 mod tests {
     use super::*;
 
+    fn millis_after(time: Timestamp, millis: i64) -> i64 {
+        time.timestamp_millis() + millis
+    }
+
     #[test]
-    fn the_largest_instant_is_a_valid_cutoff() {
-        assert_eq!(cutoff_from_millis(i64::MAX), latest());
+    fn the_largest_and_smallest_instants_are_valid_cutoffs() {
+        assert_eq!(
+            cutoff_from_millis(i64::MAX),
+            latest() + TimeDelta::milliseconds(1)
+        );
         assert_eq!(cutoff_from_millis(i64::MIN), earliest());
+    }
+
+    #[test]
+    fn a_cutoff_past_the_last_kept_time_still_follows_it() {
+        assert!(cutoff_from_millis(millis_after(latest(), 10)) > latest());
     }
 
     #[test]
@@ -82,24 +99,31 @@ mod tests {
     }
 
     #[test]
-    fn an_update_time_the_database_cannot_store_is_invalid() {
-        assert!(matches!(
-            update_time_from_millis(i64::MAX),
-            Err(Error::InvalidArgument { .. })
-        ));
-        let before_4713_bc = earliest().timestamp_millis() - 1;
-        assert!(matches!(
-            update_time_from_millis(before_4713_bc),
-            Err(Error::InvalidArgument { .. })
-        ));
+    fn an_update_time_outside_the_years_1_to_9999_is_invalid() {
+        for millis in [
+            i64::MAX,
+            millis_after(earliest(), -1),
+            millis_after(latest(), 1),
+        ] {
+            assert!(
+                matches!(
+                    update_time_from_millis(millis),
+                    Err(Error::InvalidArgument { .. })
+                ),
+                "{millis}"
+            );
+        }
     }
 
     #[test]
-    fn an_update_time_within_range_is_kept() {
+    fn the_first_and_last_kept_instants_are_valid_update_times() {
         assert_eq!(
-            update_time_from_millis(1_700_000_000_123).map(|t| t.timestamp_millis()),
-            Ok(1_700_000_000_123)
+            update_time_from_millis(earliest().timestamp_millis()),
+            Ok(earliest())
         );
-        assert!(update_time_from_millis(earliest().timestamp_millis()).is_ok());
+        assert_eq!(
+            update_time_from_millis(latest().timestamp_millis()),
+            Ok(latest())
+        );
     }
 }

@@ -1249,7 +1249,7 @@ async fn an_update_time_the_database_cannot_store_is_invalid_and_changes_no_cloc
 }
 
 #[tokio::test]
-async fn the_earliest_instant_the_database_stores_is_a_valid_update_time() {
+async fn the_earliest_instant_the_store_keeps_is_a_valid_update_time() {
     let client = client().await;
     let store = store_with_files(&client, &[]).await;
     let earliest = sleeper_pg::time::cutoff_from_millis(i64::MIN);

@@ -1278,8 +1278,8 @@ static void test_worked_example(void) {
 /* Sleeper v0.36 operations (docs/sleeper-transactions.md)                                          */
 /* ------------------------------------------------------------------------------------------------ */
 
-/* PostgreSQL's first instant, 4714-11-24 BC 00:00 UTC (Julian day -0.5), in ms since the epoch. */
-static const int64_t EARLIEST_MS = INT64_C(-210866803200000);
+/* The first instant the store keeps, 0001-01-01T00:00:00Z, in ms since the epoch. */
+static const int64_t EARLIEST_MS = INT64_C(-62135596800000);
 
 static void check_cause(spg_status status, const char *message) {
     EXPECT(spg_last_error_cause(), status);
@@ -1783,7 +1783,7 @@ static void test_an_unstorable_file_time_leaves_the_clock(void) {
     OK(spg_initialise(store));
     OK(spg_fix_file_update_time(store, true, at_minute(7)));
     EXPECT(spg_fix_file_update_time(store, true, INT64_MAX), SPG_INVALID_ARGUMENT);
-    CHECK_MESSAGE("outside what the store can keep");
+    CHECK_MESSAGE("is outside the years 1 to 9999 (UTC)");
     EXPECT(spg_fix_file_update_time(store, true, EARLIEST_MS - 1), SPG_INVALID_ARGUMENT);
     spg_file_reference f = reference("f", "root", 1);
     OK(spg_add_file(store, &f));
@@ -1799,7 +1799,7 @@ static void test_partition_times_are_checked_at_both_ends(void) {
     spg_store *store = new_table();
     OK(spg_fix_partition_update_time(store, true, EARLIEST_MS));
     EXPECT(spg_fix_partition_update_time(store, true, EARLIEST_MS - 1), SPG_INVALID_ARGUMENT);
-    CHECK_MESSAGE("outside what the store can keep");
+    CHECK_MESSAGE("is outside the years 1 to 9999 (UTC)");
     EXPECT(spg_fix_partition_update_time(store, true, INT64_MAX), SPG_INVALID_ARGUMENT);
     OK(spg_fix_partition_update_time(store, false, INT64_MIN));
     spg_store_free(store);

@@ -197,9 +197,9 @@ public final class PostgresStateStore implements AutoCloseable {
     /**
      * Partition writes through this handle use {@code time} as now; null returns to the database clock.
      *
-     * @throws IllegalArgumentException for a time the store cannot keep (before 4714-11-24 BC, PostgreSQL's first
-     *         day, or after 262142-12-31, where the Rust time library ends; {@link Instant#MAX} included); the
-     *         clock is then left as it was
+     * @throws IllegalArgumentException for a time the store cannot keep (outside the years 1 to 9999, UTC, which
+     *         every language of the store can read back; {@link Instant#MAX} included); the clock is then left as
+     *         it was
      */
     public void fixPartitionUpdateTime(Instant time) {
         byte[] args = new WireWriter(16).time(time).toBytes();
@@ -430,9 +430,9 @@ public final class PostgresStateStore implements AutoCloseable {
     /**
      * File writes through this handle use {@code time} as now; null returns to the database clock.
      *
-     * @throws IllegalArgumentException for a time the store cannot keep (before 4714-11-24 BC, PostgreSQL's first
-     *         day, or after 262142-12-31, where the Rust time library ends; {@link Instant#MAX} included); the
-     *         clock is then left as it was
+     * @throws IllegalArgumentException for a time the store cannot keep (outside the years 1 to 9999, UTC, which
+     *         every language of the store can read back; {@link Instant#MAX} included); the clock is then left as
+     *         it was
      */
     public void fixFileUpdateTime(Instant time) {
         byte[] args = new WireWriter(16).time(time).toBytes();

@@ -18,10 +18,9 @@ import sleeper.statestore.postgres.model.AllReferencesToAFile;
  */
 class TimesTest extends StoreTest {
     private static final Instant YEAR_MINUS_5000 = Instant.parse("-5000-01-01T00:00:00Z");
-    /** PostgreSQL's first day, 4714-11-24 BC. */
-    private static final Instant EARLIEST_KEPT = Instant.parse("-4713-11-24T00:00:00Z");
-    /** The last millisecond of chrono 0.4.45's range, nearer than PostgreSQL's end (294276 AD). */
-    private static final Instant LATEST_KEPT = Instant.parse("+262142-12-31T23:59:59.999Z");
+    /** The first and last instants the store keeps: the years every language can read back. */
+    private static final Instant EARLIEST_KEPT = Instant.parse("0001-01-01T00:00:00Z");
+    private static final Instant LATEST_KEPT = Instant.parse("9999-12-31T23:59:59.999Z");
 
     @BeforeEach
     void anUnreferencedFileWrittenAtTenAm() throws StateStoreException {
@@ -50,7 +49,7 @@ class TimesTest extends StoreTest {
     }
 
     @Test
-    void aCutoffBeforeTheFirstDayPostgresKeepsIsBeforeEveryFile() throws StateStoreException {
+    void aCutoffBeforeTheFirstInstantKeptIsBeforeEveryFile() throws StateStoreException {
         assertEquals(List.of(), store.getReadyForGCFilenamesBefore(YEAR_MINUS_5000));
     }
 
@@ -63,11 +62,11 @@ class TimesTest extends StoreTest {
     }
 
     @Test
-    void fixFileUpdateTimeBeforeTheFirstDayPostgresKeepsIsInvalid() {
+    void fixFileUpdateTimeBeforeTheFirstInstantKeptIsInvalid() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> store.fixFileUpdateTime(YEAR_MINUS_5000));
-        assertEquals("The time " + YEAR_MINUS_5000.toEpochMilli()
-                + " ms after 1970-01-01 is outside what the store can keep (4714 BC to 262143 AD)", e.getMessage());
+        assertEquals("The update time -5000-01-01T00:00:00+00:00 is outside the years 1 to 9999 (UTC), which every "
+                + "language of the store can read back", e.getMessage());
     }
 
     @Test
