@@ -6,6 +6,7 @@
 #
 #   BENCH_CALLS=20000           get_partition calls per loop (every language)
 #   BENCH_REFERENCES=1000000    file references read back with get_file_references (Python, Java, Rust)
+#   BENCH_COMMITS=2000          compaction commits through the Sleeper module and through the Java API
 #   BENCH_ROUNDS=5              rounds of the Python and C get_partition loops (each beside a Rust loop)
 #                               and of the Python read; each figure is the median of its rounds
 #
@@ -62,9 +63,17 @@ VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
 
 step "building the JNI library (release) and the Java benchmark classes"
 cargo build --release --quiet -p sleeper-pg-java
-# Maven prints its output (stray colour codes even when quiet) only when it fails.
-(cd bindings-java && mvn -B -q -ntp -Dnative.dir="$release" -DskipTests test-compile) >"$work/mvn.log" 2>&1 \
+# Maven prints its output (stray colour codes even when quiet) only when it fails. The API is installed
+# for the Sleeper module's benchmark, which needs Sleeper's core too (scripts/sleeper-core.sh).
+(cd bindings-java && mvn -B -q -ntp -Dnative.dir="$release" -DskipTests install) >"$work/mvn.log" 2>&1 \
   || { cat "$work/mvn.log" >&2; exit 1; }
+sleeper_module=""
+if scripts/sleeper-core.sh; then
+  (cd bindings-java/sleeper && mvn -B -q -ntp -DskipTests test-compile \
+    && mvn -B -q -ntp dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$work/sleeper.classpath") \
+    >"$work/mvn-sleeper.log" 2>&1 || { cat "$work/mvn-sleeper.log" >&2; exit 1; }
+  sleeper_module="yes"
+fi
 
 step "building the C library (release) and bench_get_partition"
 make -s -C examples/c PROFILE=release BUILD="$c_build" "$c_build/bench_get_partition"
@@ -140,6 +149,13 @@ step "Java: getPartition ($calls paired calls) and getFileReferences of $referen
   -cp target/classes:target/test-classes sleeper.statestore.postgres.GetPartitionBenchmark "$calls" "$references") \
   | tee "$work/java.log"
 
+if [ -n "$sleeper_module" ]; then
+  step "Java: a compaction commit through the Sleeper module beside the Java API"
+  (cd bindings-java/sleeper && java -Djava.library.path="$release" \
+    -cp "target/classes:target/test-classes:$(cat "$work/sleeper.classpath")" \
+    sleeper.statestore.postgres.sleeper.CommitOverheadBenchmark "${BENCH_COMMITS:-2000}") | tee "$work/sleeper.log"
+fi
+
 for round in $(seq 1 "$rounds"); do
   step "Rust, then C: get_partition, $calls calls (round $round of $rounds)"
   rust_p4 "$work/rust-p4-c-$round.json"
@@ -207,8 +223,18 @@ c = {
     "rust_get_partition_us": median(c_rust), "rust_get_partition_rounds_us": c_rust, "calls": calls,
 }
 
+sleeper_log = work / "sleeper.log"
+sleeper_module = None
+if sleeper_log.exists():
+    module, api, overhead, p10, p90, commits = find(
+        rf"Sleeper module commit median {number} us, Java API commit median {number} us; paired difference median "
+        rf"{number} us, p10 {number} us, p90 {number} us \(([0-9]+) commits each\)", sleeper_log.read_text(),
+        "commit figures from the Sleeper module")
+    sleeper_module = {"module_us": module, "api_us": api, "overhead_us": overhead, "overhead_p10_us": p10,
+                      "overhead_p90_us": p90, "commits": int(commits)}
+
 result = {
-    "server": server, "calls": calls, "references": references,
+    "server": server, "calls": calls, "references": references, "sleeper_module": sleeper_module,
     "rust": {"read_seconds": p3["rust_seconds"], "psql_copy_seconds": p3["psql_copy_seconds"],
              "references": p3["references"], "get_partition_us": median(python_rust + c_rust)},
     "python": python, "java": java, "c": c,

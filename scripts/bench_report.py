@@ -175,6 +175,53 @@ def report(results: dict[str, Any], bindings: dict[str, Any], command: str) -> t
                 summary.append((f"P4, {language}", f"{us - base:+.1f} us over Rust", verdict(us - base <= 5)))
         lines.append("")
 
+    if "P6" in w:
+        lines += ["## P6: batched compaction commits", ""]
+        first = w["P6"][0]
+        lines += [
+            f"The P1 table ({first['checks'][0]['references'] if first.get('checks') else '?'} leaves after the run), one "
+            "compaction job per leaf, committed as Sleeper's batcher sends them: a client takes a batch of jobs, "
+            "assigns them in one call, then commits them in one asynchronous REPLACE_FILE_REFERENCES transaction. "
+            "At most as many clients as there are batches.",
+            "",
+            "| batch | clients | jobs/s | jobs applied | skipped | failed calls | rows conserved |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for run in w["P6"]:
+            conserved = all(check["conserved"] for check in run["checks"])
+            lines.append(
+                f"| {run['batch']} | {run['clients']} | {run['jobs_per_second']:.0f} | {run['jobs']} "
+                f"| {run['skipped_jobs']} | {run['failed_calls']} | {conserved} |"
+            )
+            summary.append(
+                (f"P6, batches of {run['batch']}", f"{run['jobs_per_second']:.0f} jobs/s, {run['clients']} clients; "
+                 f"every job applied: {run['every_job_applied']}",
+                 "reported" if run["every_job_applied"] and conserved else "**jobs lost**")
+            )
+        lines.append("")
+    if "T1" in w:
+        run = w["T1"]
+        lines += [
+            "## T1: extending the partition tree from its root", "",
+            f"Sleeper's `shouldExtendFromRootTo100_000Leaves`: one `extend_partition_tree` call adds {run['partitions'] - 1} "
+            f"partitions ({run['leaves']} leaves) under the root, the whole tree checked, in {run['seconds']:.2f} s.", "",
+        ]
+        summary.append(("T1, root to %d leaves" % run["leaves"], f"{run['seconds']:.2f} s, {run['partitions']} partitions",
+                        "reported" if run["complete"] else "**incomplete**"))
+    sleeper = bindings.get("sleeper_module")
+    if sleeper:
+        lines += [
+            "## S1: a compaction commit through the Sleeper module", "",
+            "One `ReplaceFileReferencesTransaction` through Sleeper's `StateStore` (turned into Sleeper's JSON by its "
+            "`TransactionSerDe` and applied by the core) beside the same commit through the Java API, alternating call "
+            f"by call on one table ({sleeper['commits']} commits each).", "",
+            "| Sleeper module us | Java API us | paired difference us (median) | p10 / p90 |", "|---|---|---|---|",
+            f"| {sleeper['module_us']:.1f} | {sleeper['api_us']:.1f} | {sleeper['overhead_us']:+.1f} "
+            f"| {sleeper['overhead_p10_us']:+.1f} / {sleeper['overhead_p90_us']:+.1f} |", "",
+        ]
+        summary.append(("S1, Sleeper module over the Java API", f"{sleeper['overhead_us']:+.1f} us per commit "
+                        f"({sleeper['module_us']:.0f} us against {sleeper['api_us']:.0f} us)", "reported"))
+
     head = [
         "# Benchmarks",
         "",
