@@ -106,6 +106,14 @@ fn plain(message: impl Into<String>) -> Error {
     }
 }
 
+/// A split that fails Sleeper's `validateSplit`: the reason both in the message and as its cause.
+fn split_failure(reason: String) -> Error {
+    Error::StateStore {
+        message: format!("Failed to validate partition split: {reason}"),
+        cause: Some(Box::new(Error::InvalidArgument { message: reason })),
+    }
+}
+
 impl Model {
     /// A table just created and initialised: the root partition, no files.
     pub fn initialised() -> Model {
@@ -158,10 +166,9 @@ impl Model {
                 split.id
             )));
         }
-        let prefix = "Failed to validate partition split: ";
         if split.dimension != 0 {
-            return Err(plain(format!(
-                "{prefix}No row key at dimension {} for parent partition {}",
+            return Err(split_failure(format!(
+                "No row key at dimension {} for parent partition {}",
                 split.dimension, split.id
             )));
         }
@@ -172,27 +179,27 @@ impl Model {
         } else if r2.max.is_some() && r2.max.as_ref() == Some(&r1.min) {
             (new_2, new_1)
         } else {
-            return Err(plain(format!(
-                "{prefix}Child partitions do not meet at a split point on dimension 0 set in parent partition {}",
+            return Err(split_failure(format!(
+                "Child partitions do not meet at a split point on dimension 0 set in parent partition {}",
                 split.id
             )));
         };
         if split.child_partition_ids != [left.id.clone(), right.id.clone()] {
-            return Err(plain(format!(
-                "{prefix}Child partition IDs do not match expected order in parent partition {}, expected: [{}, {}]",
+            return Err(split_failure(format!(
+                "Child partition IDs do not match expected order in parent partition {}, expected: [{}, {}]",
                 split.id, left.id, right.id
             )));
         }
         let parent_range = range(stored);
         if range(left).min != parent_range.min {
-            return Err(plain(format!(
-                "{prefix}Left child partition {} does not match boundary of parent {}",
+            return Err(split_failure(format!(
+                "Left child partition {} does not match boundary of parent {}",
                 left.id, split.id
             )));
         }
         if range(right).max != parent_range.max {
-            return Err(plain(format!(
-                "{prefix}Right child partition {} does not match boundary of parent {}",
+            return Err(split_failure(format!(
+                "Right child partition {} does not match boundary of parent {}",
                 right.id, split.id
             )));
         }
