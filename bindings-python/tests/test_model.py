@@ -112,7 +112,7 @@ def test_model_objects_are_immutable() -> None:
         (
             lambda: FileReference("f", "p", 1, last_update_time=datetime.max.replace(tzinfo=timezone(-timedelta(hours=1)))),
             ValueError,
-            "last_update_time: The update time 10000-01-01T00:59:59.999+00:00 is outside the years 1 to 9999 (UTC)",
+            "last_update_time: The update time +10000-01-01T00:59:59.999+00:00 is outside the years 1 to 9999 (UTC)",
         ),
         (lambda: FileReference("f", "p", 1, last_update_time=dt.date(2024, 1, 1)), TypeError, "last_update_time"),  # type: ignore[arg-type]
         (lambda: FileReference("f", "\udc80", 1), ValueError, "partition_id is not valid Unicode"),
