@@ -30,9 +30,6 @@ use sleeper_pg::*;
 use sqlx::{Connection, Executor, PgConnection, Row};
 use tokio::sync::Barrier;
 
-#[path = "../tests/common/pgbouncer.rs"]
-mod pgbouncer;
-
 type BenchResult<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 #[derive(Debug, Clone)]
@@ -196,13 +193,13 @@ impl Server {
                 _local: None,
             });
         }
-        let local = LocalPostgres::start_with(&LocalPostgresOptions {
-            durable: true,
-            settings: vec![
+        let local = LocalPostgres::start_with(&LocalPostgresOptions::default().with(|o| {
+            o.durable = true;
+            o.settings = vec![
                 ("max_connections".into(), "600".into()),
                 ("shared_buffers".into(), "256MB".into()),
-            ],
-        })?;
+            ];
+        }))?;
         Ok(Server {
             url: local.url(),
             bin: local.bin_directory().to_owned(),
@@ -219,20 +216,18 @@ impl Server {
     }
 
     async fn client(&self, max_connections: u32) -> Result<Client> {
-        Client::connect_with(ClientOptions {
-            max_connections,
-            ..self.direct()
-        })
+        Client::connect_with(self.direct().with(|o| {
+            o.max_connections = max_connections;
+        }))
         .await
     }
 
     /// How a storm client connects straight to the server: one connection of its own.
     fn direct(&self) -> ClientOptions {
-        ClientOptions {
-            url: Some(self.url.clone()),
-            max_connections: 1,
-            ..ClientOptions::default()
-        }
+        ClientOptions::default().with(|o| {
+            o.url = Some(self.url.clone());
+            o.max_connections = 1;
+        })
     }
 }
 
@@ -1133,7 +1128,7 @@ async fn run(server: &Server, settings: &Settings) -> BenchResult<Value> {
             ._local
             .as_ref()
             .ok_or("P1c needs the benchmark's own local cluster (DATABASE_URL is set)")?;
-        let pooler = pgbouncer::PgBouncer::start(local, settings.pooler_connections)?;
+        let pooler = sleeper_pg::testing::PgBouncer::start(local, settings.pooler_connections)?;
         let shape = Storm {
             tables: 1,
             leaves: settings.leaves,

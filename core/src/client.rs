@@ -11,7 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Row};
 
 use crate::connection::{Session, WriteTransaction};
-use crate::error::{Error, Result};
+use crate::error::{DriverError, Error, Result};
 use crate::local_postgres::LocalPostgres;
 use crate::model::RowKeyField;
 use crate::schema::Schema;
@@ -20,10 +20,19 @@ use crate::store::StateStore;
 /// How conflicts are retried (`CONTRACT.md` 6.12): the whole call is run again after a wait drawn
 /// from `[0, ceiling)`, the ceiling starting at `initial_backoff` and doubling up to `max_backoff`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     pub max_attempts: u32,
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
+}
+
+impl RetryPolicy {
+    /// This policy with the changes `set` makes (see [`ClientOptions::with`]).
+    pub fn with(mut self, set: impl FnOnce(&mut Self)) -> Self {
+        set(&mut self);
+        self
+    }
 }
 
 impl Default for RetryPolicy {
@@ -39,6 +48,7 @@ impl Default for RetryPolicy {
 /// How to connect. `url: None` takes `DATABASE_URL`, and without it starts a [`LocalPostgres`] that
 /// lives as long as the client.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct ClientOptions {
     pub url: Option<String>,
     pub max_connections: u32,
@@ -75,6 +85,15 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             statement_cache: true,
         }
+    }
+}
+
+impl ClientOptions {
+    /// These options with the changes `set` makes: `ClientOptions::default().with(|o| o.max_connections = 4)`.
+    /// (The options are `#[non_exhaustive]`, so that adding one breaks no caller.)
+    pub fn with(mut self, set: impl FnOnce(&mut Self)) -> Self {
+        set(&mut self);
+        self
     }
 }
 
@@ -145,14 +164,20 @@ fn redact_query_password(tail: &str) -> String {
     format!("{path}?{}", query.join("&"))
 }
 
-/// An error's text with the password removed, for errors raised while the URL is being used.
+/// An error's text with the password removed, for errors raised while the URL is being used. An
+/// error whose text held it loses its driver error too, which would hold it as well.
 fn scrub(error: Error, password: Option<&str>) -> Error {
     match (error, password) {
-        (Error::Connection { message }, Some(password)) if !password.is_empty() => {
+        (
             Error::Connection {
-                message: message.replace(password, "***"),
-            }
-        }
+                message, sqlstate, ..
+            },
+            Some(password),
+        ) if !password.is_empty() && message.contains(password) => Error::Connection {
+            message: message.replace(password, "***"),
+            sqlstate,
+            source: None,
+        },
         (error, _) => error,
     }
 }
@@ -295,10 +320,14 @@ impl Retrier<'_> {
             return Ok(());
         }
         if self.attempts >= policy.max_attempts {
-            return Err(Error::connection(format!(
-                "Gave up after {} attempts because of conflicting concurrent updates: {error}",
-                self.attempts
-            )));
+            return Err(Error::Connection {
+                message: format!(
+                    "Gave up after {} attempts because of conflicting concurrent updates: {error}",
+                    self.attempts
+                ),
+                sqlstate: sqlstate(&error),
+                source: Some(DriverError::new(error)),
+            });
         }
         self.client.retries.fetch_add(1, Ordering::Relaxed);
         let wait = self.ceiling.mul_f64(rand::thread_rng().gen::<f64>());

@@ -5,6 +5,7 @@
 //! PostgreSQL transaction. The API is async; [`block_on`] runs it from blocking code on the one shared
 //! runtime, which is what the Python, Java and C bindings do. Behaviour follows `CONTRACT.md`.
 
+#[cfg(feature = "capi")]
 pub mod capi;
 mod client;
 mod connection;
@@ -16,12 +17,14 @@ pub mod partitions;
 mod runtime;
 mod schema;
 mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod time;
 mod transaction;
 pub mod validate;
 
 pub use client::{redact_url, Client, ClientOptions, RetryPolicy};
-pub use error::{Error, Result};
+pub use error::{DriverError, Error, ErrorKind, FieldValue, Result};
 pub use local_postgres::{LocalPostgres, LocalPostgresOptions};
 pub use model::*;
 pub use partitions::partitions_from_split_points;

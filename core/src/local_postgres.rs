@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
+#[cfg(feature = "testing")]
+mod crash;
+
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
 const INSTALL_HINT: &str = "install the PostgreSQL server (Debian: apt-get install postgresql)";
@@ -27,13 +30,14 @@ pub struct LocalPostgres {
     port: u16,
     socket_directory: PathBuf,
     /// How the server was started, to start it again on the same data (`restart`).
+    #[cfg(feature = "testing")]
     launch: Launch,
     /// The process that started the cluster: only it stops the cluster. A forked child's copy of
     /// the handle leaves the parent's server alone.
     owner_process: u32,
 }
 
-/// What starting the server again needs.
+/// How to start the server: again, after a crash (`testing`).
 struct Launch {
     postgres: PathBuf,
     owner: Option<(u32, u32)>,
@@ -50,11 +54,20 @@ impl std::fmt::Debug for LocalPostgres {
 
 /// How to start a cluster. The default suits tests: fast, not crash safe (fsync off).
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct LocalPostgresOptions {
     /// Keep PostgreSQL's crash-safe defaults (fsync, synchronous commit), as benchmarks need.
     pub durable: bool,
     /// Further `name=value` server settings, passed as `-c name=value`.
     pub settings: Vec<(String, String)>,
+}
+
+impl LocalPostgresOptions {
+    /// These options with the changes `set` makes (see [`crate::ClientOptions::with`]).
+    pub fn with(mut self, set: impl FnOnce(&mut Self)) -> Self {
+        set(&mut self);
+        self
+    }
 }
 
 impl LocalPostgres {
@@ -103,86 +116,6 @@ impl LocalPostgres {
     /// The cluster's directory: its data, socket and server log.
     pub fn directory(&self) -> &Path {
         &self.directory
-    }
-
-    /// The process id of the server (the postmaster).
-    pub fn server_pid(&self) -> u32 {
-        self.server.id()
-    }
-
-    /// The process ids of the server's own processes (backends, checkpointer, ...): the postmaster's
-    /// children. Each is a process group of its own, so signalling the postmaster's group misses them.
-    pub fn server_child_pids(&self) -> Vec<u32> {
-        children_of(self.server.id())
-    }
-
-    /// Kills the server with SIGKILL, as a crash would: the postmaster and every process it started,
-    /// and waits until they are gone. The data stays; `restart` starts the server on it again.
-    pub fn kill(&mut self) {
-        if let Ok(Some(_)) = self.server.try_wait() {
-            return;
-        }
-        let Ok(pid) = i32::try_from(self.server.id()) else {
-            return;
-        };
-        // Stopped first, so that it starts no process between the listing and the kill.
-        // SAFETY: kill with a pid and a signal has no memory-safety preconditions.
-        unsafe { libc::kill(pid, libc::SIGSTOP) };
-        let children = children_of(self.server.id());
-        // SAFETY: as above.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-        for &child in &children {
-            if let Ok(child) = i32::try_from(child) {
-                // SAFETY: as above.
-                unsafe { libc::kill(child, libc::SIGKILL) };
-            }
-        }
-        let _ = self.server.wait();
-        let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
-        while children.iter().any(|&child| process_running(child)) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Starts the server again on the same data directory, port and socket, after `kill` (or a crash),
-    /// and waits until it has recovered and accepts connections. A server still running is killed
-    /// first.
-    pub fn restart(&mut self) -> Result<()> {
-        self.kill();
-        let data = self.directory.join("data");
-        let log_path = self.directory.join("server.log");
-        // Every process of the old server is gone (`kill`), so its lock file is stale; and it says
-        // "ready": remove it, so that readiness is the new server's.
-        let _ = fs::remove_file(data.join("postmaster.pid"));
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            self.server = spawn_server(
-                &self.launch,
-                &data,
-                &self.socket_directory,
-                self.port,
-                &log_path,
-            )?;
-            match wait_until_ready(self, &data, &log_path) {
-                Ok(()) => break,
-                // A dying process of the old server may still hold its shared memory for a moment.
-                Err(_) if attempts < 5 => {
-                    self.kill();
-                    let _ = fs::remove_file(data.join("postmaster.pid"));
-                    std::thread::sleep(Duration::from_millis(500));
-                }
-                Err(error) => return Err(error),
-            }
-        }
-        tracing::info!(port = self.port, "restarted a local PostgreSQL cluster");
-        Ok(())
-    }
-
-    /// `kill`, then `restart`: a crash of the server and its recovery.
-    pub fn kill_and_restart(&mut self) -> Result<()> {
-        self.kill();
-        self.restart()
     }
 }
 
@@ -346,38 +279,6 @@ fn clean_up_stale_clusters(base: &Path) {
     }
 }
 
-/// The processes whose parent is `parent`, from `/proc`.
-fn children_of(parent: u32) -> Vec<u32> {
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&pid| {
-            fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|stat| {
-                    // The fields after the command (in parentheses, which may hold spaces): state, ppid.
-                    let after = &stat[stat.rfind(')')? + 1..];
-                    after.split_whitespace().nth(1)?.parse::<u32>().ok()
-                })
-                == Some(parent)
-        })
-        .collect()
-}
-
-/// True while `pid` exists and is not a zombie.
-fn process_running(pid: u32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            let after = &stat[stat.rfind(')')? + 1..];
-            after.split_whitespace().next().map(|state| state != "Z")
-        })
-        .unwrap_or(false)
-}
-
 fn process_alive(pid: i32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }
@@ -439,6 +340,7 @@ fn init_and_start(
             .unwrap_or_default(),
         port,
         socket_directory,
+        #[cfg(feature = "testing")]
         launch,
         owner_process: std::process::id(),
     };

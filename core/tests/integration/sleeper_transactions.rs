@@ -1,12 +1,10 @@
 //! Sleeper v0.36's transactions: their JSON, and what applying each does in synchronous and
 //! asynchronous mode (docs/sleeper-transactions.md).
 
-mod common;
-
 use std::io::Read;
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::*;
 use sleeper_pg::*;
 
 fn string_key() -> Vec<RowKeyField> {

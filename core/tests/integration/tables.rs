@@ -1,8 +1,6 @@
 //! Tables and clients: CONTRACT.md 3.2 and section 5.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use sleeper_pg::*;
 
 #[tokio::test]
@@ -161,10 +159,9 @@ async fn invalid_row_keys_are_rejected() {
 #[tokio::test]
 async fn a_custom_schema_keeps_its_own_tables() {
     let schema = unique_table_id("schema").replace('-', "_");
-    let custom = client_with(ClientOptions {
-        schema,
-        ..ClientOptions::default()
-    })
+    let custom = client_with(ClientOptions::default().with(|o| {
+        o.schema = schema;
+    }))
     .await;
     let id = unique_table_id("in-schema");
     custom.create_table(&id, &long_key()).await.unwrap();
@@ -179,10 +176,9 @@ async fn a_custom_schema_keeps_its_own_tables() {
 async fn clients_connecting_at_once_to_a_fresh_schema_all_migrate_it() {
     let schema = unique_table_id("fresh").replace('-', "_");
     let connects = (0..4).map(|_| {
-        client_with(ClientOptions {
-            schema: schema.clone(),
-            ..ClientOptions::default()
-        })
+        client_with(ClientOptions::default().with(|o| {
+            o.schema = schema.clone();
+        }))
     });
     let clients = futures_join_all(connects).await;
     for client in &clients {
@@ -206,12 +202,11 @@ where
 
 #[tokio::test]
 async fn a_connection_failure_raises_a_connection_error_without_the_password() {
-    let options = ClientOptions {
-        url: Some("postgresql://user:s3cret-pw@127.0.0.1:1/db".into()),
-        acquire_timeout: std::time::Duration::from_secs(2),
-        connect_timeout: std::time::Duration::from_secs(2),
-        ..ClientOptions::default()
-    };
+    let options = ClientOptions::default().with(|o| {
+        o.url = Some("postgresql://user:s3cret-pw@127.0.0.1:1/db".into());
+        o.acquire_timeout = std::time::Duration::from_secs(2);
+        o.connect_timeout = std::time::Duration::from_secs(2);
+    });
     let error = Client::connect_with(options).await.unwrap_err();
     assert!(matches!(error, Error::Connection { .. }));
     assert!(!format!("{error} {error:?}").contains("s3cret-pw"));

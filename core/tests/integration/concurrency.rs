@@ -1,10 +1,8 @@
 //! CONTRACT.md section 6: concurrent calls through separate clients (separate connections).
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use sleeper_pg::*;
 use tokio::sync::Barrier;
 

@@ -79,7 +79,7 @@ fn a_local_cluster_stops_when_its_process_is_killed() {
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "a_local_cluster_stops_when_its_process_is_killed",
+            "local_postgres::a_local_cluster_stops_when_its_process_is_killed",
             "--nocapture",
         ])
         .env(CHILD, "1")

@@ -3,15 +3,12 @@
 //! each: every acknowledged commit is there, no commit is half-applied, the invariants hold, and the
 //! same `Client` recovers by itself. Each test starts a server of its own, since it breaks it.
 
-mod common;
-mod model;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
-use model::snapshot::{self, Snapshot};
+use crate::common::*;
+use crate::model::snapshot::{self, Snapshot};
 use sleeper_pg::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -23,10 +20,10 @@ const HANG: Duration = Duration::from_secs(60);
 /// A throwaway server whose commits survive a crash of the server process: `synchronous_commit` on
 /// (the test default turns it off), `fsync` still off since only the process dies, not the machine.
 fn crash_safe_server() -> LocalPostgres {
-    LocalPostgres::start_with(&LocalPostgresOptions {
-        durable: false,
-        settings: vec![("synchronous_commit".to_owned(), "on".to_owned())],
-    })
+    LocalPostgres::start_with(&LocalPostgresOptions::default().with(|o| {
+        o.durable = false;
+        o.settings = vec![("synchronous_commit".to_owned(), "on".to_owned())];
+    }))
     .expect("start a local server")
 }
 
@@ -35,14 +32,13 @@ fn tcp_url(port: u16) -> String {
 }
 
 fn options(url: String) -> ClientOptions {
-    ClientOptions {
-        url: Some(url),
-        max_connections: 8,
-        acquire_timeout: Duration::from_secs(3),
-        connect_timeout: Duration::from_secs(3),
-        statement_timeout: Some(Duration::from_secs(3)),
-        ..ClientOptions::default()
-    }
+    ClientOptions::default().with(|o| {
+        o.url = Some(url);
+        o.max_connections = 8;
+        o.acquire_timeout = Duration::from_secs(3);
+        o.connect_timeout = Duration::from_secs(3);
+        o.statement_timeout = Some(Duration::from_secs(3));
+    })
 }
 
 // ---- The TCP proxy ----
@@ -226,7 +222,7 @@ async fn storm(
                         acknowledged.fetch_add(1, Ordering::Relaxed);
                         Outcome::Acknowledged
                     }
-                    Ok(Err(Error::Connection { message })) => {
+                    Ok(Err(Error::Connection { message, .. })) => {
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         Outcome::Unknown(message)
                     }
@@ -357,7 +353,7 @@ impl Tally {
         }
         static WRITING: Mutex<()> = Mutex::new(());
         let _one_at_a_time = WRITING.lock().unwrap();
-        model::write_reliability_section(
+        crate::model::write_reliability_section(
             name,
             &format!(
                 "| fault | rounds | faults injected | commits attempted | acknowledged | \

@@ -1,41 +1,11 @@
-//! What every integration test shares: one PostgreSQL server per test binary (`DATABASE_URL`, or a
-//! local cluster started on first use and stopped at exit) and a fresh table per test.
-#![allow(dead_code)]
-
-pub mod pgbouncer;
-
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, OnceLock};
+//! What every integration test shares: one PostgreSQL server (`DATABASE_URL`, or a local cluster
+//! started on first use and stopped at exit, `sleeper_pg::testing::database_url`) and a fresh table per
+//! test.
 
 use chrono::{TimeZone, Utc};
-use sleeper_pg::{
-    Client, ClientOptions, KeyType, LocalPostgres, RowKeyField, StateStore, Timestamp,
-};
+use sleeper_pg::{Client, ClientOptions, KeyType, RowKeyField, StateStore, Timestamp};
 
-static LOCAL: Mutex<Option<LocalPostgres>> = Mutex::new(None);
-static URL: OnceLock<String> = OnceLock::new();
-
-extern "C" fn stop_local_cluster() {
-    if let Ok(mut local) = LOCAL.lock() {
-        local.take();
-    }
-}
-
-/// The database every test of this binary uses.
-pub fn database_url() -> String {
-    URL.get_or_init(|| {
-        if let Ok(url) = std::env::var("DATABASE_URL") {
-            return url;
-        }
-        let local = LocalPostgres::start().expect("start a local PostgreSQL cluster");
-        let url = local.url();
-        *LOCAL.lock().unwrap() = Some(local);
-        // SAFETY: registers a plain extern "C" function to run at exit.
-        unsafe { libc::atexit(stop_local_cluster) };
-        url
-    })
-    .clone()
-}
+pub use sleeper_pg::testing::{database_url, unique_table_id};
 
 pub async fn client() -> Client {
     client_with(ClientOptions::default()).await
@@ -43,22 +13,9 @@ pub async fn client() -> Client {
 
 pub async fn client_with(options: ClientOptions) -> Client {
     let url = tokio::task::spawn_blocking(database_url).await.unwrap();
-    Client::connect_with(ClientOptions {
-        url: Some(url),
-        ..options
-    })
-    .await
-    .expect("connect")
-}
-
-/// A table id no other test uses, in this process or another.
-pub fn unique_table_id(prefix: &str) -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{prefix}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
+    let mut options = options;
+    options.url = Some(url);
+    Client::connect_with(options).await.expect("connect")
 }
 
 pub fn long_key() -> Vec<RowKeyField> {

@@ -1,8 +1,6 @@
 //! The partition tree: CONTRACT.md 2.6, 2.7 and 3.3.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use sleeper_pg::*;
 
 fn root() -> Partition {

@@ -1,10 +1,8 @@
 //! A client behind a transaction-pooling PgBouncer, with the one option it needs (the statement cache
 //! off), does every kind of call: its statements are unnamed and every call runs in a transaction.
 
-mod common;
-
-use common::pgbouncer::PgBouncer;
-use common::*;
+use crate::common::*;
+use sleeper_pg::testing::PgBouncer;
 use sleeper_pg::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,16 +14,13 @@
 //! `make test` runs a short version; `SLEEPER_PG_SOAK=1` runs 100,000 operations and writes the
 //! figures to `docs/reliability.md`.
 
-mod common;
-mod model;
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
-use model::snapshot::{self, region_violations, Snapshot};
+use crate::common::*;
+use crate::model::snapshot::{self, region_violations, Snapshot};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sleeper_pg::*;
@@ -411,13 +408,12 @@ impl Worker {
 }
 
 async fn worker(run: Arc<Run>, id: usize) {
-    let client = Client::connect_with(ClientOptions {
-        url: Some(run.url.clone()),
-        max_connections: 2,
-        statement_timeout: Some(Duration::from_secs(30)),
-        migrate: false,
-        ..ClientOptions::default()
-    })
+    let client = Client::connect_with(ClientOptions::default().with(|o| {
+        o.url = Some(run.url.clone());
+        o.max_connections = 2;
+        o.statement_timeout = Some(Duration::from_secs(30));
+        o.migrate = false;
+    }))
     .await
     .expect("connect a client");
     let mut stores = Vec::new();
@@ -643,7 +639,7 @@ async fn invariants_hold_while_64_clients_run_random_operations_on_4_tables() {
     let summary = summary(operations, started.elapsed(), &figures, &ledger, lost);
     eprintln!("{summary}");
     if soak() {
-        model::write_reliability_section("invariants", &summary);
+        crate::model::write_reliability_section("invariants", &summary);
     }
     assert!(
         figures.violations.is_empty(),

@@ -1,8 +1,6 @@
 //! Files and references: CONTRACT.md 3.1 and 3.4 to 3.9, section 4 and section 7.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use sleeper_pg::*;
 
 fn assigned(filename: &str, partition: &str, rows: u64, job: &str) -> FileReference {

@@ -1,14 +1,12 @@
 //! Security (issue 8): TLS with certificate verification, least privilege for the runtime role,
 //! hostile strings stored verbatim, and no password in any error, debug output or log line.
 
-mod common;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use common::*;
+use crate::common::*;
 use sleeper_pg::*;
 use sqlx::{Connection, Executor};
 
@@ -171,15 +169,15 @@ fn secured() -> Arc<Secured> {
         }
     }
     let path = |name: &str| directory.join(name).display().to_string();
-    let server = LocalPostgres::start_with(&LocalPostgresOptions {
-        durable: false,
-        settings: vec![
+    let server = LocalPostgres::start_with(&LocalPostgresOptions::default().with(|o| {
+        o.durable = false;
+        o.settings = vec![
             ("ssl".to_owned(), "on".to_owned()),
             ("ssl_cert_file".to_owned(), path("server.crt")),
             ("ssl_key_file".to_owned(), path("server.key")),
             ("hba_file".to_owned(), path("pg_hba.conf")),
-        ],
-    })
+        ];
+    }))
     .expect("start a server with TLS");
     let secured = Arc::new(Secured {
         ca: directory.join("ca.crt"),
@@ -251,7 +249,7 @@ async fn verify_full_with_the_right_ca_connects_over_tls() {
 async fn tls_refused(url: &str) -> String {
     match Client::connect(Some(url)).await {
         Ok(_) => panic!("connected despite a certificate that should not be trusted"),
-        Err(Error::Connection { message }) => {
+        Err(Error::Connection { message, .. }) => {
             let lower = message.to_lowercase();
             assert!(lower.contains("certificate"), "unclear error: {message}");
             eprintln!("refused: {message}");
@@ -322,12 +320,11 @@ impl Write for Capture {
 /// (shown and debugged) nor any log line holds any of `secrets`.
 async fn fails_without_showing(url: &str, options: ClientOptions, secrets: &[&str]) {
     let logs = captured_logs();
-    let options = ClientOptions {
-        url: Some(url.to_owned()),
-        connect_timeout: std::time::Duration::from_secs(5),
-        acquire_timeout: std::time::Duration::from_secs(5),
-        ..options
-    };
+    let options = options.with(|o| {
+        o.url = Some(url.to_owned());
+        o.connect_timeout = std::time::Duration::from_secs(5);
+        o.acquire_timeout = std::time::Duration::from_secs(5);
+    });
     let debugged = format!("{options:?}");
     let error = match Client::connect_with(options).await {
         // A lazy client fails at its first call.
@@ -373,10 +370,9 @@ async fn a_password_of_a_lazy_client_never_shows_when_its_first_call_fails() {
     let wrong = "Lazy-Staple-55d0b1";
     fails_without_showing(
         &password_url(USER, wrong, secured.server.port()),
-        ClientOptions {
-            migrate: false,
-            ..ClientOptions::default()
-        },
+        ClientOptions::default().with(|o| {
+            o.migrate = false;
+        }),
         &[wrong],
     )
     .await;
@@ -438,10 +434,9 @@ async fn the_right_password_connects_and_never_shows_in_debug_output_or_logs() {
     store.initialise().await.unwrap();
     let shown = format!(
         "{client:?} {store:?} {:?}",
-        ClientOptions {
-            url: Some(url.clone()),
-            ..ClientOptions::default()
-        }
+        ClientOptions::default().with(|o| {
+            o.url = Some(url.clone());
+        })
     );
     assert!(!shown.contains(PASSWORD), "{shown}");
     let logged = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
@@ -483,11 +478,11 @@ async fn owner_and_runtime(name: &str) -> (String, String, String) {
     ] {
         admin.execute(statement.as_str()).await.unwrap();
     }
-    let migrated = Client::connect_with(ClientOptions {
-        url: Some(url_as(&owner).await),
-        schema: schema.clone(),
-        ..ClientOptions::default()
-    })
+    let url = url_as(&owner).await;
+    let migrated = Client::connect_with(ClientOptions::default().with(|o| {
+        o.url = Some(url);
+        o.schema = schema.clone();
+    }))
     .await
     .expect("the owner migrates");
     drop(migrated);
@@ -509,12 +504,12 @@ async fn owner_and_runtime(name: &str) -> (String, String, String) {
 #[tokio::test]
 async fn a_runtime_role_with_only_data_rights_can_do_every_operation() {
     let (_, runtime, schema) = owner_and_runtime("lp_ops").await;
-    let client = Client::connect_with(ClientOptions {
-        url: Some(url_as(&runtime).await),
-        schema,
-        migrate: false,
-        ..ClientOptions::default()
-    })
+    let url = url_as(&runtime).await;
+    let client = Client::connect_with(ClientOptions::default().with(|o| {
+        o.url = Some(url);
+        o.schema = schema;
+        o.migrate = false;
+    }))
     .await
     .unwrap();
     let store = client
@@ -633,12 +628,12 @@ async fn a_runtime_role_cannot_change_the_schema() {
         assert_eq!(code.as_deref(), Some("42501"), "{statement}: {error}");
     }
     // Nor can it migrate: a client that tries fails, with a connection error.
-    let migrating = Client::connect_with(ClientOptions {
-        url: Some(url_as(&runtime).await),
-        schema: format!("{schema}_new"),
-        migrate: true,
-        ..ClientOptions::default()
-    })
+    let url = url_as(&runtime).await;
+    let migrating = Client::connect_with(ClientOptions::default().with(|o| {
+        o.url = Some(url);
+        o.schema = format!("{schema}_new");
+        o.migrate = true;
+    }))
     .await;
     assert!(
         matches!(migrating, Err(Error::Connection { .. })),

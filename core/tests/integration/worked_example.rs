@@ -1,8 +1,6 @@
 //! CONTRACT.md section 10, step by step: the life of one table as Sleeper drives it.
 
-mod common;
-
-use common::{at, client, long_key};
+use crate::common::{at, client, long_key};
 use sleeper_pg::*;
 
 fn reference(
@@ -31,7 +29,7 @@ fn range(min: i64, max: Option<i64>) -> Region {
 async fn the_worked_example_holds_step_by_step() {
     let client = client().await;
     let store = client
-        .create_table(&common::unique_table_id("example"), &long_key())
+        .create_table(&crate::common::unique_table_id("example"), &long_key())
         .await
         .unwrap();
 

@@ -5,14 +5,11 @@
 //! `SLEEPER_PG_MODEL_CASES` sets the number of sequences (default 32; the soak uses thousands).
 //! Shrunk failures are kept in `model_check.proptest-regressions` beside this file and run first.
 
-mod common;
-mod model;
-
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use common::*;
-use model::{same_error, whole_key, Model};
+use crate::common::*;
+use crate::model::{same_error, whole_key, Model};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use sleeper_pg::*;
@@ -794,7 +791,7 @@ fn the_store_agrees_with_the_model_on_random_operation_sequences() {
             let (call, outcome) = key.split_once(' ').unwrap_or((key, ""));
             text.push_str(&format!("| {call} | {outcome} | {n} |\n"));
         }
-        model::write_reliability_section("model", &text);
+        crate::model::write_reliability_section("model", &text);
     }
     if let Err(failure) = result {
         panic!("{failure}");

@@ -1,11 +1,11 @@
 //! PgBouncer from Debian's package in front of a local cluster, in transaction pooling mode: for the
-//! tests and the benchmarks (which include this file) of the client's pooler mode.
+//! tests and the benchmarks of the client's pooler mode.
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use sleeper_pg::{ClientOptions, LocalPostgres};
+use crate::{ClientOptions, LocalPostgres};
 
 /// A running PgBouncer, stopped (and its directory removed) when dropped.
 pub struct PgBouncer {
@@ -74,16 +74,15 @@ impl PgBouncer {
     /// A client behind the pooler: one option, the statement cache off; the schema is migrated
     /// through a direct connection first.
     pub fn client_options(&self, max_connections: u32) -> ClientOptions {
-        ClientOptions {
-            url: Some(format!(
-                "postgresql://postgres@127.0.0.1:{}/postgres",
-                self.port
-            )),
-            max_connections,
-            statement_cache: false,
-            migrate: false,
-            ..ClientOptions::default()
-        }
+        let mut options = ClientOptions::default();
+        options.url = Some(format!(
+            "postgresql://postgres@127.0.0.1:{}/postgres",
+            self.port
+        ));
+        options.max_connections = max_connections;
+        options.statement_cache = false;
+        options.migrate = false;
+        options
     }
 }
 

@@ -1,0 +1,20 @@
+//! Every integration test of the core, in one test binary that shares one PostgreSQL server: the
+//! contract (`files`, `partitions`, `tables`, `worked_example`), Sleeper's transactions, concurrency,
+//! the model-based property test, the invariant checker under load, faults, the pooler, security, and
+//! the local cluster. Each test makes a fresh table (or schema, or cluster) of its own.
+
+mod common;
+mod model;
+
+mod concurrency;
+mod faults;
+mod files;
+mod invariants;
+mod local_postgres;
+mod model_check;
+mod partitions;
+mod pooler;
+mod security;
+mod sleeper_transactions;
+mod tables;
+mod worked_example;
