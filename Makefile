@@ -17,7 +17,7 @@ setup:
 
 lint:
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features --quiet -- -D warnings
 
 test-rust:
 	$(CARGO) test --workspace
