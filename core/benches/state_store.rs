@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 use sleeper_pg::*;
 use sqlx::{Connection, Executor, PgConnection, Row};
@@ -111,65 +112,65 @@ impl Settings {
         }
     }
 
+    /// The settings of `--size` (first), changed by the other flags; every flag takes a value.
     fn from_args() -> BenchResult<Settings> {
-        let args: Vec<String> = std::env::args()
-            .skip(1)
-            .filter(|a| a != "--bench")
-            .collect();
-        let size = flag(&args, "--size").unwrap_or_else(|| "full".to_owned());
-        let mut settings = Settings::preset(&size);
-        let list = |v: String| -> BenchResult<Vec<usize>> {
+        use lexopt::prelude::*;
+        let mut flags = Vec::new();
+        let mut parser = lexopt::Parser::from_env();
+        while let Some(arg) = parser.next()? {
+            match arg {
+                Long("bench") => {} // passed by `cargo bench`
+                Long(name) => {
+                    let name = name.to_owned();
+                    flags.push((name, parser.value()?.string()?));
+                }
+                other => return Err(other.unexpected().into()),
+            }
+        }
+        let size = flags
+            .iter()
+            .find(|(name, _)| name == "size")
+            .map_or("full", |(_, value)| value.as_str());
+        let mut settings = Settings::preset(size);
+        let list = |v: &str| -> BenchResult<Vec<usize>> {
             v.split(',')
                 .map(|n| n.trim().parse::<usize>().map_err(Into::into))
                 .collect()
         };
-        if let Some(v) = flag(&args, "--clients") {
-            settings.clients = list(v)?;
+        for (name, value) in &flags {
+            let number = || value.parse::<usize>();
+            match name.as_str() {
+                "size" => {}
+                "clients" => settings.clients = list(value)?,
+                "prototype-clients" => settings.prototype_clients = list(value)?,
+                "batch-sizes" => settings.batch_sizes = list(value)?,
+                "leaves" => settings.leaves = number()?,
+                "files" => settings.files = number()?,
+                "tables" => settings.tables = number()?,
+                "large-leaves" => settings.large_leaves = number()?,
+                "large-files" => settings.large_files = number()?,
+                "large-clients" => settings.large_clients = number()?,
+                "pgbench-seconds" => settings.pgbench_seconds = value.parse()?,
+                "pgbench-scale" => settings.pgbench_scale = value.parse()?,
+                "prototype-seconds" => settings.prototype_seconds = value.parse()?,
+                "references" => settings.bulk_references = number()?,
+                "batch" => settings.bulk_batch = number()?,
+                "calls" => settings.get_partition_calls = number()?,
+                "batch-clients" => settings.batch_clients = number()?,
+                "extension-leaves" => settings.extension_leaves = number()?,
+                "workloads" => {
+                    settings.workloads = value.split(',').map(|w| w.trim().to_owned()).collect()
+                }
+                "json" => settings.json = Some(PathBuf::from(value)),
+                other => return Err(format!("unknown flag --{other}").into()),
+            }
         }
-        if let Some(v) = flag(&args, "--prototype-clients") {
-            settings.prototype_clients = list(v)?;
-        }
-        if let Some(v) = flag(&args, "--batch-sizes") {
-            settings.batch_sizes = list(v)?;
-        }
-        let number = |name: &str, value: usize| -> BenchResult<usize> {
-            Ok(flag(&args, name)
-                .map(|v| v.parse())
-                .transpose()?
-                .unwrap_or(value))
-        };
-        settings.leaves = number("--leaves", settings.leaves)?;
-        settings.files = number("--files", settings.files)?;
-        settings.tables = number("--tables", settings.tables)?;
-        settings.large_leaves = number("--large-leaves", settings.large_leaves)?;
-        settings.large_files = number("--large-files", settings.large_files)?;
-        settings.large_clients = number("--large-clients", settings.large_clients)?;
-        settings.pgbench_seconds =
-            number("--pgbench-seconds", settings.pgbench_seconds as usize)? as u64;
-        settings.pgbench_scale = number("--pgbench-scale", settings.pgbench_scale as usize)? as u32;
-        settings.prototype_seconds =
-            number("--prototype-seconds", settings.prototype_seconds as usize)? as u64;
-        settings.bulk_references = number("--references", settings.bulk_references)?;
-        settings.bulk_batch = number("--batch", settings.bulk_batch)?;
-        settings.get_partition_calls = number("--calls", settings.get_partition_calls)?;
-        settings.batch_clients = number("--batch-clients", settings.batch_clients)?;
-        settings.extension_leaves = number("--extension-leaves", settings.extension_leaves)?;
-        if let Some(v) = flag(&args, "--workloads") {
-            settings.workloads = v.split(',').map(|w| w.trim().to_owned()).collect();
-        }
-        settings.json = flag(&args, "--json").map(PathBuf::from);
         Ok(settings)
     }
 
     fn runs(&self, workload: &str) -> bool {
         self.workloads.iter().any(|w| w == workload)
     }
-}
-
-fn flag(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
 }
 
 /// The server under test and the PostgreSQL programs beside it.
@@ -603,9 +604,7 @@ mod prototype {
         statements: F,
     ) -> std::result::Result<(), sqlx::Error>
     where
-        F: for<'c> Fn(
-            &'c mut PgConnection,
-        ) -> futures_like::BoxFuture<'c, std::result::Result<(), sqlx::Error>>,
+        F: for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, std::result::Result<(), sqlx::Error>>,
     {
         connection
             .execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
@@ -626,9 +625,7 @@ mod prototype {
         statements: F,
     ) -> bool
     where
-        F: for<'c> Fn(
-            &'c mut PgConnection,
-        ) -> futures_like::BoxFuture<'c, std::result::Result<(), sqlx::Error>>,
+        F: for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, std::result::Result<(), sqlx::Error>>,
     {
         let mut ceiling = Duration::from_millis(200);
         for attempt in 1..=10 {
@@ -742,16 +739,8 @@ mod prototype {
     }
 
     fn rand_fraction() -> f64 {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        f64::from(nanos % 1_000_000) / 1_000_000.0
+        rand::random::<f64>()
     }
-}
-
-mod futures_like {
-    pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 }
 
 /// P2: add references in batches (files of ten references each), beside COPY into an equivalent table.

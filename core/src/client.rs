@@ -22,8 +22,11 @@ use crate::store::StateStore;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RetryPolicy {
+    /// Attempts of a call in all, the first included.
     pub max_attempts: u32,
+    /// The first ceiling of the wait before another attempt.
     pub initial_backoff: Duration,
+    /// The largest the ceiling grows to.
     pub max_backoff: Duration,
 }
 
@@ -50,7 +53,9 @@ impl Default for RetryPolicy {
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ClientOptions {
+    /// The database, `postgresql://user:password@host:port/db?sslmode=...`.
     pub url: Option<String>,
+    /// Connections the client holds at the most; a call waits for a free one.
     pub max_connections: u32,
     /// How long a call waits for a free connection, including opening a new one.
     pub acquire_timeout: Duration,
@@ -62,7 +67,9 @@ pub struct ClientOptions {
     pub idle_timeout: Option<Duration>,
     /// Apply the bundled migrations when connecting. Off where an admin step owns the schema.
     pub migrate: bool,
+    /// The PostgreSQL schema holding the store's tables.
     pub schema: String,
+    /// How conflicts are retried.
     pub retry: RetryPolicy,
     /// Cache prepared statements per connection. Off behind a transaction-pooling PgBouncer: then
     /// statements are unnamed, every call runs in a transaction, and no startup options are sent
@@ -114,71 +121,71 @@ impl std::fmt::Debug for ClientOptions {
     }
 }
 
-/// The URL with any password replaced by `***`.
+/// The URL with any password (in the authority, or as a `password` parameter) replaced by `***`. A
+/// URL that does not parse is shown as `(unparseable URL)`: it could hold a password anywhere.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "(unparseable URL)".to_owned();
     };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let redacted = match authority.rsplit_once('@') {
-        Some((user_info, host)) => match user_info.split_once(':') {
-            Some((user, _password)) => format!("{user}:***@{host}"),
-            None => authority.to_owned(),
-        },
-        None => authority.to_owned(),
-    };
-    let tail = redact_query_password(tail);
-    format!("{scheme}://{redacted}{tail}")
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
+    }
+    if parsed.query_pairs().any(|(key, _)| is_password(&key)) {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if is_password(&key) {
+                    "***".into()
+                } else {
+                    value
+                };
+                (key.into_owned(), value.into_owned())
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
-/// The password a URL carries, in the authority or as a `password` parameter, as written.
-fn url_password(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
-    let from_authority = authority
-        .rsplit_once('@')
-        .and_then(|(user_info, _)| user_info.split_once(':'))
-        .map(|(_, password)| password.to_owned());
-    from_authority.or_else(|| {
-        rest.split_once('?')?
-            .1
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(key, _)| key.eq_ignore_ascii_case("password"))
-            .map(|(_, password)| password.to_owned())
-    })
+fn is_password(key: &str) -> bool {
+    key.eq_ignore_ascii_case("password")
 }
 
-fn redact_query_password(tail: &str) -> String {
-    let Some((path, query)) = tail.split_once('?') else {
-        return tail.to_owned();
+/// The password a URL carries, in the authority or as a `password` parameter, in every form it may
+/// appear in an error's text: as written (percent-encoded) and decoded.
+fn url_passwords(url: &str) -> Vec<String> {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Vec::new();
     };
-    let query: Vec<String> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
-            _ => pair.to_owned(),
-        })
+    let mut passwords: Vec<String> = parsed
+        .query_pairs()
+        .filter(|(key, _)| is_password(key))
+        .map(|(_, value)| value.into_owned())
         .collect();
-    format!("{path}?{}", query.join("&"))
+    if let Some(written) = parsed.password() {
+        passwords.push(written.to_owned());
+        if let Ok(decoded) = percent_encoding::percent_decode_str(written).decode_utf8() {
+            passwords.push(decoded.into_owned());
+        }
+    }
+    passwords.retain(|p| !p.is_empty());
+    passwords
 }
 
-/// An error's text with the password removed, for errors raised while the URL is being used. An
-/// error whose text held it loses its driver error too, which would hold it as well.
-fn scrub(error: Error, password: Option<&str>) -> Error {
-    match (error, password) {
-        (
-            Error::Connection {
-                message, sqlstate, ..
-            },
-            Some(password),
-        ) if !password.is_empty() && message.contains(password) => Error::Connection {
-            message: message.replace(password, "***"),
+/// An error's text with the passwords removed, for errors raised while the URL is being used. An
+/// error whose text held one loses its driver error too, which would hold it as well.
+fn scrub(error: Error, passwords: &[String]) -> Error {
+    match error {
+        Error::Connection {
+            message, sqlstate, ..
+        } if passwords.iter().any(|p| message.contains(p.as_str())) => Error::Connection {
+            message: passwords
+                .iter()
+                .fold(message, |message, p| message.replace(p.as_str(), "***")),
             sqlstate,
             source: None,
         },
-        (error, _) => error,
+        error => error,
     }
 }
 
@@ -398,6 +405,8 @@ impl Client {
         .await
     }
 
+    /// Connects with `options`: the pool opens connections as calls need them, after applying the
+    /// migrations if `options.migrate` says so.
     pub async fn connect_with(options: ClientOptions) -> Result<Client> {
         let schema = Schema::new(&options.schema)?;
         if options.max_connections == 0 {
@@ -421,7 +430,7 @@ impl Client {
         let mut connect_options = PgConnectOptions::from_str(&url).map_err(|e| {
             Error::invalid(format!("Invalid database URL {}: {e}", redact_url(&url)))
         })?;
-        let password = url_password(&url);
+        let passwords = url_passwords(&url);
         connect_options = connect_options.application_name("sleeper-pg");
         // A million-row read takes more than sqlx's one-second threshold by design: not a warning.
         connect_options =
@@ -460,7 +469,7 @@ impl Client {
                 .connect_lazy_with(connect_options);
             Ok::<_, Error>(pool)
         };
-        let pool = connected.await.map_err(|e| scrub(e, password.as_deref()))?;
+        let pool = connected.await.map_err(|e| scrub(e, &passwords))?;
         tracing::info!(schema = %options.schema, max_connections = options.max_connections, "sleeper-pg client ready");
         Ok(Client {
             inner: Arc::new(ClientInner {
@@ -652,6 +661,26 @@ mod tests {
             redact_url("postgres://host/db?user=u&password=secret"),
             "postgres://host/db?user=u&password=***"
         );
+    }
+
+    #[test]
+    fn a_percent_encoded_password_is_scrubbed_as_written_and_decoded() {
+        let passwords = url_passwords("postgresql://user:p%40ss@host/db");
+        assert_eq!(passwords, ["p%40ss", "p@ss"]);
+        let error = scrub(Error::connection("failed for p@ss and p%40ss"), &passwords);
+        assert_eq!(error.to_string(), "failed for *** and ***");
+    }
+
+    #[test]
+    fn a_local_socket_url_is_shown_whole() {
+        let url =
+            "postgresql://postgres@localhost/postgres?host=/tmp/sleeper-pg-1/socket&port=5432";
+        assert_eq!(redact_url(url), url);
+    }
+
+    #[test]
+    fn a_url_that_does_not_parse_is_not_shown() {
+        assert_eq!(redact_url("not a url :secret@"), "(unparseable URL)");
     }
 
     #[test]

@@ -36,3 +36,8 @@ pub use transaction::{
     CommitMode, CompactionJobCommit, IngestJobRun, Transaction, TransactionFailure,
     TransactionLogEntry, TransactionOutcome, TransactionType,
 };
+
+/// The README's Rust example, compiled as a doc test.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -76,6 +76,7 @@ impl LocalPostgres {
         Self::start_with(&LocalPostgresOptions::default())
     }
 
+    /// Starts a new empty cluster with `options` and waits until it accepts connections.
     pub fn start_with(options: &LocalPostgresOptions) -> Result<LocalPostgres> {
         let binaries = find_binaries()?;
         let base = base_directory()?;

@@ -28,6 +28,7 @@ pub fn id(what: &str, value: &str) -> Result<()> {
     text(what, value)
 }
 
+/// A row count the store can keep: at most `i64::MAX`.
 pub fn number_of_rows(value: u64) -> Result<()> {
     if i64::try_from(value).is_err() {
         return Err(Error::invalid(format!(
@@ -38,6 +39,7 @@ pub fn number_of_rows(value: u64) -> Result<()> {
     Ok(())
 }
 
+/// A limit of unreferenced files in a report: at most `i32::MAX`, as Java's `int`.
 pub fn max_unreferenced_files(value: u64) -> Result<()> {
     if i32::try_from(value).is_err() {
         return Err(Error::invalid(format!(
@@ -71,6 +73,7 @@ pub fn max_unreferenced_files_from_signed(value: i64) -> Result<u64> {
     Ok(unsigned)
 }
 
+/// A partition's dimension: -1, or the index of a field.
 pub fn dimension(value: i32) -> Result<()> {
     if value < -1 {
         return Err(Error::invalid(format!(
@@ -80,6 +83,7 @@ pub fn dimension(value: i32) -> Result<()> {
     Ok(())
 }
 
+/// A table's row key fields: at least one, names non-empty and unique.
 pub fn row_keys(fields: &[RowKeyField]) -> Result<()> {
     if fields.is_empty() {
         return Err(Error::invalid("row_keys must not be empty"));
@@ -105,6 +109,7 @@ fn key_value(what: &str, value: &KeyValue) -> Result<()> {
 }
 
 impl Range {
+    /// Checks the fields of this value (`CONTRACT.md` section 8).
     pub fn validate(&self) -> Result<()> {
         id("field_name", &self.field_name)?;
         key_value("min", &self.min)?;
@@ -130,6 +135,7 @@ impl Range {
 }
 
 impl Region {
+    /// Checks the fields of this value (`CONTRACT.md` section 8).
     pub fn validate(&self) -> Result<()> {
         let mut seen = HashSet::new();
         for range in &self.ranges {
@@ -145,6 +151,7 @@ impl Region {
 }
 
 impl Partition {
+    /// Checks the fields of this value (`CONTRACT.md` section 8).
     pub fn validate(&self) -> Result<()> {
         id("partition id", &self.id)?;
         self.region.validate()?;
@@ -159,6 +166,7 @@ impl Partition {
 }
 
 impl FileReference {
+    /// Checks the fields of this value (`CONTRACT.md` section 8).
     pub fn validate(&self) -> Result<()> {
         id("filename", &self.filename)?;
         id("partition id", &self.partition_id)?;
@@ -181,6 +189,7 @@ fn same_filename(filename: &str, reference: &FileReference, whose: &str) -> Resu
 }
 
 impl AllReferencesToAFile {
+    /// Checks the fields of this value (`CONTRACT.md` section 8).
     pub fn validate(&self) -> Result<()> {
         id("filename", &self.filename)?;
         for reference in &self.references {
@@ -192,6 +201,7 @@ impl AllReferencesToAFile {
 }
 
 impl SplitFileReferenceRequest {
+    /// Checks the fields of this value (`CONTRACT.md` section 8).
     pub fn validate(&self) -> Result<()> {
         self.old_reference.validate()?;
         if self.new_references.is_empty() {
@@ -206,6 +216,7 @@ impl SplitFileReferenceRequest {
 }
 
 impl ReplaceFileReferencesRequest {
+    /// Checks the fields of this value (`CONTRACT.md` section 8).
     pub fn validate(&self) -> Result<()> {
         id("job id", &self.job_id)?;
         id("partition id", &self.partition_id)?;
@@ -217,6 +228,7 @@ impl ReplaceFileReferencesRequest {
 }
 
 impl AssignJobIdRequest {
+    /// Checks the fields of this value (`CONTRACT.md` section 8).
     pub fn validate(&self) -> Result<()> {
         id("job id", &self.job_id)?;
         id("partition id", &self.partition_id)?;
@@ -228,6 +240,7 @@ impl AssignJobIdRequest {
 }
 
 impl CheckFileAssignmentsRequest {
+    /// Checks the fields of this value (`CONTRACT.md` section 8).
     pub fn validate(&self) -> Result<()> {
         id("job id", &self.job_id)?;
         for filename in &self.filenames {

@@ -83,6 +83,7 @@ impl StateStore {
         }
     }
 
+    /// The id of the table this handle is bound to.
     pub fn table_id(&self) -> &str {
         &self.inner.table_id
     }

@@ -177,6 +177,7 @@ impl StateStore {
         self.select_partitions("AND p.is_leaf", None).await
     }
 
+    /// The stored partition with that id, or `PartitionNotFound`.
     pub async fn get_partition(&self, partition_id: &str) -> Result<Partition> {
         crate::validate::id("partition id", partition_id)?;
         self.select_partitions("AND p.partition_id = $2", Some(partition_id))

@@ -136,9 +136,11 @@ struct ExtendJson {
 /// number and update time Sleeper's log gave it, when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransactionLogEntry {
+    /// The entry's number in Sleeper's log.
     pub transaction_number: Option<i64>,
     /// The time everything the transaction writes carries.
     pub update_time: Option<Timestamp>,
+    /// The transaction.
     pub transaction: Transaction,
 }
 

@@ -15,14 +15,23 @@ use crate::model::{
 /// Sleeper's `TransactionType`, by its name in the log (`ADD_FILES`, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TransactionType {
+    /// `ADD_FILES`: an ingest's new files.
     AddFiles,
+    /// `ASSIGN_JOB_IDS`: compaction jobs created.
     AssignJobIds,
+    /// `CLEAR_FILES`: every file removed.
     ClearFiles,
+    /// `DELETE_FILES`: garbage-collected files removed.
     DeleteFiles,
+    /// `INITIALISE_PARTITIONS`: a new partition tree.
     InitialisePartitions,
+    /// `REPLACE_FILE_REFERENCES`: compaction jobs committed.
     ReplaceFileReferences,
+    /// `SPLIT_FILE_REFERENCES`: references pushed down to child partitions.
     SplitFileReferences,
+    /// `SPLIT_PARTITION`: a leaf split.
     SplitPartition,
+    /// `EXTEND_PARTITION_TREE`: many splits at once.
     ExtendPartitionTree,
 }
 
@@ -84,9 +93,13 @@ impl std::fmt::Display for TransactionType {
 /// The store keeps none of them; they are read and written so that a transaction round-trips.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct IngestJobRun {
+    /// The ingest job.
     pub job_id: Option<String>,
+    /// The compaction task that ran the job.
     pub task_id: Option<String>,
+    /// The run of the job.
     pub job_run_id: Option<String>,
+    /// When the job wrote the files.
     pub written_time: Option<Timestamp>,
 }
 
@@ -94,8 +107,11 @@ pub struct IngestJobRun {
 /// new reference's, as in Sleeper v0.36) and the task and run the job tracker reports it by.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CompactionJobCommit {
+    /// The commit.
     pub request: ReplaceFileReferencesRequest,
+    /// The compaction task that ran the job.
     pub task_id: Option<String>,
+    /// The run of the job.
     pub job_run_id: Option<String>,
 }
 
@@ -113,33 +129,52 @@ impl CompactionJobCommit {
 /// One Sleeper state store transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Transaction {
+    /// New files from an ingest.
     AddFiles {
+        /// The files, each with its references.
         files: Vec<AllReferencesToAFile>,
+        /// The ingest job, for the job tracker.
         job_run: IngestJobRun,
     },
+    /// Compaction jobs assigned to references.
     AssignJobIds {
+        /// The assignments.
         requests: Vec<AssignJobIdRequest>,
     },
+    /// `CLEAR_FILES`: every file removed.
     ClearFiles,
+    /// Garbage-collected files removed.
     DeleteFiles {
+        /// The files.
         filenames: Vec<String>,
     },
     /// An empty list removes every partition (Sleeper's `ClearPartitionsTransaction`).
     InitialisePartitions {
+        /// The whole new tree.
         partitions: Vec<Partition>,
     },
+    /// Compaction jobs committed.
     ReplaceFileReferences {
+        /// The jobs, in order.
         jobs: Vec<CompactionJobCommit>,
     },
+    /// References replaced by references on other partitions.
     SplitFileReferences {
+        /// The splits.
         requests: Vec<SplitFileReferenceRequest>,
     },
+    /// A leaf split into its children.
     SplitPartition {
+        /// The leaf, now split.
         parent: Partition,
+        /// Its two children.
         new_children: Vec<Partition>,
     },
+    /// Leaves split and partitions added, any number of levels at once.
     ExtendPartitionTree {
+        /// Leaves, now split.
         update_partitions: Vec<Partition>,
+        /// The partitions added.
         new_partitions: Vec<Partition>,
     },
 }
