@@ -74,15 +74,15 @@ impl PgBouncer {
     /// A client behind the pooler: one option, the statement cache off; the schema is migrated
     /// through a direct connection first.
     pub fn client_options(&self, max_connections: u32) -> ClientOptions {
-        let mut options = ClientOptions::default();
-        options.url = Some(format!(
-            "postgresql://postgres@127.0.0.1:{}/postgres",
-            self.port
-        ));
-        options.max_connections = max_connections;
-        options.statement_cache = false;
-        options.migrate = false;
-        options
+        ClientOptions::default().with(|o| {
+            o.url = Some(format!(
+                "postgresql://postgres@127.0.0.1:{}/postgres",
+                self.port
+            ));
+            o.max_connections = max_connections;
+            o.statement_cache = false;
+            o.migrate = false;
+        })
     }
 }
 

@@ -13,9 +13,9 @@ pub async fn client() -> Client {
 
 pub async fn client_with(options: ClientOptions) -> Client {
     let url = tokio::task::spawn_blocking(database_url).await.unwrap();
-    let mut options = options;
-    options.url = Some(url);
-    Client::connect_with(options).await.expect("connect")
+    Client::connect_with(options.with(|o| o.url = Some(url)))
+        .await
+        .expect("connect")
 }
 
 pub fn long_key() -> Vec<RowKeyField> {
