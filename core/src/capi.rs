@@ -20,20 +20,21 @@
 use std::any::Any;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::ffi::{c_char, c_void, CStr};
+use std::ffi::{c_char, c_void, CStr, CString};
 use std::io::BufReader;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::{
     AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, CheckFileAssignmentsRequest,
     FileReference, KeyType, KeyValue, Partition, Range, Region, ReplaceFileReferencesRequest,
     RowKeyField, SplitFileReferenceRequest, Timestamp,
 };
 use crate::{
-    block_on, Client, ClientOptions, CommitMode, LocalPostgres, LogProgress, RetryPolicy,
+    block_on, Client, ClientOptions, CommitMode, LocalPostgres, LocalPostgresOptions, LogProgress,
     StateStore, Transaction, TransactionFailure,
 };
 
@@ -43,74 +44,73 @@ use crate::{
 
 /// The result of every `spg_` function: `SPG_OK`, or the code of the Sleeper exception the call
 /// raised (`CONTRACT.md` 2.12), or `SPG_INVALID_ARGUMENT` for NULL or malformed input. After any code
-/// other than `SPG_OK`, `spg_last_error_message()` describes the failure.
+/// other than `SPG_OK`, `spg_last_error_message()` describes the failure. Each code is one kind of
+/// error of the library, numbered in the library's order of kinds from 1; a new kind gets the next
+/// number, so the codes below never change meaning.
 pub type spg_status = i32;
 
 /// The call succeeded.
 pub const SPG_OK: spg_status = 0;
-/// NULL or malformed input (`CONTRACT.md` section 8): a NULL handle, string or `out` pointer, invalid
-/// UTF-8, an unknown type tag, an array pointer that is NULL while its count is not zero, or a value
-/// out of range. Nothing reached the database.
-pub const SPG_INVALID_ARGUMENT: spg_status = 1;
+/// `FileAlreadyExistsException`.
+pub const SPG_FILE_ALREADY_EXISTS: spg_status = 1;
+/// `FileNotFoundException`.
+pub const SPG_FILE_NOT_FOUND: spg_status = 2;
+/// `FileReferenceNotFoundException`.
+pub const SPG_FILE_REFERENCE_NOT_FOUND: spg_status = 3;
+/// `FileReferenceAlreadyExistsException`.
+pub const SPG_FILE_REFERENCE_ALREADY_EXISTS: spg_status = 4;
+/// `FileReferenceAssignedToJobException`.
+pub const SPG_FILE_REFERENCE_ASSIGNED_TO_JOB: spg_status = 5;
+/// `FileReferenceNotAssignedToJobException`.
+pub const SPG_FILE_REFERENCE_NOT_ASSIGNED_TO_JOB: spg_status = 6;
+/// `NewReferenceSameAsOldReferenceException`.
+pub const SPG_NEW_REFERENCE_SAME_AS_OLD_REFERENCE: spg_status = 7;
+/// `FileHasReferencesException`.
+pub const SPG_FILE_HAS_REFERENCES: spg_status = 8;
+/// `SplitRequestsFailedException`: every request of the call failed together; the specific error of
+/// the first failing request is given by `spg_last_error_cause()` and `spg_last_error_cause_message()`.
+pub const SPG_SPLIT_REQUESTS_FAILED: spg_status = 9;
+/// `ReplaceRequestsFailedException`; the cause as for `SPG_SPLIT_REQUESTS_FAILED`.
+pub const SPG_REPLACE_REQUESTS_FAILED: spg_status = 10;
+/// `InitialiseWithFilesPresentException`.
+pub const SPG_INITIALISE_WITH_FILES_PRESENT: spg_status = 11;
+/// `PartitionNotFoundException`.
+pub const SPG_PARTITION_NOT_FOUND: spg_status = 12;
+/// `TableNotFoundException`.
+pub const SPG_TABLE_NOT_FOUND: spg_status = 13;
+/// `TableAlreadyExistsException`.
+pub const SPG_TABLE_ALREADY_EXISTS: spg_status = 14;
+/// `StateStoreConnectionException`: the database cannot be reached, answered with an unexpected
+/// error, or conflicts outlasted the retry budget. When the database answered with an error,
+/// `spg_last_error_sqlstate()` gives its SQLSTATE code.
+pub const SPG_STATE_STORE_CONNECTION: spg_status = 15;
 /// `StateStoreException` (plain): a partition tree or a partition split failed validation. When
 /// Sleeper's exception has a cause ("Update results in invalid partition tree", "Failed to validate
 /// partition split: ..."), `spg_last_error_cause()` is `SPG_INVALID_ARGUMENT` and
 /// `spg_last_error_cause_message()` the reason. Also returned, with a message saying so, if the
 /// library hit an internal error (a bug).
-pub const SPG_STATE_STORE: spg_status = 2;
-/// `StateStoreConnectionException`: the database cannot be reached, answered with an unexpected
-/// error, or conflicts outlasted the retry budget.
-pub const SPG_STATE_STORE_CONNECTION: spg_status = 3;
-/// `FileNotFoundException`.
-pub const SPG_FILE_NOT_FOUND: spg_status = 4;
-/// `FileReferenceNotFoundException`.
-pub const SPG_FILE_REFERENCE_NOT_FOUND: spg_status = 5;
-/// `FileReferenceAssignedToJobException`.
-pub const SPG_FILE_REFERENCE_ASSIGNED_TO_JOB: spg_status = 6;
-/// `FileReferenceNotAssignedToJobException`.
-pub const SPG_FILE_REFERENCE_NOT_ASSIGNED_TO_JOB: spg_status = 7;
-/// `FileAlreadyExistsException`.
-pub const SPG_FILE_ALREADY_EXISTS: spg_status = 8;
-/// `FileReferenceAlreadyExistsException`.
-pub const SPG_FILE_REFERENCE_ALREADY_EXISTS: spg_status = 9;
-/// `FileHasReferencesException`.
-pub const SPG_FILE_HAS_REFERENCES: spg_status = 10;
-/// `NewReferenceSameAsOldReferenceException`.
-pub const SPG_NEW_REFERENCE_SAME_AS_OLD_REFERENCE: spg_status = 11;
-/// `SplitRequestsFailedException`: every request of the call failed together; the specific error of
-/// the first failing request is given by `spg_last_error_cause()` and `spg_last_error_cause_message()`.
-pub const SPG_SPLIT_REQUESTS_FAILED: spg_status = 12;
-/// `ReplaceRequestsFailedException`; the cause as for `SPG_SPLIT_REQUESTS_FAILED`.
-pub const SPG_REPLACE_REQUESTS_FAILED: spg_status = 13;
-/// `TableNotFoundException`.
-pub const SPG_TABLE_NOT_FOUND: spg_status = 14;
-/// `TableAlreadyExistsException`.
-pub const SPG_TABLE_ALREADY_EXISTS: spg_status = 15;
-/// `PartitionNotFoundException`.
-pub const SPG_PARTITION_NOT_FOUND: spg_status = 16;
-/// `InitialiseWithFilesPresentException`.
-pub const SPG_INITIALISE_WITH_FILES_PRESENT: spg_status = 17;
+pub const SPG_STATE_STORE: spg_status = 16;
+/// NULL or malformed input (`CONTRACT.md` section 8): a NULL handle, string or `out` pointer, invalid
+/// UTF-8, an unknown type tag, an array pointer that is NULL while its count is not zero, or a value
+/// out of range. Nothing reached the database.
+pub const SPG_INVALID_ARGUMENT: spg_status = 17;
+
+/// The status of a kind of error: its number in core's order of kinds ([`ErrorKind::ALL`]) plus one,
+/// 0 being `SPG_OK`. The one mapping from errors to statuses: the `SPG_` constants above are its
+/// values written out for the header, named after the kind's exception (a unit test checks both).
+fn status_of_kind(kind: ErrorKind) -> spg_status {
+    spg_status::from(kind.number()) + 1
+}
 
 fn status_of(error: &Error) -> spg_status {
-    match error {
-        Error::FileAlreadyExists { .. } => SPG_FILE_ALREADY_EXISTS,
-        Error::FileNotFound { .. } => SPG_FILE_NOT_FOUND,
-        Error::FileReferenceNotFound { .. } => SPG_FILE_REFERENCE_NOT_FOUND,
-        Error::FileReferenceAlreadyExists { .. } => SPG_FILE_REFERENCE_ALREADY_EXISTS,
-        Error::FileReferenceAssignedToJob { .. } => SPG_FILE_REFERENCE_ASSIGNED_TO_JOB,
-        Error::FileReferenceNotAssignedToJob { .. } => SPG_FILE_REFERENCE_NOT_ASSIGNED_TO_JOB,
-        Error::NewReferenceSameAsOldReference { .. } => SPG_NEW_REFERENCE_SAME_AS_OLD_REFERENCE,
-        Error::FileHasReferences { .. } => SPG_FILE_HAS_REFERENCES,
-        Error::SplitRequestsFailed { .. } => SPG_SPLIT_REQUESTS_FAILED,
-        Error::ReplaceRequestsFailed { .. } => SPG_REPLACE_REQUESTS_FAILED,
-        Error::InitialiseWithFilesPresent => SPG_INITIALISE_WITH_FILES_PRESENT,
-        Error::PartitionNotFound { .. } => SPG_PARTITION_NOT_FOUND,
-        Error::TableNotFound { .. } => SPG_TABLE_NOT_FOUND,
-        Error::TableAlreadyExists { .. } => SPG_TABLE_ALREADY_EXISTS,
-        Error::Connection { .. } => SPG_STATE_STORE_CONNECTION,
-        Error::StateStore { .. } => SPG_STATE_STORE,
-        Error::InvalidArgument { .. } => SPG_INVALID_ARGUMENT,
-    }
+    status_of_kind(error.kind())
+}
+
+/// The kind of error a status stands for; `None` for `SPG_OK` and numbers that are no status.
+fn kind_of_status(status: spg_status) -> Option<ErrorKind> {
+    u8::try_from(status.checked_sub(1)?)
+        .ok()
+        .and_then(ErrorKind::from_number)
 }
 
 /// The name of a status: `"OK"`, the Sleeper exception's class name (`"FileNotFoundException"`,
@@ -118,45 +118,42 @@ fn status_of(error: &Error) -> spg_status {
 /// Returns a static string: never NULL, never to be freed.
 #[no_mangle]
 pub extern "C" fn spg_status_name(status: spg_status) -> *const c_char {
-    let name: &'static CStr = match status {
-        SPG_OK => c"OK",
-        SPG_INVALID_ARGUMENT => c"InvalidArgument",
-        SPG_STATE_STORE => c"StateStoreException",
-        SPG_STATE_STORE_CONNECTION => c"StateStoreConnectionException",
-        SPG_FILE_NOT_FOUND => c"FileNotFoundException",
-        SPG_FILE_REFERENCE_NOT_FOUND => c"FileReferenceNotFoundException",
-        SPG_FILE_REFERENCE_ASSIGNED_TO_JOB => c"FileReferenceAssignedToJobException",
-        SPG_FILE_REFERENCE_NOT_ASSIGNED_TO_JOB => c"FileReferenceNotAssignedToJobException",
-        SPG_FILE_ALREADY_EXISTS => c"FileAlreadyExistsException",
-        SPG_FILE_REFERENCE_ALREADY_EXISTS => c"FileReferenceAlreadyExistsException",
-        SPG_FILE_HAS_REFERENCES => c"FileHasReferencesException",
-        SPG_NEW_REFERENCE_SAME_AS_OLD_REFERENCE => c"NewReferenceSameAsOldReferenceException",
-        SPG_SPLIT_REQUESTS_FAILED => c"SplitRequestsFailedException",
-        SPG_REPLACE_REQUESTS_FAILED => c"ReplaceRequestsFailedException",
-        SPG_TABLE_NOT_FOUND => c"TableNotFoundException",
-        SPG_TABLE_ALREADY_EXISTS => c"TableAlreadyExistsException",
-        SPG_PARTITION_NOT_FOUND => c"PartitionNotFoundException",
-        SPG_INITIALISE_WITH_FILES_PRESENT => c"InitialiseWithFilesPresentException",
-        _ => c"Unknown",
-    };
-    name.as_ptr()
+    // Core's exception names, NUL-terminated once, by kind number.
+    static NAMES: OnceLock<Vec<CString>> = OnceLock::new();
+    if status == SPG_OK {
+        return c"OK".as_ptr();
+    }
+    let names = NAMES.get_or_init(|| {
+        ErrorKind::ALL
+            .iter()
+            .map(|kind| CString::new(kind.exception_name()).unwrap_or_default())
+            .collect()
+    });
+    kind_of_status(status)
+        .and_then(|kind| names.get(usize::from(kind.number())))
+        .map_or(c"Unknown".as_ptr(), |name| name.as_ptr())
 }
 
 // ---------------------------------------------------------------------------------------------
 // The last error of each thread, and the one trampoline
 // ---------------------------------------------------------------------------------------------
 
+/// The last failure of a thread, each text NUL-terminated (or empty for "").
 struct LastError {
-    /// NUL-terminated.
     message: Vec<u8>,
     cause: spg_status,
-    /// NUL-terminated.
     cause_message: Vec<u8>,
+    sqlstate: Vec<u8>,
 }
 
 thread_local! {
     static LAST_ERROR: RefCell<LastError> = const {
-        RefCell::new(LastError { message: Vec::new(), cause: SPG_OK, cause_message: Vec::new() })
+        RefCell::new(LastError {
+            message: Vec::new(),
+            cause: SPG_OK,
+            cause_message: Vec::new(),
+            sqlstate: Vec::new(),
+        })
     };
 }
 
@@ -168,26 +165,32 @@ fn c_message(message: &str) -> Vec<u8> {
     bytes
 }
 
-fn record(status: spg_status, message: &str, cause: Option<&Error>) -> spg_status {
+/// Records a failure as the calling thread's last error and returns its status.
+fn record(
+    status: spg_status,
+    message: &str,
+    cause: Option<&Error>,
+    sqlstate: Option<&str>,
+) -> spg_status {
     let _ = LAST_ERROR.try_with(|last| {
-        let mut last = last.borrow_mut();
-        last.message = c_message(message);
-        last.cause = cause.map_or(SPG_OK, status_of);
-        last.cause_message = c_message(&cause.map(ToString::to_string).unwrap_or_default());
+        *last.borrow_mut() = LastError {
+            message: c_message(message),
+            cause: cause.map_or(SPG_OK, status_of),
+            cause_message: c_message(&cause.map(ToString::to_string).unwrap_or_default()),
+            sqlstate: c_message(sqlstate.unwrap_or_default()),
+        };
     });
     status
 }
 
+/// Every error is recorded alike, from what core says of it: its kind, message, cause and SQLSTATE.
 fn record_error(error: &Error) -> spg_status {
-    let cause = match error {
-        Error::SplitRequestsFailed { cause, .. }
-        | Error::ReplaceRequestsFailed { cause, .. }
-        | Error::StateStore {
-            cause: Some(cause), ..
-        } => Some(&**cause),
-        _ => None,
-    };
-    record(status_of(error), &error.to_string(), cause)
+    record(
+        status_of(error),
+        &error.to_string(),
+        error.cause(),
+        error.sqlstate(),
+    )
 }
 
 fn record_panic(payload: Box<dyn Any + Send>) -> spg_status {
@@ -197,8 +200,9 @@ fn record_panic(payload: Box<dyn Any + Send>) -> spg_status {
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned());
     record(
-        SPG_STATE_STORE,
+        status_of_kind(ErrorKind::StateStore),
         &format!("sleeper-pg internal error (a bug; please report it): {what}"),
+        None,
         None,
     )
 }
@@ -216,7 +220,7 @@ fn trampoline(body: impl FnOnce() -> Result<()>) -> spg_status {
         }
     })) {
         Ok(status) => status,
-        Err(_) => SPG_STATE_STORE,
+        Err(_) => status_of_kind(ErrorKind::StateStore),
     }
 }
 
@@ -240,9 +244,7 @@ fn with_out<T: Copy>(out: *mut T, empty: T, body: impl FnOnce() -> Result<T>) ->
 }
 
 fn invalid(message: impl Into<String>) -> Error {
-    Error::InvalidArgument {
-        message: message.into(),
-    }
+    Error::invalid(message)
 }
 
 /// The message of the last call on the calling thread that returned a status other than `SPG_OK`;
@@ -254,11 +256,11 @@ pub extern "C" fn spg_last_error_message() -> *const c_char {
     last_error_text(|last| &last.message)
 }
 
-/// For `SPG_SPLIT_REQUESTS_FAILED` and `SPG_REPLACE_REQUESTS_FAILED`: the status of the specific
-/// error of the first failing request (for example `SPG_FILE_REFERENCE_NOT_FOUND`). For an
-/// `SPG_STATE_STORE` whose Sleeper exception has a cause ("Update results in invalid partition tree",
-/// "Failed to validate partition split: ..."): `SPG_INVALID_ARGUMENT`, the reason being its message.
-/// `SPG_OK` when the last failure on this thread had no cause.
+/// The status of the cause of the last failure on the calling thread, `SPG_OK` when it had none. For
+/// `SPG_SPLIT_REQUESTS_FAILED` and `SPG_REPLACE_REQUESTS_FAILED`: the status of the specific error of
+/// the first failing request (for example `SPG_FILE_REFERENCE_NOT_FOUND`). For an `SPG_STATE_STORE`
+/// whose Sleeper exception has a cause ("Update results in invalid partition tree", "Failed to
+/// validate partition split: ..."): `SPG_INVALID_ARGUMENT`, the reason being its message.
 #[no_mangle]
 pub extern "C" fn spg_last_error_cause() -> spg_status {
     panic::catch_unwind(|| {
@@ -274,6 +276,16 @@ pub extern "C" fn spg_last_error_cause() -> spg_status {
 #[no_mangle]
 pub extern "C" fn spg_last_error_cause_message() -> *const c_char {
     last_error_text(|last| &last.cause_message)
+}
+
+/// The SQLSTATE code (five characters, for example `"40001"` or `"42P01"`) the database answered the
+/// last failing call on the calling thread with: set for an `SPG_STATE_STORE_CONNECTION` the
+/// database reported, `""` otherwise (no failure yet, another status, or a connection error with no
+/// answer from the database, such as a refused connection or a timeout). Never NULL. Ownership and
+/// lifetime as for `spg_last_error_message()`.
+#[no_mangle]
+pub extern "C" fn spg_last_error_sqlstate() -> *const c_char {
+    last_error_text(|last| &last.sqlstate)
 }
 
 fn last_error_text(field: fn(&LastError) -> &Vec<u8>) -> *const c_char {
@@ -617,32 +629,78 @@ pub struct spg_log_replay {
 pub type spg_log_progress_fn =
     Option<unsafe extern "C" fn(entries: u64, bytes: u64, context: *mut c_void)>;
 
-/// How to connect; fill with `spg_client_options_init` first, then change fields.
+/// How to connect (`spg_connect_with`). Every field left zero (NULL, 0, false) takes core's default,
+/// so `spg_client_options options = {0};` or `spg_client_options_default()` with only the fields
+/// you want set is the way to fill it; the library passes on only what was set, and core checks it
+/// (a value core refuses is `SPG_INVALID_ARGUMENT`). Where zero is a value of its own, a `has_` flag
+/// beside the field says whether it is set. Times are in milliseconds.
 #[repr(C)]
 pub struct spg_client_options {
-    /// `postgresql://user:pass@host:port/db?...`, NUL-terminated; NULL takes the `DATABASE_URL`
-    /// environment variable, and without it starts a local cluster that lives as long as the client.
-    /// Borrowed.
+    /// `postgresql://user:pass@host:port/db?...`, NUL-terminated, borrowed. NULL: the `DATABASE_URL`
+    /// environment variable, and without it a new local cluster that lives as long as the client.
     pub url: *const c_char,
-    /// At least 1. Default 10.
-    pub max_connections: u32,
-    /// Apply the bundled migrations when connecting. Default true.
-    pub migrate: bool,
-    /// The PostgreSQL schema holding the tables; NULL for the default `"sleeper"`. Borrowed.
+    /// The PostgreSQL schema holding the tables, NUL-terminated, borrowed. NULL: core's default
+    /// (currently `"sleeper"`).
     pub schema: *const c_char,
-    /// How long a call waits for a free connection. Default 30000.
+    /// The most connections the pool opens. 0: core's default (currently 10).
+    pub max_connections: u32,
+    /// How long a call waits for a free connection, opening one included. 0: core's default
+    /// (currently 30000).
     pub acquire_timeout_ms: u64,
-    /// How long opening one connection may take. Default 10000.
+    /// How long opening one connection may take. 0: core's default (currently 10000).
     pub connect_timeout_ms: u64,
-    /// A server-side limit on each statement; 0 leaves the server's setting (the default).
+    /// Whether `statement_timeout_ms` is set. False: core's default (currently none, the server's
+    /// setting applies).
+    pub has_statement_timeout: bool,
+    /// A server-side limit on each statement (enforced by the client only when `statement_cache` is
+    /// off); 0 for none.
     pub statement_timeout_ms: u64,
-    /// Connections idle this long are closed; 0 keeps them. Default 60000.
+    /// Whether `idle_timeout_ms` is set. False: core's default (currently 60000).
+    pub has_idle_timeout: bool,
+    /// Connections idle this long are closed; 0 keeps them open.
     pub idle_timeout_ms: u64,
+    /// Whether `migrate` is set. False: core's default (currently true).
+    pub has_migrate: bool,
+    /// Apply the bundled migrations when connecting (off where an admin step owns the schema).
+    pub migrate: bool,
+    /// Whether `statement_cache` is set. False: core's default (currently true).
+    pub has_statement_cache: bool,
     /// Cache prepared statements per connection (off behind a transaction-pooling PgBouncer).
-    /// Default true.
     pub statement_cache: bool,
-    /// Attempts of a call that meets conflicts, at least 1. Default 10.
+    /// Attempts of a call that meets conflicts, the first included. 0: core's default (currently 10).
     pub retry_max_attempts: u32,
+    /// Whether `retry_initial_backoff_ms` is set. False: core's default (currently 200).
+    pub has_retry_initial_backoff: bool,
+    /// The ceiling of the first wait before another attempt (each wait is drawn from 0 to the
+    /// ceiling, which doubles after each); 0 retries at once.
+    pub retry_initial_backoff_ms: u64,
+    /// Whether `retry_max_backoff_ms` is set. False: core's default (currently 30000).
+    pub has_retry_max_backoff: bool,
+    /// The most the ceiling of a wait grows to.
+    pub retry_max_backoff_ms: u64,
+}
+
+/// One server setting of a local cluster, `name=value` (PostgreSQL's `-c name=value`). Borrowed.
+#[repr(C)]
+pub struct spg_setting {
+    /// NUL-terminated UTF-8.
+    pub name: *const c_char,
+    /// NUL-terminated UTF-8.
+    pub value: *const c_char,
+}
+
+/// How to start a local cluster (`spg_local_postgres_start_with`). As for `spg_client_options`, every
+/// field left zero takes core's default: `spg_local_postgres_options options = {0};`.
+#[repr(C)]
+pub struct spg_local_postgres_options {
+    /// Whether `durable` is set. False: core's default (currently false: fast and not crash safe,
+    /// fsync off, as tests want).
+    pub has_durable: bool,
+    /// Keep PostgreSQL's crash-safe settings (fsync, synchronous commit), as benchmarks need.
+    pub durable: bool,
+    /// Further server settings, borrowed; none by default. May be NULL when the count is 0.
+    pub settings: *const spg_setting,
+    pub setting_count: usize,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1061,14 +1119,53 @@ fn optional_update_time(has_time: bool, millis: spg_time_ms) -> Result<Option<Ti
 // ---------------------------------------------------------------------------------------------
 
 /// Starts a new, empty PostgreSQL cluster of its own (system PostgreSQL binaries, a temporary
-/// directory, a free port) and waits until it accepts connections. On success `*out` is a new handle
-/// owned by the caller (free with `spg_local_postgres_free`); on failure it is NULL.
+/// directory, a free port) with core's default options and waits until it accepts connections. On
+/// success `*out` is a new handle owned by the caller (free with `spg_local_postgres_free`); on
+/// failure it is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn spg_local_postgres_start(out: *mut *mut spg_local_postgres) -> spg_status {
     with_out(out, ptr::null_mut(), || {
         let local = LocalPostgres::start()?;
         Ok(new_handle(spg_local_postgres { local }))
     })
+}
+
+/// As `spg_local_postgres_start`, with the given options (borrowed; see
+/// `spg_local_postgres_options`).
+#[no_mangle]
+pub unsafe extern "C" fn spg_local_postgres_start_with(
+    options: *const spg_local_postgres_options,
+    out: *mut *mut spg_local_postgres,
+) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: a pointer to options or NULL (checked), whose fields follow the contract.
+        let options = unsafe { local_postgres_options(handle(options, "options")?) }?;
+        let local = LocalPostgres::start_with(&options)?;
+        Ok(new_handle(spg_local_postgres { local }))
+    })
+}
+
+/// Core's options with what the caller set.
+unsafe fn local_postgres_options(set: &spg_local_postgres_options) -> Result<LocalPostgresOptions> {
+    let mut options = LocalPostgresOptions::default();
+    if set.has_durable {
+        options.durable = set.durable;
+    }
+    // SAFETY: an array of `setting_count` settings, or NULL with a count of 0, by contract.
+    options.settings = unsafe {
+        each(
+            set.settings,
+            set.setting_count,
+            "options.settings",
+            |setting, what| {
+                Ok((
+                    text(setting.name, &format!("{what}.name"))?.to_owned(),
+                    text(setting.value, &format!("{what}.value"))?.to_owned(),
+                ))
+            },
+        )
+    }?;
+    Ok(options)
 }
 
 /// The cluster's connection URL. `*out` is a new NUL-terminated string owned by the caller (free with
@@ -1114,31 +1211,30 @@ pub unsafe extern "C" fn spg_string_free(text: *mut c_char) {
 // Client
 // ---------------------------------------------------------------------------------------------
 
-/// Fills `*out` with the default options (`url` NULL, 10 connections, migrate, ...).
+/// Options with no field set, all zero: connecting with them is connecting with core's defaults.
+/// The same as `spg_client_options options = {0};`, for callers that prefer a function.
 #[no_mangle]
-pub unsafe extern "C" fn spg_client_options_init(out: *mut spg_client_options) -> spg_status {
-    trampoline(|| {
-        if out.is_null() || !out.is_aligned() {
-            return Err(invalid("out must not be NULL"));
-        }
-        let defaults = ClientOptions::default();
-        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        let options = spg_client_options {
-            url: ptr::null(),
-            max_connections: defaults.max_connections,
-            migrate: defaults.migrate,
-            schema: ptr::null(),
-            acquire_timeout_ms: millis(defaults.acquire_timeout),
-            connect_timeout_ms: millis(defaults.connect_timeout),
-            statement_timeout_ms: defaults.statement_timeout.map_or(0, millis),
-            idle_timeout_ms: defaults.idle_timeout.map_or(0, millis),
-            statement_cache: defaults.statement_cache,
-            retry_max_attempts: defaults.retry.max_attempts,
-        };
-        // SAFETY: non-null and aligned (checked); the caller promises it is valid for writes.
-        unsafe { out.write(options) };
-        Ok(())
-    })
+pub extern "C" fn spg_client_options_default() -> spg_client_options {
+    spg_client_options {
+        url: ptr::null(),
+        schema: ptr::null(),
+        max_connections: 0,
+        acquire_timeout_ms: 0,
+        connect_timeout_ms: 0,
+        has_statement_timeout: false,
+        statement_timeout_ms: 0,
+        has_idle_timeout: false,
+        idle_timeout_ms: 0,
+        has_migrate: false,
+        migrate: false,
+        has_statement_cache: false,
+        statement_cache: false,
+        retry_max_attempts: 0,
+        has_retry_initial_backoff: false,
+        retry_initial_backoff_ms: 0,
+        has_retry_max_backoff: false,
+        retry_max_backoff_ms: 0,
+    }
 }
 
 /// Connects with default options to `url` (NUL-terminated, borrowed), or when `url` is NULL to the
@@ -1155,41 +1251,70 @@ pub unsafe extern "C" fn spg_connect(url: *const c_char, out: *mut *mut spg_clie
     })
 }
 
-/// Connects with the given options (borrowed; see `spg_client_options`). `*out` as for `spg_connect`.
+/// Connects with the given options (borrowed; see `spg_client_options`: fields left zero take core's
+/// defaults). `*out` as for `spg_connect`.
 #[no_mangle]
 pub unsafe extern "C" fn spg_connect_with(
     options: *const spg_client_options,
     out: *mut *mut spg_client,
 ) -> spg_status {
     with_out(out, ptr::null_mut(), || {
-        // SAFETY: a pointer to options or NULL (checked) by contract.
-        let options = unsafe { handle(options, "options") }?;
-        let defaults = ClientOptions::default();
-        if options.retry_max_attempts == 0 {
-            return Err(invalid("retry_max_attempts must be at least 1"));
-        }
-        let optional_millis = |ms: u64| (ms > 0).then(|| Duration::from_millis(ms));
-        let options = ClientOptions {
-            // SAFETY: C strings or NULL by contract.
-            url: unsafe { optional_text(options.url, "options.url") }?,
-            max_connections: options.max_connections,
-            acquire_timeout: Duration::from_millis(options.acquire_timeout_ms),
-            connect_timeout: Duration::from_millis(options.connect_timeout_ms),
-            statement_timeout: optional_millis(options.statement_timeout_ms),
-            idle_timeout: optional_millis(options.idle_timeout_ms),
-            migrate: options.migrate,
-            // SAFETY: as above.
-            schema: unsafe { optional_text(options.schema, "options.schema") }?
-                .unwrap_or(defaults.schema),
-            retry: RetryPolicy {
-                max_attempts: options.retry_max_attempts,
-                ..defaults.retry
-            },
-            statement_cache: options.statement_cache,
-        };
+        // SAFETY: a pointer to options or NULL (checked), whose fields follow the contract.
+        let options = unsafe { client_options(handle(options, "options")?) }?;
         let client = block_on(Client::connect_with(options))?;
         Ok(new_handle(spg_client { client }))
     })
+}
+
+/// Core's options with what the caller set: core owns every default and every check.
+unsafe fn client_options(set: &spg_client_options) -> Result<ClientOptions> {
+    fn millis(ms: u64) -> Duration {
+        Duration::from_millis(ms)
+    }
+    /// An optional time: 0 for none.
+    fn optional_millis(ms: u64) -> Option<Duration> {
+        (ms != 0).then(|| millis(ms))
+    }
+    let mut options = ClientOptions::default();
+    // SAFETY: C strings or NULL by contract.
+    if let Some(url) = unsafe { optional_text(set.url, "options.url") }? {
+        options.url = Some(url);
+    }
+    // SAFETY: as above.
+    if let Some(schema) = unsafe { optional_text(set.schema, "options.schema") }? {
+        options.schema = schema;
+    }
+    if set.max_connections != 0 {
+        options.max_connections = set.max_connections;
+    }
+    if set.acquire_timeout_ms != 0 {
+        options.acquire_timeout = millis(set.acquire_timeout_ms);
+    }
+    if set.connect_timeout_ms != 0 {
+        options.connect_timeout = millis(set.connect_timeout_ms);
+    }
+    if set.has_statement_timeout {
+        options.statement_timeout = optional_millis(set.statement_timeout_ms);
+    }
+    if set.has_idle_timeout {
+        options.idle_timeout = optional_millis(set.idle_timeout_ms);
+    }
+    if set.has_migrate {
+        options.migrate = set.migrate;
+    }
+    if set.has_statement_cache {
+        options.statement_cache = set.statement_cache;
+    }
+    if set.retry_max_attempts != 0 {
+        options.retry.max_attempts = set.retry_max_attempts;
+    }
+    if set.has_retry_initial_backoff {
+        options.retry.initial_backoff = millis(set.retry_initial_backoff_ms);
+    }
+    if set.has_retry_max_backoff {
+        options.retry.max_backoff = millis(set.retry_max_backoff_ms);
+    }
+    Ok(options)
 }
 
 /// Closes every connection of the client's pool (shared with the stores opened through it): later
@@ -2151,148 +2276,268 @@ pub unsafe extern "C" fn spg_split_file_reference_request_free(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::{BTreeMap, HashSet};
+
+    use crate::RetryPolicy;
+
     use super::*;
 
-    fn every_error() -> Vec<Error> {
-        let reference = FileReference::new("f", "p", 1);
-        let cause = Box::new(Error::FileNotFound {
-            filename: "f".into(),
-        });
-        vec![
-            Error::FileAlreadyExists {
-                filename: "f".into(),
-            },
-            Error::FileNotFound {
-                filename: "f".into(),
-            },
-            Error::FileReferenceNotFound {
-                filename: "f".into(),
-                partition_id: "p".into(),
-            },
-            Error::FileReferenceAlreadyExists {
-                filename: "f".into(),
-                partition_id: "p".into(),
-            },
-            Error::FileReferenceAssignedToJob {
-                filename: "f".into(),
-                partition_id: "p".into(),
-                job_id: "j".into(),
-            },
-            Error::FileReferenceNotAssignedToJob {
-                filename: "f".into(),
-                partition_id: "p".into(),
-                job_id: "j".into(),
-            },
-            Error::NewReferenceSameAsOldReference {
-                filename: "f".into(),
-            },
-            Error::FileHasReferences {
-                filename: "f".into(),
-                reference_count: 1,
-            },
-            Error::SplitRequestsFailed {
-                failed: vec![SplitFileReferenceRequest::new(reference.clone(), vec![])],
-                cause: cause.clone(),
-            },
-            Error::ReplaceRequestsFailed {
-                failed: vec![ReplaceFileReferencesRequest::new(
-                    "j",
-                    "p",
-                    vec![],
-                    reference,
-                )],
-                cause,
-            },
-            Error::InitialiseWithFilesPresent,
-            Error::PartitionNotFound {
-                partition_id: "p".into(),
-                message: "Partition not found: p".into(),
-            },
-            Error::TableNotFound {
-                table_id: "t".into(),
-            },
-            Error::TableAlreadyExists {
-                table_id: "t".into(),
-            },
-            Error::Connection {
-                message: "down".into(),
-            },
-            Error::StateStore {
-                message: "bad".into(),
-                cause: None,
-            },
-            Error::InvalidArgument {
-                message: "bad".into(),
-            },
-        ]
-    }
-
-    fn name_of(status: spg_status) -> String {
-        // SAFETY: spg_status_name returns a static NUL-terminated string.
-        unsafe { CStr::from_ptr(spg_status_name(status)) }
-            .to_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    #[test]
-    fn every_error_has_its_own_status_named_after_its_exception() {
-        let errors = every_error();
-        let statuses: std::collections::HashSet<spg_status> =
-            errors.iter().map(status_of).collect();
-        assert_eq!(statuses.len(), errors.len(), "two errors share a status");
-        assert!(!statuses.contains(&SPG_OK));
-        for error in &errors {
-            assert_eq!(
-                name_of(status_of(error)),
-                error.exception_name(),
-                "{error:?}"
-            );
-        }
-        assert_eq!(name_of(99), "Unknown");
+    fn c_text(text: *const c_char) -> String {
+        // SAFETY: the library's strings are NUL-terminated and valid until the next failing call.
+        unsafe { CStr::from_ptr(text) }.to_str().unwrap().to_owned()
     }
 
     fn last_message() -> String {
-        // SAFETY: the message is a NUL-terminated string valid until the next failing call.
-        unsafe { CStr::from_ptr(spg_last_error_message()) }
-            .to_str()
-            .unwrap()
-            .to_owned()
+        c_text(spg_last_error_message())
+    }
+
+    /// The constant a kind's status is written as in the header: its exception's name without
+    /// "Exception", in capitals with underscores between words, after `SPG_`
+    /// (`FileAlreadyExistsException` is `SPG_FILE_ALREADY_EXISTS`).
+    fn constant_name(kind: ErrorKind) -> String {
+        let name = kind.exception_name();
+        let mut constant = String::from("SPG");
+        for c in name.strip_suffix("Exception").unwrap_or(name).chars() {
+            if c.is_ascii_uppercase() {
+                constant.push('_');
+            }
+            constant.push(c.to_ascii_uppercase());
+        }
+        constant
+    }
+
+    /// Every `spg_status` constant this file declares, by name, with its value as written.
+    fn status_constants() -> BTreeMap<String, spg_status> {
+        include_str!("capi.rs")
+            .lines()
+            .filter_map(|line| {
+                let (name, value) = line
+                    .strip_prefix("pub const ")?
+                    .strip_suffix(';')?
+                    .split_once(": spg_status = ")?;
+                Some((name.to_owned(), value.parse().unwrap()))
+            })
+            .collect()
     }
 
     #[test]
-    fn a_panic_becomes_a_status_and_a_message() {
+    fn every_status_constant_is_the_status_of_the_kind_it_is_named_after() {
+        let constants = status_constants();
+        assert_eq!(constants.get("SPG_OK"), Some(&SPG_OK));
+        assert_eq!(SPG_OK, 0);
+        for kind in ErrorKind::ALL {
+            let name = constant_name(kind);
+            assert_eq!(
+                constants.get(&name),
+                Some(&status_of_kind(kind)),
+                "{kind:?} has no constant {name} = {}",
+                status_of_kind(kind)
+            );
+            assert_eq!(kind_of_status(status_of_kind(kind)), Some(kind));
+            assert_eq!(
+                c_text(spg_status_name(status_of_kind(kind))),
+                kind.exception_name()
+            );
+        }
+        assert_eq!(
+            constants.len(),
+            ErrorKind::ALL.len() + 1,
+            "a constant names no kind: {constants:?}"
+        );
+        // The constants the code uses by name are the ones checked above.
+        assert_eq!(constants["SPG_INVALID_ARGUMENT"], SPG_INVALID_ARGUMENT);
+        assert_eq!(constants["SPG_STATE_STORE"], SPG_STATE_STORE);
+        assert_eq!(
+            constants["SPG_FILE_REFERENCE_NOT_FOUND"],
+            SPG_FILE_REFERENCE_NOT_FOUND
+        );
+        assert_eq!(
+            constants["SPG_SPLIT_REQUESTS_FAILED"],
+            SPG_SPLIT_REQUESTS_FAILED
+        );
+    }
+
+    #[test]
+    fn other_numbers_are_named_ok_and_unknown() {
+        assert_eq!(c_text(spg_status_name(SPG_OK)), "OK");
+        let past_the_last = status_of_kind(ErrorKind::ALL[ErrorKind::ALL.len() - 1]) + 1;
+        for status in [-1, past_the_last, 1000, spg_status::MIN, spg_status::MAX] {
+            assert_eq!(c_text(spg_status_name(status)), "Unknown", "{status}");
+            assert_eq!(kind_of_status(status), None);
+        }
+    }
+
+    /// Every error core makes, as core's own sample of them, comes out of the trampoline as its kind's
+    /// status with its message, its cause's status and message, and its SQLSTATE.
+    #[test]
+    fn every_sample_error_is_recorded_as_core_describes_it() {
+        let samples = crate::testing::error_samples();
+        let kinds: HashSet<ErrorKind> = samples.iter().map(Error::kind).collect();
+        assert_eq!(kinds.len(), ErrorKind::ALL.len(), "a kind has no sample");
+        for error in samples {
+            let status = trampoline(|| Err(error.clone()));
+            assert_eq!(status, status_of_kind(error.kind()), "{error:?}");
+            assert_ne!(status, SPG_OK);
+            assert_eq!(c_text(spg_status_name(status)), error.exception_name());
+            assert_eq!(last_message(), error.to_string());
+            assert_eq!(
+                spg_last_error_cause(),
+                error.cause().map_or(SPG_OK, status_of),
+                "{error:?}"
+            );
+            assert_eq!(
+                c_text(spg_last_error_cause_message()),
+                error.cause().map(ToString::to_string).unwrap_or_default()
+            );
+            assert_eq!(
+                c_text(spg_last_error_sqlstate()),
+                error.sqlstate().unwrap_or_default()
+            );
+        }
+    }
+
+    #[test]
+    fn a_panic_becomes_a_state_store_error_with_a_message() {
         let status = trampoline(|| panic!("boom"));
         assert_eq!(status, SPG_STATE_STORE);
         assert!(last_message().contains("boom"), "{}", last_message());
+        assert_eq!(spg_last_error_cause(), SPG_OK);
+        assert_eq!(c_text(spg_last_error_sqlstate()), "");
     }
 
     #[test]
-    fn an_error_sets_the_message_and_the_cause() {
-        let cause = Error::FileReferenceNotFound {
-            filename: "f".into(),
-            partition_id: "p".into(),
-        };
-        let status = trampoline(|| {
-            Err(Error::SplitRequestsFailed {
-                failed: vec![],
-                cause: Box::new(cause.clone()),
-            })
-        });
-        assert_eq!(status, SPG_SPLIT_REQUESTS_FAILED);
-        assert_eq!(
-            last_message(),
-            "0 split requests failed to update the state store"
-        );
-        assert_eq!(spg_last_error_cause(), SPG_FILE_REFERENCE_NOT_FOUND);
-        // SAFETY: as for the message.
-        let cause_message = unsafe { CStr::from_ptr(spg_last_error_cause_message()) };
-        assert_eq!(cause_message.to_str().unwrap(), cause.to_string());
+    fn success_leaves_the_last_error_and_a_new_failure_replaces_all_of_it() {
+        let with_cause = crate::testing::error_samples()
+            .into_iter()
+            .find(|e| e.kind() == ErrorKind::SplitRequestsFailed)
+            .unwrap();
+        trampoline(|| Err(with_cause.clone()));
         assert_eq!(trampoline(|| Ok(())), SPG_OK);
+        assert_eq!(last_message(), with_cause.to_string());
+        assert_eq!(spg_last_error_cause(), SPG_FILE_REFERENCE_NOT_FOUND);
+        let with_sqlstate = Error::Connection {
+            message: "conflict".into(),
+            sqlstate: Some("40001".into()),
+            source: None,
+        };
+        trampoline(|| Err(with_sqlstate));
+        assert_eq!(spg_last_error_cause(), SPG_OK);
+        assert_eq!(c_text(spg_last_error_cause_message()), "");
+        assert_eq!(c_text(spg_last_error_sqlstate()), "40001");
+        trampoline(|| Err(Error::invalid("bad")));
+        assert_eq!(last_message(), "bad");
+        assert_eq!(c_text(spg_last_error_sqlstate()), "");
+    }
+
+    /// The documented current defaults of the options are core's.
+    #[test]
+    fn the_options_document_cores_defaults() {
+        let source = include_str!("capi.rs");
+        let start = source.find("pub struct spg_client_options {").unwrap();
+        let end = start + source[start..].find("\n}\n").unwrap();
+        let body = &source[start..end];
+        // Each field's documentation: the comment lines before it.
+        let mut docs = BTreeMap::new();
+        let mut doc = String::new();
+        for line in body.lines().skip(1).map(str::trim) {
+            if let Some(text) = line.strip_prefix("///") {
+                doc.push_str(text);
+            } else if let Some(field) = line.strip_prefix("pub ") {
+                let name = field.split(':').next().unwrap().to_owned();
+                docs.insert(name, std::mem::take(&mut doc));
+            }
+        }
+        let ms = |d: Duration| d.as_millis().to_string();
+        let defaults = ClientOptions::default();
+        let documented = [
+            ("schema", format!("`\"{}\"`", defaults.schema)),
+            ("max_connections", defaults.max_connections.to_string()),
+            ("acquire_timeout_ms", ms(defaults.acquire_timeout)),
+            ("connect_timeout_ms", ms(defaults.connect_timeout)),
+            (
+                "has_statement_timeout",
+                defaults.statement_timeout.map_or("none".into(), ms),
+            ),
+            (
+                "has_idle_timeout",
+                defaults.idle_timeout.map_or("none".into(), ms),
+            ),
+            ("has_migrate", defaults.migrate.to_string()),
+            ("has_statement_cache", defaults.statement_cache.to_string()),
+            (
+                "retry_max_attempts",
+                defaults.retry.max_attempts.to_string(),
+            ),
+            (
+                "has_retry_initial_backoff",
+                ms(defaults.retry.initial_backoff),
+            ),
+            ("has_retry_max_backoff", ms(defaults.retry.max_backoff)),
+        ];
+        for (field, value) in documented {
+            let doc = docs[field].split_whitespace().collect::<Vec<_>>().join(" ");
+            let expected = format!("core's default (currently {value}");
+            // The whole value: "(currently 10)" is not "(currently 100)".
+            let documents_it = doc.match_indices(&expected).any(|(at, _)| {
+                !doc[at + expected.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
+            });
+            assert!(documents_it, "{field}: \"{doc}\" lacks \"{expected}\"");
+        }
+        let local = LocalPostgresOptions::default();
+        assert!(source.contains(&format!("core's default (currently {}:", local.durable)));
+        assert!(local.settings.is_empty());
+    }
+
+    #[test]
+    fn options_left_zero_are_cores_defaults() {
+        let zero = spg_client_options_default();
+        // SAFETY: no pointers set.
+        let options = unsafe { client_options(&zero) }.unwrap();
         assert_eq!(
-            last_message(),
-            "0 split requests failed to update the state store"
+            format!("{options:?}"),
+            format!("{:?}", ClientOptions::default())
         );
+        let set = spg_client_options {
+            url: c"postgresql://u:secret@h/db".as_ptr(),
+            schema: c"other".as_ptr(),
+            max_connections: 3,
+            acquire_timeout_ms: 4,
+            connect_timeout_ms: 5,
+            has_statement_timeout: true,
+            statement_timeout_ms: 6,
+            has_idle_timeout: true,
+            idle_timeout_ms: 0,
+            has_migrate: true,
+            migrate: false,
+            has_statement_cache: true,
+            statement_cache: false,
+            retry_max_attempts: 7,
+            has_retry_initial_backoff: true,
+            retry_initial_backoff_ms: 0,
+            has_retry_max_backoff: true,
+            retry_max_backoff_ms: 9,
+        };
+        // SAFETY: the pointers are static C strings.
+        let options = unsafe { client_options(&set) }.unwrap();
+        let ms = Duration::from_millis;
+        let expected = ClientOptions::default().with(|o| {
+            o.url = Some("postgresql://u:secret@h/db".into());
+            o.schema = "other".into();
+            o.max_connections = 3;
+            o.acquire_timeout = ms(4);
+            o.connect_timeout = ms(5);
+            o.statement_timeout = Some(ms(6));
+            o.idle_timeout = None;
+            o.migrate = false;
+            o.statement_cache = false;
+            o.retry = RetryPolicy::default().with(|r| {
+                r.max_attempts = 7;
+                r.initial_backoff = ms(0);
+                r.max_backoff = ms(9);
+            });
+        });
+        assert_eq!(options.url, expected.url);
+        assert_eq!(format!("{options:?}"), format!("{expected:?}"));
     }
 
     #[test]

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The C API's checks, as `make test-c` runs them:
-#   1. build the library (cargo, debug profile, the workspace's target/);
-#   2. regenerate include/sleeper_pg.h with cbindgen (installed at a pinned version if missing) and
+#   1. run capi.rs's Rust unit tests (the error mapping and the options, against core's samples);
+#   2. build the C library: core with the `capi` feature as a cdylib and a staticlib (debug profile,
+#      the workspace's target/debug/libsleeper_pg.so and .a), and check that it exports exactly the
+#      functions of the header;
+#   3. regenerate include/sleeper_pg.h with cbindgen (installed at a pinned version if missing) and
 #      fail if it differs from the committed header;
-#   3. build the C tests with AddressSanitizer and UndefinedBehaviorSanitizer (static library) and run
+#   4. build the C tests with AddressSanitizer and UndefinedBehaviorSanitizer (static library) and run
 #      them, leaks included;
-#   4. build them again without sanitizers (shared library) and run them under valgrind;
-#   5. build and run the C example (examples/c), and build the benchmark.
+#   5. build them again without sanitizers (shared library) and run them under valgrind;
+#   6. build and run the C example (examples/c), and build the benchmark.
 # The tests use DATABASE_URL when set, else a local PostgreSQL cluster they start themselves.
 # The last line is the tests' "N passed, N failed".
 set -euo pipefail
@@ -22,8 +25,12 @@ CC=${CC:-cc}
 CARGO=${CARGO:-cargo}
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
-echo "== building the library"
-"$CARGO" build --quiet -p sleeper-pg
+echo "== capi.rs unit tests"
+"$CARGO" test --quiet -p sleeper-pg --features capi,testing --lib capi::
+
+echo "== building the C library"
+# The library crate is an rlib; the C library is built on purpose, with the C ABI's feature.
+"$CARGO" rustc --quiet -p sleeper-pg --lib --features capi --crate-type cdylib,staticlib
 lib=target/debug
 
 echo "== checking include/sleeper_pg.h against cbindgen $CBINDGEN_VERSION"
@@ -43,6 +50,16 @@ if ! cmp -s "$generated" include/sleeper_pg.h; then
   echo "  cbindgen --config core/cbindgen.toml --crate sleeper-pg --output include/sleeper_pg.h core" >&2
   exit 1
 fi
+
+# The shared library exports the header's functions, and no other spg_ symbol.
+declared="$(grep -vE '^[[:space:]]*(/|\*)' include/sleeper_pg.h | grep -oE '\bspg_[a-z0-9_]+\(' | tr -d '(' | sort -u)"
+exported="$(nm -D --defined-only "$lib/libsleeper_pg.so" | awk '$3 ~ /^spg_/ {print $3}' | sort -u)"
+if [ "$declared" != "$exported" ]; then
+  diff <(echo "$declared") <(echo "$exported") >&2 || true
+  echo "the functions libsleeper_pg.so exports (>) are not those include/sleeper_pg.h declares (<)" >&2
+  exit 1
+fi
+echo "libsleeper_pg.so exports the header's $(echo "$exported" | wc -l) functions"
 
 # The header stands alone in strict C99 and in C++.
 printf '#include "sleeper_pg.h"\nint main(void) { return spg_status_name(SPG_OK) == 0; }\n' >"$build/header.c"

@@ -1,9 +1,12 @@
 /*
- * Tests of the C API (include/sleeper_pg.h) against a real PostgreSQL: DATABASE_URL when set, else a
- * local cluster started through spg_local_postgres_start. Every function, every status code from the
- * situation that causes it, NULL and malformed input, freeing every result, and threads sharing one
- * client; for Sleeper v0.36's operations and transactions (docs/sleeper-transactions.md), what is
- * particular to the C API: causes, outcomes and their frees, the progress function, time ranges.
+ * Tests of what is particular to the C API (include/sleeper_pg.h), against a real PostgreSQL:
+ * DATABASE_URL when set, else a local cluster started through spg_local_postgres_start. What the
+ * store does is the contract, which core's Rust tests check (core/tests/integration); these check what
+ * the C boundary adds: every function called once on a success path and its results read and freed
+ * (so that ASan and valgrind see each one), NULL and malformed input, status codes and messages, the
+ * last error with its cause and SQLSTATE, options left zero, ownership, and threads sharing a client.
+ * The mapping of every error kind to its status is checked by capi.rs's own unit tests, against
+ * core's sample of every error.
  * Prints "N passed, N failed" on its own line at the end; exits non-zero if any failed.
  *
  * Run through core/tests/c/run-tests.sh, which builds it under ASan/UBSan and under valgrind.
@@ -192,39 +195,56 @@ static const spg_file_reference *find_reference(const spg_file_reference_list *l
     return NULL;
 }
 
+
+static size_t partition_count(const spg_store *store, int leaves_only) {
+    spg_partition_list *list = NULL;
+    spg_status status = leaves_only ? spg_get_leaf_partitions(store, &list) : spg_get_all_partitions(store, &list);
+    if (status != SPG_OK) FAIL("listing partitions: %s", spg_last_error_message());
+    size_t count = list ? list->count : 0;
+    spg_partition_list_free(list);
+    return count;
+}
+
+/* The last error's SQLSTATE is `expected`. */
+#define CHECK_SQLSTATE(expected) CHECK_STR(spg_last_error_sqlstate(), (expected))
+
 /* ------------------------------------------------------------------------------------------------ */
 /* Errors and status codes                                                                          */
 /* ------------------------------------------------------------------------------------------------ */
 
-static void *first_message_in_new_thread(void *unused) {
+static void *first_error_in_new_thread(void *unused) {
     (void)unused;
     return (void *)(strcmp(spg_last_error_message(), "") == 0 && spg_last_error_cause() == SPG_OK &&
-                            strcmp(spg_last_error_cause_message(), "") == 0
+                            strcmp(spg_last_error_cause_message(), "") == 0 &&
+                            strcmp(spg_last_error_sqlstate(), "") == 0
                         ? "empty"
                         : NULL);
 }
 
 static void test_status_names(void) {
+    /* The header's constants are the library's statuses: each has its own name. */
+    static const spg_status statuses[] = {
+        SPG_FILE_ALREADY_EXISTS, SPG_FILE_NOT_FOUND, SPG_FILE_REFERENCE_NOT_FOUND,
+        SPG_FILE_REFERENCE_ALREADY_EXISTS, SPG_FILE_REFERENCE_ASSIGNED_TO_JOB,
+        SPG_FILE_REFERENCE_NOT_ASSIGNED_TO_JOB, SPG_NEW_REFERENCE_SAME_AS_OLD_REFERENCE, SPG_FILE_HAS_REFERENCES,
+        SPG_SPLIT_REQUESTS_FAILED, SPG_REPLACE_REQUESTS_FAILED, SPG_INITIALISE_WITH_FILES_PRESENT,
+        SPG_PARTITION_NOT_FOUND, SPG_TABLE_NOT_FOUND, SPG_TABLE_ALREADY_EXISTS, SPG_STATE_STORE_CONNECTION,
+        SPG_STATE_STORE, SPG_INVALID_ARGUMENT,
+    };
+    size_t count = sizeof statuses / sizeof statuses[0];
+    for (size_t i = 0; i < count; i++) {
+        CHECK(statuses[i] == (spg_status)(i + 1));
+        CHECK(strcmp(spg_status_name(statuses[i]), "Unknown") != 0);
+        for (size_t j = 0; j < i; j++) CHECK(strcmp(spg_status_name(statuses[i]), spg_status_name(statuses[j])) != 0);
+    }
     CHECK_STR(spg_status_name(SPG_OK), "OK");
-    CHECK_STR(spg_status_name(SPG_INVALID_ARGUMENT), "InvalidArgument");
-    CHECK_STR(spg_status_name(SPG_STATE_STORE), "StateStoreException");
-    CHECK_STR(spg_status_name(SPG_STATE_STORE_CONNECTION), "StateStoreConnectionException");
     CHECK_STR(spg_status_name(SPG_FILE_NOT_FOUND), "FileNotFoundException");
-    CHECK_STR(spg_status_name(SPG_FILE_REFERENCE_NOT_FOUND), "FileReferenceNotFoundException");
-    CHECK_STR(spg_status_name(SPG_FILE_REFERENCE_ASSIGNED_TO_JOB), "FileReferenceAssignedToJobException");
-    CHECK_STR(spg_status_name(SPG_FILE_REFERENCE_NOT_ASSIGNED_TO_JOB), "FileReferenceNotAssignedToJobException");
-    CHECK_STR(spg_status_name(SPG_FILE_ALREADY_EXISTS), "FileAlreadyExistsException");
-    CHECK_STR(spg_status_name(SPG_FILE_REFERENCE_ALREADY_EXISTS), "FileReferenceAlreadyExistsException");
-    CHECK_STR(spg_status_name(SPG_FILE_HAS_REFERENCES), "FileHasReferencesException");
-    CHECK_STR(spg_status_name(SPG_NEW_REFERENCE_SAME_AS_OLD_REFERENCE), "NewReferenceSameAsOldReferenceException");
-    CHECK_STR(spg_status_name(SPG_SPLIT_REQUESTS_FAILED), "SplitRequestsFailedException");
-    CHECK_STR(spg_status_name(SPG_REPLACE_REQUESTS_FAILED), "ReplaceRequestsFailedException");
-    CHECK_STR(spg_status_name(SPG_TABLE_NOT_FOUND), "TableNotFoundException");
-    CHECK_STR(spg_status_name(SPG_TABLE_ALREADY_EXISTS), "TableAlreadyExistsException");
-    CHECK_STR(spg_status_name(SPG_PARTITION_NOT_FOUND), "PartitionNotFoundException");
-    CHECK_STR(spg_status_name(SPG_INITIALISE_WITH_FILES_PRESENT), "InitialiseWithFilesPresentException");
+    CHECK_STR(spg_status_name(SPG_STATE_STORE_CONNECTION), "StateStoreConnectionException");
+    CHECK_STR(spg_status_name(SPG_STATE_STORE), "StateStoreException");
+    CHECK_STR(spg_status_name(SPG_INVALID_ARGUMENT), "InvalidArgument");
     CHECK_STR(spg_status_name(-1), "Unknown");
-    CHECK_STR(spg_status_name(1000), "Unknown");
+    CHECK_STR(spg_status_name((spg_status)count + 1), "Unknown");
+    CHECK_STR(spg_status_name(INT32_MIN), "Unknown");
 }
 
 static void test_last_error_is_per_thread_and_kept_by_successful_calls(void) {
@@ -233,7 +253,7 @@ static void test_last_error_is_per_thread_and_kept_by_successful_calls(void) {
     EXPECT(spg_table(client, "", NULL), SPG_INVALID_ARGUMENT);
     CHECK(strlen(spg_last_error_message()) > 0);
     /* Another thread has seen no failure of its own. */
-    CHECK(pthread_create(&thread, NULL, first_message_in_new_thread, NULL) == 0);
+    CHECK(pthread_create(&thread, NULL, first_error_in_new_thread, NULL) == 0);
     CHECK(pthread_join(thread, &result) == 0);
     CHECK(result != NULL);
     /* A successful call leaves the message as it was. */
@@ -249,16 +269,10 @@ static void test_last_error_is_per_thread_and_kept_by_successful_calls(void) {
 /* Local cluster and client                                                                         */
 /* ------------------------------------------------------------------------------------------------ */
 
-static void test_local_postgres(void) {
-    spg_local_postgres *second = NULL;
-    char *url = (char *)1;
-    EXPECT(spg_local_postgres_start(NULL), SPG_INVALID_ARGUMENT);
-    EXPECT(spg_local_postgres_url(NULL, &url), SPG_INVALID_ARGUMENT);
-    CHECK(url == NULL);
-    OK(spg_local_postgres_start(&second));
-    CHECK(second != NULL);
-    EXPECT(spg_local_postgres_url(second, NULL), SPG_INVALID_ARGUMENT);
-    OK(spg_local_postgres_url(second, &url));
+/* A cluster of its own is up: its URL works and its database has no tables yet. */
+static void check_cluster(const spg_local_postgres *cluster) {
+    char *url = NULL;
+    OK(spg_local_postgres_url(cluster, &url));
     CHECK(url != NULL && strncmp(url, "postgresql://", 13) == 0);
     spg_client *other = NULL;
     OK(spg_connect(url, &other));
@@ -268,9 +282,51 @@ static void test_local_postgres(void) {
     spg_string_list_free(tables);
     spg_client_free(other);
     spg_string_free(url);
+}
+
+static void test_local_postgres(void) {
+    spg_local_postgres *second = (spg_local_postgres *)1;
+    char *url = (char *)1;
+    EXPECT(spg_local_postgres_start(NULL), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_local_postgres_url(NULL, &url), SPG_INVALID_ARGUMENT);
+    CHECK(url == NULL);
+    OK(spg_local_postgres_start(&second));
+    CHECK(second != NULL);
+    EXPECT(spg_local_postgres_url(second, NULL), SPG_INVALID_ARGUMENT);
+    if (second) check_cluster(second);
     spg_local_postgres_free(second);
     spg_local_postgres_free(NULL);
     spg_string_free(NULL);
+}
+
+static void test_local_postgres_with_options(void) {
+    spg_setting settings[] = {{"work_mem", "8MB"}, {"log_min_messages", "warning"}};
+    spg_local_postgres_options options = {0};
+    options.has_durable = true;
+    options.durable = false;
+    options.settings = settings;
+    options.setting_count = 2;
+    spg_local_postgres *third = (spg_local_postgres *)1;
+    EXPECT(spg_local_postgres_start_with(NULL, &third), SPG_INVALID_ARGUMENT);
+    CHECK(third == NULL);
+    CHECK_MESSAGE("options must not be NULL");
+    EXPECT(spg_local_postgres_start_with(&options, NULL), SPG_INVALID_ARGUMENT);
+    options.settings = NULL;
+    EXPECT(spg_local_postgres_start_with(&options, &third), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("options.settings is NULL but its count is 2");
+    spg_setting bad[] = {{"work_mem", NULL}};
+    options.settings = bad;
+    options.setting_count = 1;
+    EXPECT(spg_local_postgres_start_with(&options, &third), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("options.settings[0].value must not be NULL");
+    bad[0].value = BAD_UTF8;
+    EXPECT(spg_local_postgres_start_with(&options, &third), SPG_INVALID_ARGUMENT);
+    CHECK(third == NULL);
+    options.settings = settings;
+    options.setting_count = 2;
+    OK(spg_local_postgres_start_with(&options, &third));
+    if (third) check_cluster(third);
+    spg_local_postgres_free(third);
 }
 
 static void test_connect_arguments(void) {
@@ -279,41 +335,69 @@ static void test_connect_arguments(void) {
     EXPECT(spg_connect(BAD_UTF8, &c), SPG_INVALID_ARGUMENT);
     CHECK(c == NULL);
     CHECK_MESSAGE("url is not valid UTF-8");
-    EXPECT(spg_connect("not a url", &c), SPG_INVALID_ARGUMENT);
+    c = (spg_client *)1;
+    EXPECT(spg_connect("not a url", &c), SPG_INVALID_ARGUMENT); /* core's check */
     CHECK(c == NULL);
+    CHECK_MESSAGE("Invalid database URL");
 
-    spg_client_options options;
-    EXPECT(spg_client_options_init(NULL), SPG_INVALID_ARGUMENT);
-    OK(spg_client_options_init(&options));
-    CHECK(options.url == NULL && options.schema == NULL);
-    CHECK(options.max_connections == 10 && options.migrate && options.statement_cache);
-    CHECK(options.retry_max_attempts == 10 && options.acquire_timeout_ms == 30000);
+    spg_client_options options = {0};
     EXPECT(spg_connect_with(NULL, &c), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("options must not be NULL");
     options.url = database_url;
     EXPECT(spg_connect_with(&options, NULL), SPG_INVALID_ARGUMENT);
-    options.max_connections = 0;
-    EXPECT(spg_connect_with(&options, &c), SPG_INVALID_ARGUMENT);
-    options.max_connections = 2;
-    options.retry_max_attempts = 0;
-    EXPECT(spg_connect_with(&options, &c), SPG_INVALID_ARGUMENT);
-    options.retry_max_attempts = 3;
     options.schema = BAD_UTF8;
     EXPECT(spg_connect_with(&options, &c), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("options.schema is not valid UTF-8");
+    options.schema = ""; /* set, and refused by core */
+    EXPECT(spg_connect_with(&options, &c), SPG_INVALID_ARGUMENT);
+    CHECK(c == NULL);
     options.schema = NULL;
     options.url = BAD_UTF8;
     EXPECT(spg_connect_with(&options, &c), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("options.url is not valid UTF-8");
     CHECK(c == NULL);
 }
 
-static void test_connect_with_options(void) {
-    spg_client_options options;
-    OK(spg_client_options_init(&options));
+static void test_client_options_default_is_all_zero(void) {
+    spg_client_options d = spg_client_options_default();
+    CHECK(d.url == NULL && d.schema == NULL && d.max_connections == 0);
+    CHECK(d.acquire_timeout_ms == 0 && d.connect_timeout_ms == 0);
+    CHECK(!d.has_statement_timeout && d.statement_timeout_ms == 0);
+    CHECK(!d.has_idle_timeout && d.idle_timeout_ms == 0);
+    CHECK(!d.has_migrate && !d.migrate && !d.has_statement_cache && !d.statement_cache);
+    CHECK(d.retry_max_attempts == 0);
+    CHECK(!d.has_retry_initial_backoff && d.retry_initial_backoff_ms == 0);
+    CHECK(!d.has_retry_max_backoff && d.retry_max_backoff_ms == 0);
+    /* Left zero but for the URL: core's defaults, which work. */
+    d.url = database_url;
+    spg_client *c = NULL;
+    OK(spg_connect_with(&d, &c));
+    spg_string_list *tables = NULL;
+    OK(spg_list_tables(c, &tables));
+    spg_string_list_free(tables);
+    spg_client_free(c);
+}
+
+static void test_connect_with_every_option_set(void) {
+    spg_client_options options = {0};
     options.url = database_url;
+    options.schema = "sleeper";
     options.max_connections = 2;
-    options.migrate = false; /* the schema is there already */
+    options.acquire_timeout_ms = 20000;
+    options.connect_timeout_ms = 5000;
+    options.has_statement_timeout = true;
     options.statement_timeout_ms = 60000;
-    options.idle_timeout_ms = 0;
+    options.has_idle_timeout = true;
+    options.idle_timeout_ms = 0; /* never closed */
+    options.has_migrate = true;
+    options.migrate = false; /* the schema is there already */
+    options.has_statement_cache = true;
     options.statement_cache = false;
+    options.retry_max_attempts = 3;
+    options.has_retry_initial_backoff = true;
+    options.retry_initial_backoff_ms = 0; /* retry at once */
+    options.has_retry_max_backoff = true;
+    options.retry_max_backoff_ms = 1000;
     spg_client *c = NULL;
     OK(spg_connect_with(&options, &c));
     char id[96];
@@ -340,14 +424,32 @@ static void test_connect_null_url_takes_database_url(void) {
     spg_client_free(c);
 }
 
-static void test_connection_errors(void) {
-    spg_client_options options;
-    OK(spg_client_options_init(&options));
+static void test_connection_errors_and_their_sqlstate(void) {
+    /* Nobody listens: no answer from a database, so no SQLSTATE. */
+    spg_client_options options = {0};
     options.url = "postgresql://nobody@127.0.0.1:1/none";
     options.connect_timeout_ms = 5000;
     spg_client *c = (spg_client *)1;
     EXPECT(spg_connect_with(&options, &c), SPG_STATE_STORE_CONNECTION);
     CHECK(c == NULL);
+    CHECK_SQLSTATE("");
+
+    /* The database answers with an error: its SQLSTATE (42P01, undefined_table). */
+    options.url = database_url;
+    options.schema = "spg_no_such_schema";
+    options.has_migrate = true;
+    options.migrate = false;
+    OK(spg_connect_with(&options, &c));
+    spg_string_list *tables = (spg_string_list *)1;
+    EXPECT(spg_list_tables(c, &tables), SPG_STATE_STORE_CONNECTION);
+    CHECK(tables == NULL);
+    CHECK_SQLSTATE("42P01");
+    CHECK_MESSAGE("spg_no_such_schema");
+    CHECK(spg_last_error_cause() == SPG_OK);
+    /* The next failure replaces it. */
+    EXPECT(spg_list_tables(NULL, &tables), SPG_INVALID_ARGUMENT);
+    CHECK_SQLSTATE("");
+    spg_client_free(c);
 
     /* A client whose pool is closed fails every call with a connection error, through its stores too. */
     OK(spg_connect(database_url, &c));
@@ -356,7 +458,6 @@ static void test_connection_errors(void) {
     spg_store *store = NULL;
     OK(spg_table(c, id, &store));
     OK(spg_client_close(c));
-    spg_string_list *tables = (spg_string_list *)1;
     EXPECT(spg_list_tables(c, &tables), SPG_STATE_STORE_CONNECTION);
     CHECK(tables == NULL);
     EXPECT(spg_initialise(store), SPG_STATE_STORE_CONNECTION);
@@ -399,11 +500,6 @@ static void test_create_table(void) {
     char expected[160];
     snprintf(expected, sizeof expected, "Table already exists: %s", id);
     CHECK_STR(spg_last_error_message(), expected);
-    /* A new table has no partitions and no files. */
-    spg_partition_list *partitions = NULL;
-    OK(spg_get_all_partitions(store, &partitions));
-    CHECK(partitions && partitions->count == 0);
-    spg_partition_list_free(partitions);
     spg_store_free(store);
 }
 
@@ -411,27 +507,23 @@ static void test_create_table_arguments(void) {
     spg_store *store = (spg_store *)1;
     spg_row_key_field unknown_type[] = {{"key", 7}};
     spg_row_key_field null_name[] = {{NULL, SPG_KEY_LONG}};
-    spg_row_key_field empty_name[] = {{"", SPG_KEY_LONG}};
     spg_row_key_field bad_name[] = {{BAD_UTF8, SPG_KEY_LONG}};
-    spg_row_key_field duplicate[] = {{"k", SPG_KEY_LONG}, {"k", SPG_KEY_STRING}};
     EXPECT(spg_create_table(NULL, "t", LONG_KEY, 1, &store), SPG_INVALID_ARGUMENT);
     CHECK(store == NULL);
     CHECK_MESSAGE("client must not be NULL");
     EXPECT(spg_create_table(client, NULL, LONG_KEY, 1, &store), SPG_INVALID_ARGUMENT);
     CHECK_MESSAGE("table_id must not be NULL");
     EXPECT(spg_create_table(client, BAD_UTF8, LONG_KEY, 1, &store), SPG_INVALID_ARGUMENT);
-    EXPECT(spg_create_table(client, "", LONG_KEY, 1, &store), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("table_id is not valid UTF-8");
     EXPECT(spg_create_table(client, "t", NULL, 1, &store), SPG_INVALID_ARGUMENT);
     CHECK_MESSAGE("row_keys is NULL but its count is 1");
-    EXPECT(spg_create_table(client, "t", LONG_KEY, 0, &store), SPG_INVALID_ARGUMENT);
     EXPECT(spg_create_table(client, "t", unknown_type, 1, &store), SPG_INVALID_ARGUMENT);
     CHECK_MESSAGE("unknown key type 7");
     EXPECT(spg_create_table(client, "t", null_name, 1, &store), SPG_INVALID_ARGUMENT);
     CHECK_MESSAGE("row_keys[0].name must not be NULL");
-    EXPECT(spg_create_table(client, "t", empty_name, 1, &store), SPG_INVALID_ARGUMENT);
     EXPECT(spg_create_table(client, "t", bad_name, 1, &store), SPG_INVALID_ARGUMENT);
-    EXPECT(spg_create_table(client, "t", duplicate, 2, &store), SPG_INVALID_ARGUMENT);
     EXPECT(spg_create_table(client, "t", LONG_KEY, 1, NULL), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("out must not be NULL");
     CHECK(store == NULL);
 }
 
@@ -456,10 +548,8 @@ static void test_table_list_and_delete(void) {
     EXPECT(spg_list_tables(client, NULL), SPG_INVALID_ARGUMENT);
     OK(spg_list_tables(client, &tables));
     int found = 0;
-    for (size_t i = 0; tables && i < tables->count; i++) {
+    for (size_t i = 0; tables && i < tables->count; i++)
         if (strcmp(tables->items[i], id) == 0) found = 1;
-        if (i > 0) CHECK(strcmp(tables->items[i - 1], tables->items[i]) < 0);
-    }
     CHECK(found);
     spg_string_list_free(tables);
 
@@ -467,17 +557,6 @@ static void test_table_list_and_delete(void) {
     EXPECT(spg_delete_table(client, NULL), SPG_INVALID_ARGUMENT);
     EXPECT(spg_delete_table(client, BAD_UTF8), SPG_INVALID_ARGUMENT);
     OK(spg_delete_table(client, id));
-    EXPECT(spg_delete_table(client, id), SPG_TABLE_NOT_FOUND);
-    /* Handles on a deleted table raise TableNotFound, even once the id is reused. */
-    spg_store *reused = NULL;
-    OK(spg_create_table(client, id, LONG_KEY, 1, &reused));
-    EXPECT(spg_initialise(created), SPG_TABLE_NOT_FOUND);
-    EXPECT(spg_initialise(opened), SPG_TABLE_NOT_FOUND);
-    bool none = true;
-    EXPECT(spg_has_no_files(opened, &none), SPG_TABLE_NOT_FOUND);
-    CHECK(!none);
-    OK(spg_initialise(reused));
-    spg_store_free(reused);
     spg_store_free(opened);
     spg_store_free(created);
     spg_store_free(NULL);
@@ -529,14 +608,13 @@ static void test_initialise_and_get_partitions(void) {
     spg_store_free(store);
 }
 
-static void test_split_partition(void) {
+static void test_update_partition_and_create_new_ones(void) {
     spg_store *store = split_table();
     spg_partition_list *all = NULL, *leaves = NULL;
     OK(spg_get_all_partitions(store, &all));
     CHECK(all && all->count == 3);
     if (all && all->count == 3) {
         CHECK_STR(all->partitions[0].id, "L");
-        CHECK_STR(all->partitions[1].id, "R");
         CHECK_STR(all->partitions[2].id, "root");
         const spg_partition *l = &all->partitions[0], *root = &all->partitions[2];
         CHECK_STR(l->parent_partition_id, "root");
@@ -552,16 +630,6 @@ static void test_split_partition(void) {
     CHECK(leaves && leaves->count == 2);
     spg_partition_list_free(leaves);
 
-    /* Splitting again: the stored root is no longer a leaf. */
-    EXPECT(spg_atomically_update_partition_and_create_new_ones(store, &split_root_p, &left_p, &right_p),
-           SPG_STATE_STORE);
-    CHECK_STR(spg_last_error_message(), "Parent should be a leaf partition");
-    /* Splitting a partition that is not stored. */
-    spg_partition ghost = split_root_p;
-    ghost.id = "ghost";
-    EXPECT(spg_atomically_update_partition_and_create_new_ones(store, &ghost, &left_p, &right_p),
-           SPG_PARTITION_NOT_FOUND);
-    CHECK_STR(spg_last_error_message(), "Parent partition not found");
     EXPECT(spg_atomically_update_partition_and_create_new_ones(NULL, &split_root_p, &left_p, &right_p),
            SPG_INVALID_ARGUMENT);
     EXPECT(spg_atomically_update_partition_and_create_new_ones(store, NULL, &left_p, &right_p),
@@ -574,6 +642,7 @@ static void test_split_partition(void) {
     spg_store_free(store);
 }
 
+/* Malformed partitions are refused at the boundary, each naming the field at fault. */
 static void test_initialise_with_partitions(void) {
     spg_store *store = new_table();
     spg_partition tree[] = {split_root_p, left_p, right_p};
@@ -583,28 +652,20 @@ static void test_initialise_with_partitions(void) {
     CHECK(leaves && leaves->count == 2);
     spg_partition_list_free(leaves);
 
-    /* Invalid trees are StateStoreException; malformed C input is InvalidArgument. */
-    EXPECT(spg_initialise_with_partitions(store, NULL, 0), SPG_STATE_STORE);
-    CHECK_STR(spg_last_error_message(), "At least one partition must be provided");
-    spg_partition two_roots[] = {root_p, root_p};
-    two_roots[1].id = "other";
-    EXPECT(spg_initialise_with_partitions(store, two_roots, 2), SPG_STATE_STORE);
     EXPECT(spg_initialise_with_partitions(store, NULL, 2), SPG_INVALID_ARGUMENT);
     EXPECT(spg_initialise_with_partitions(NULL, tree, 3), SPG_INVALID_ARGUMENT);
-
     spg_partition bad = root_p;
     bad.id = NULL;
     EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
     CHECK_MESSAGE("partitions[0].id must not be NULL");
     bad = root_p;
-    bad.id = "";
-    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
-    bad = root_p;
     bad.ranges = NULL;
     EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("partitions[0].ranges is NULL but its count is 1");
     bad = root_p;
     bad.parent_partition_id = BAD_UTF8;
     EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("partitions[0].parent_partition_id is not valid UTF-8");
     bad = split_root_p;
     bad.child_partition_ids = NULL;
     EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
@@ -612,22 +673,22 @@ static void test_initialise_with_partitions(void) {
     bad.child_partition_ids = null_child;
     EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
     CHECK_MESSAGE("partitions[0].child_partition_ids[1] must not be NULL");
-    bad = root_p;
-    bad.dimension = -2;
-    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
 
     spg_range range = root_range;
     bad = root_p;
     bad.ranges = &range;
     range.field_name = NULL;
     EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("partitions[0].ranges[0].field_name must not be NULL");
     range = root_range;
     range.min.key_type = 42;
     EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("partitions[0].ranges[0].min has unknown key type 42");
     range = root_range;
     range.has_max = true;
-    range.max = string_value("z"); /* min and max of different kinds */
+    range.max.key_type = 42;
     EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("partitions[0].ranges[0].max has unknown key type 42");
     range = root_range;
     range.min = int_value(INT64_C(1) << 40); /* an int must fit in 32 bits */
     EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
@@ -637,28 +698,17 @@ static void test_initialise_with_partitions(void) {
     range.min.data = NULL;
     range.min.len = 3;
     EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("partitions[0].ranges[0].min.data is NULL but its count is 3");
     range.min = string_value(BAD_UTF8);
     EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
-    range.min.data = (const uint8_t *)"a\0b";
-    range.min.len = 3; /* U+0000 cannot be stored */
-    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_INVALID_ARGUMENT);
-    /* A value of the wrong type for the table is a region the store rejects. */
-    range.min = string_value("");
-    EXPECT(spg_initialise_with_partitions(store, &bad, 1), SPG_STATE_STORE);
-    CHECK_MESSAGE("Invalid region in partition root");
-
-    /* Nothing above changed the tree. */
-    OK(spg_get_leaf_partitions(store, &leaves));
-    CHECK(leaves && leaves->count == 2);
-    spg_partition_list_free(leaves);
+    CHECK_MESSAGE("partitions[0].ranges[0].min is not valid UTF-8");
     spg_store_free(store);
 }
 
 static void test_clear_partition_data_and_partition_clock(void) {
     spg_store *store = split_table();
     OK(spg_fix_partition_update_time(store, true, at_minute(0)));
-    OK(spg_fix_partition_update_time(store, false, 0));
-    EXPECT(spg_fix_partition_update_time(store, true, INT64_MAX), SPG_INVALID_ARGUMENT);
+    OK(spg_fix_partition_update_time(store, false, INT64_MIN)); /* no time: time_ms is ignored */
     EXPECT(spg_fix_partition_update_time(NULL, true, 0), SPG_INVALID_ARGUMENT);
     OK(spg_clear_partition_data(store));
     spg_partition_list *all = NULL;
@@ -677,38 +727,24 @@ static void test_partitions_from_split_points(void) {
     if (list && list->count == 1) check_root(&list->partitions[0]);
     spg_partition_list_free(list);
 
-    /* Three split points on a long key: 4 leaves, 3 parents. */
+    /* Three split points: the list is a tree the store takes as it is. */
     spg_key_value points[] = {long_value(10), long_value(20), long_value(30)};
     OK(spg_partitions_from_split_points(LONG_KEY, 1, points, 3, &list));
     CHECK(list && list->count == 7);
-    size_t leaves = 0, roots = 0;
-    for (size_t i = 0; list && i < list->count; i++) {
-        if (list->partitions[i].is_leaf_partition) leaves++;
-        if (list->partitions[i].parent_partition_id == NULL) roots++;
-    }
-    CHECK(leaves == 4 && roots == 1);
-    /* The list is a valid tree for the table. */
     spg_store *store = new_table();
     if (list) OK(spg_initialise_with_partitions(store, list->partitions, list->count));
     spg_partition_list_free(list);
     spg_store_free(store);
 
-    /* Invalid split points. */
+    /* A core check: out of order. */
     spg_key_value unsorted[] = {long_value(20), long_value(10)};
     EXPECT(spg_partitions_from_split_points(LONG_KEY, 1, unsorted, 2, &list), SPG_INVALID_ARGUMENT);
     CHECK(list == NULL);
-    CHECK_MESSAGE("should be less than");
-    spg_key_value wrong_type[] = {string_value("a")};
-    EXPECT(spg_partitions_from_split_points(LONG_KEY, 1, wrong_type, 1, &list), SPG_INVALID_ARGUMENT);
-    CHECK_MESSAGE("should be of type long");
-    spg_key_value minimum[] = {long_value(INT64_MIN)};
-    EXPECT(spg_partitions_from_split_points(LONG_KEY, 1, minimum, 1, &list), SPG_INVALID_ARGUMENT);
     spg_key_value bad_tag[] = {{99, 0, NULL, 0}};
     EXPECT(spg_partitions_from_split_points(LONG_KEY, 1, bad_tag, 1, &list), SPG_INVALID_ARGUMENT);
     CHECK_MESSAGE("split_points[0] has unknown key type 99");
     EXPECT(spg_partitions_from_split_points(LONG_KEY, 1, NULL, 2, &list), SPG_INVALID_ARGUMENT);
     EXPECT(spg_partitions_from_split_points(NULL, 1, points, 1, &list), SPG_INVALID_ARGUMENT);
-    EXPECT(spg_partitions_from_split_points(LONG_KEY, 0, points, 1, &list), SPG_INVALID_ARGUMENT);
     EXPECT(spg_partitions_from_split_points(LONG_KEY, 1, points, 1, NULL), SPG_INVALID_ARGUMENT);
 }
 
@@ -775,40 +811,39 @@ static void test_key_types_round_trip(void) {
 static void test_add_files(void) {
     spg_store *store = split_table();
     spg_file_reference one = reference("one", "L", 10);
-    one.job_id = NULL;
     one.has_last_update_time = true; /* ignored on input */
     one.last_update_time_ms = 1;
     OK(spg_fix_file_update_time(store, true, at_minute(0)));
     OK(spg_add_file(store, &one));
     EXPECT(spg_add_file(store, &one), SPG_FILE_ALREADY_EXISTS);
     CHECK_STR(spg_last_error_message(), "File already exists: one");
+    CHECK(spg_last_error_cause() == SPG_OK);
 
-    spg_file_reference spanning[] = {reference("two", "L", 5), reference("two", "R", 6), reference("three", "R", 7)};
-    OK(spg_add_files(store, spanning, 3));
-    spg_file_reference twice[] = {reference("four", "L", 1), reference("four", "L", 2)};
-    EXPECT(spg_add_files(store, twice, 2), SPG_FILE_REFERENCE_ALREADY_EXISTS);
-    CHECK_STR(spg_last_error_message(), "Reference to file already exists in partition L, filename four");
+    OK(spg_fix_file_update_time(store, false, INT64_MAX)); /* no time: time_ms is ignored */
+    spg_file_reference spanning[] = {reference("two", "L", 5), reference("two", "R", 6)};
+    spanning[1].job_id = "job";
+    spanning[1].count_approximate = true;
+    spanning[1].only_contains_data_for_this_partition = false;
+    OK(spg_add_files(store, spanning, 2));
     OK(spg_add_files(store, NULL, 0)); /* an empty call */
-
-    spg_file_reference five = reference("five", "R", 3);
+    spg_file_reference three = reference("three", "R", 3);
     spg_all_references_to_a_file files[] = {
-        {"five", &five, 1, false, 0},
+        {"three", &three, 1, false, 0},
         {"unreferenced", NULL, 0, false, 0},
     };
     OK(spg_add_files_with_references(store, files, 2));
-    EXPECT(spg_add_files_with_references(store, files, 2), SPG_FILE_ALREADY_EXISTS);
 
     spg_file_reference_list *refs = NULL;
     OK(spg_get_file_references(store, &refs));
-    CHECK(refs && refs->count == 5);
+    CHECK(refs && refs->count == 4);
     const spg_file_reference *r = find_reference(refs, "one", "L");
-    CHECK(r != NULL);
-    if (r) {
-        CHECK(r->number_of_rows == 10 && r->job_id == NULL && !r->count_approximate);
-        CHECK(r->only_contains_data_for_this_partition);
-        CHECK(r->has_last_update_time && r->last_update_time_ms == at_minute(0));
-    }
-    CHECK(find_reference(refs, "two", "R") != NULL);
+    CHECK(r && r->number_of_rows == 10 && r->job_id == NULL && !r->count_approximate &&
+          r->only_contains_data_for_this_partition);
+    CHECK(r && r->has_last_update_time && r->last_update_time_ms == at_minute(0));
+    r = find_reference(refs, "two", "R");
+    CHECK(r && r->number_of_rows == 6 && r->job_id && strcmp(r->job_id, "job") == 0);
+    CHECK(r && r->count_approximate && !r->only_contains_data_for_this_partition);
+    CHECK(r && r->has_last_update_time && r->last_update_time_ms > at_minute(0)); /* the database clock */
     spg_file_reference_list_free(refs);
     bool none = true;
     OK(spg_has_no_files(store, &none));
@@ -826,18 +861,13 @@ static void test_add_files_arguments(void) {
     CHECK_MESSAGE("reference.filename must not be NULL");
     r.filename = BAD_UTF8;
     EXPECT(spg_add_file(store, &r), SPG_INVALID_ARGUMENT);
-    r.filename = "";
-    EXPECT(spg_add_file(store, &r), SPG_INVALID_ARGUMENT);
     r = reference("f", NULL, 1);
     EXPECT(spg_add_file(store, &r), SPG_INVALID_ARGUMENT);
-    r = reference("f", "L", UINT64_C(1) << 63); /* above 2^63 - 1 */
-    EXPECT(spg_add_file(store, &r), SPG_INVALID_ARGUMENT);
-    CHECK_MESSAGE("number_of_rows");
+    CHECK_MESSAGE("reference.partition_id must not be NULL");
     r = reference("f", "L", 1);
-    r.job_id = "";
-    EXPECT(spg_add_file(store, &r), SPG_INVALID_ARGUMENT);
     r.job_id = BAD_UTF8;
     EXPECT(spg_add_file(store, &r), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("reference.job_id is not valid UTF-8");
 
     spg_file_reference refs[] = {reference("a", "L", 1), reference(NULL, "L", 1)};
     EXPECT(spg_add_files(store, refs, 2), SPG_INVALID_ARGUMENT);
@@ -845,22 +875,22 @@ static void test_add_files_arguments(void) {
     EXPECT(spg_add_files(store, NULL, 1), SPG_INVALID_ARGUMENT);
     EXPECT(spg_add_files(NULL, refs, 1), SPG_INVALID_ARGUMENT);
 
-    spg_file_reference other = reference("other", "L", 1);
-    spg_all_references_to_a_file mismatched = {"mine", &other, 1, false, 0};
-    EXPECT(spg_add_files_with_references(store, &mismatched, 1), SPG_INVALID_ARGUMENT);
     spg_all_references_to_a_file null_refs = {"mine", NULL, 2, false, 0};
     EXPECT(spg_add_files_with_references(store, &null_refs, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("files[0].references is NULL but its count is 2");
     spg_all_references_to_a_file null_name = {NULL, NULL, 0, false, 0};
     EXPECT(spg_add_files_with_references(store, &null_name, 1), SPG_INVALID_ARGUMENT);
     EXPECT(spg_add_files_with_references(store, NULL, 1), SPG_INVALID_ARGUMENT);
     EXPECT(spg_add_files_with_references(NULL, &null_name, 1), SPG_INVALID_ARGUMENT);
 
-    /* Nothing was added. */
     bool none = false;
     OK(spg_has_no_files(store, &none));
     CHECK(none);
+    none = true;
     EXPECT(spg_has_no_files(NULL, &none), SPG_INVALID_ARGUMENT);
+    CHECK(!none);
     EXPECT(spg_has_no_files(store, NULL), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_fix_file_update_time(NULL, false, 0), SPG_INVALID_ARGUMENT);
     spg_store_free(store);
 }
 
@@ -876,7 +906,6 @@ static void test_split_file_references(void) {
     CHECK(request == NULL);
     EXPECT(spg_split_file_to_child_partitions(&file1, NULL, "R", &request), SPG_INVALID_ARGUMENT);
     EXPECT(spg_split_file_to_child_partitions(&file1, "L", BAD_UTF8, &request), SPG_INVALID_ARGUMENT);
-    EXPECT(spg_split_file_to_child_partitions(&file1, "L", "", &request), SPG_INVALID_ARGUMENT);
     EXPECT(spg_split_file_to_child_partitions(&file1, "L", "R", NULL), SPG_INVALID_ARGUMENT);
     OK(spg_split_file_to_child_partitions(&file1, "L", "R", &request));
     CHECK(request && request->new_reference_count == 2);
@@ -888,54 +917,33 @@ static void test_split_file_references(void) {
         CHECK(request->new_references[0].count_approximate);
         CHECK(!request->new_references[0].only_contains_data_for_this_partition);
     }
-    OK(spg_fix_file_update_time(store, true, at_minute(1)));
     OK(spg_split_file_references(store, request, 1));
 
-    /* The same split again: the reference on root is gone. */
+    /* The same split again fails with the first request's error as its cause. */
     EXPECT(spg_split_file_references(store, request, 1), SPG_SPLIT_REQUESTS_FAILED);
     CHECK_STR(spg_last_error_message(), "1 split requests failed to update the state store");
     EXPECT(spg_last_error_cause(), SPG_FILE_REFERENCE_NOT_FOUND);
     CHECK_STR(spg_last_error_cause_message(), "File reference not found in partition root, filename file1");
+    CHECK_SQLSTATE("");
     spg_split_file_reference_request_free(request);
     spg_split_file_reference_request_free(NULL);
 
-    /* A file that does not exist. */
-    spg_file_reference ghost = reference("ghost", "L", 1);
-    spg_split_file_reference_request missing = {ghost, &ghost, 1};
-    EXPECT(spg_split_file_references(store, &missing, 1), SPG_SPLIT_REQUESTS_FAILED);
-    EXPECT(spg_last_error_cause(), SPG_FILE_NOT_FOUND);
-    /* A new reference where the file already has one. */
-    spg_file_reference on_l = reference("file1", "L", 1), on_r = reference("file1", "R", 1);
-    spg_split_file_reference_request onto_existing = {on_l, &on_r, 1};
-    EXPECT(spg_split_file_references(store, &onto_existing, 1), SPG_SPLIT_REQUESTS_FAILED);
-    EXPECT(spg_last_error_cause(), SPG_FILE_REFERENCE_ALREADY_EXISTS);
-    /* An assigned reference cannot be split. */
-    const char *file1_name[] = {"file1"};
-    spg_assign_job_id_request assign = {"job", "L", file1_name, 1};
-    OK(spg_assign_job_ids(store, &assign, 1));
-    spg_file_reference child = reference("file1", "LL", 1);
-    spg_split_file_reference_request assigned = {on_l, &child, 1};
-    EXPECT(spg_split_file_references(store, &assigned, 1), SPG_SPLIT_REQUESTS_FAILED);
-    EXPECT(spg_last_error_cause(), SPG_FILE_REFERENCE_ASSIGNED_TO_JOB);
-
-    /* Malformed requests. */
-    spg_split_file_reference_request no_new = {on_r, NULL, 0};
-    EXPECT(spg_split_file_references(store, &no_new, 1), SPG_INVALID_ARGUMENT);
-    CHECK(spg_last_error_cause() == SPG_OK);
+    /* Malformed requests; a failure without a cause clears the last one's. */
+    spg_file_reference on_r = reference("file1", "R", 1);
     spg_split_file_reference_request null_new = {on_r, NULL, 2};
     EXPECT(spg_split_file_references(store, &null_new, 1), SPG_INVALID_ARGUMENT);
-    spg_file_reference other_file = reference("other", "R", 1);
-    spg_split_file_reference_request wrong_file = {on_r, &other_file, 1};
-    EXPECT(spg_split_file_references(store, &wrong_file, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("requests[0].new_references is NULL but its count is 2");
+    CHECK(spg_last_error_cause() == SPG_OK);
+    CHECK_STR(spg_last_error_cause_message(), "");
+    spg_split_file_reference_request null_old = {reference(NULL, "R", 1), &on_r, 1};
+    EXPECT(spg_split_file_references(store, &null_old, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("requests[0].old_reference.filename must not be NULL");
     EXPECT(spg_split_file_references(store, NULL, 1), SPG_INVALID_ARGUMENT);
-    EXPECT(spg_split_file_references(NULL, &wrong_file, 1), SPG_INVALID_ARGUMENT);
-    OK(spg_split_file_references(store, NULL, 0));
+    EXPECT(spg_split_file_references(NULL, &null_new, 1), SPG_INVALID_ARGUMENT);
 
     spg_file_reference_list *refs = NULL;
     OK(spg_get_file_references(store, &refs));
     CHECK(refs && refs->count == 2);
-    const spg_file_reference *r = find_reference(refs, "file1", "R");
-    CHECK(r && r->number_of_rows == 500 && r->count_approximate && r->last_update_time_ms == at_minute(1));
     spg_file_reference_list_free(refs);
     spg_store_free(store);
 }
@@ -944,7 +952,7 @@ static void test_assign_and_check_jobs(void) {
     spg_store *store = split_table();
     spg_file_reference files[] = {reference("a", "L", 1), reference("b", "L", 1), reference("c", "R", 1)};
     OK(spg_add_files(store, files, 3));
-    const char *ab[] = {"a", "b"};
+    const char *ab[] = {"a", "b"}, *c[] = {"c"};
     spg_assign_job_id_request request = {"job1", "L", ab, 2};
     bool assigned = true;
     OK(spg_is_partition_files_assigned_to_job(store, "L", ab, 2, "job1", &assigned));
@@ -952,23 +960,10 @@ static void test_assign_and_check_jobs(void) {
     OK(spg_assign_job_ids(store, &request, 1));
     OK(spg_is_partition_files_assigned_to_job(store, "L", ab, 2, "job1", &assigned));
     CHECK(assigned);
-    OK(spg_is_partition_files_assigned_to_job(store, "L", NULL, 0, "job1", &assigned));
-    CHECK(assigned);
-    assigned = true;
-    EXPECT(spg_is_partition_files_assigned_to_job(store, "L", ab, 2, "job2", &assigned),
-           SPG_FILE_REFERENCE_ASSIGNED_TO_JOB);
-    CHECK(!assigned);
-    const char *c[] = {"c"};
+    /* On failure the bool result is false. */
     EXPECT(spg_is_partition_files_assigned_to_job(store, "L", c, 1, "job1", &assigned),
            SPG_FILE_REFERENCE_NOT_FOUND);
-
-    /* Assigning again, even to the same job. */
-    EXPECT(spg_assign_job_ids(store, &request, 1), SPG_FILE_REFERENCE_ASSIGNED_TO_JOB);
-    CHECK_STR(spg_last_error_message(),
-              "Reference to file is already assigned to job job1, in partition L, filename a");
-    spg_assign_job_id_request wrong_partition = {"job2", "R", ab, 2};
-    EXPECT(spg_assign_job_ids(store, &wrong_partition, 1), SPG_FILE_REFERENCE_NOT_FOUND);
-    OK(spg_assign_job_ids(store, NULL, 0));
+    CHECK(!assigned);
 
     spg_file_reference_list *unassigned = NULL;
     OK(spg_get_file_references_with_no_job_id(store, &unassigned));
@@ -991,8 +986,7 @@ static void test_assign_and_check_jobs(void) {
     bad.filename_count = 1;
     bad.job_id = NULL;
     EXPECT(spg_assign_job_ids(store, &bad, 1), SPG_INVALID_ARGUMENT);
-    bad.job_id = "";
-    EXPECT(spg_assign_job_ids(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("requests[0].job_id must not be NULL");
     bad.job_id = "job3";
     bad.partition_id = BAD_UTF8;
     EXPECT(spg_assign_job_ids(store, &bad, 1), SPG_INVALID_ARGUMENT);
@@ -1015,50 +1009,31 @@ static void test_assign_and_check_jobs(void) {
 
 static void test_replace_file_references(void) {
     spg_store *store = split_table();
-    spg_file_reference inputs[] = {reference("in1", "L", 1), reference("in2", "L", 2), reference("free", "L", 3)};
-    OK(spg_add_files(store, inputs, 3));
+    spg_file_reference inputs[] = {reference("in1", "L", 1), reference("in2", "L", 2)};
+    OK(spg_add_files(store, inputs, 2));
     const char *both[] = {"in1", "in2"};
     spg_assign_job_id_request assign = {"job1", "L", both, 2};
     OK(spg_assign_job_ids(store, &assign, 1));
 
     spg_replace_file_references_request commit = {"job1", "L", both, 2, reference("out", "L", 3)};
-    /* Failures first: each is wrapped, with its cause. */
-    spg_replace_file_references_request same = commit;
-    same.new_reference = reference("in1", "L", 3);
-    EXPECT(spg_atomically_replace_file_references_with_new_ones(store, &same, 1), SPG_REPLACE_REQUESTS_FAILED);
-    EXPECT(spg_last_error_cause(), SPG_NEW_REFERENCE_SAME_AS_OLD_REFERENCE);
-    const char *unassigned[] = {"free"};
-    spg_replace_file_references_request not_assigned = {"job1", "L", unassigned, 1, reference("out", "L", 3)};
-    EXPECT(spg_atomically_replace_file_references_with_new_ones(store, &not_assigned, 1),
-           SPG_REPLACE_REQUESTS_FAILED);
-    EXPECT(spg_last_error_cause(), SPG_FILE_REFERENCE_NOT_ASSIGNED_TO_JOB);
-    const char *ghost[] = {"ghost"};
-    spg_replace_file_references_request missing = {"job1", "L", ghost, 1, reference("out", "L", 3)};
-    EXPECT(spg_atomically_replace_file_references_with_new_ones(store, &missing, 1), SPG_REPLACE_REQUESTS_FAILED);
-    EXPECT(spg_last_error_cause(), SPG_FILE_NOT_FOUND);
-    spg_replace_file_references_request existing_output = commit;
-    existing_output.new_reference = reference("free", "L", 3);
-    EXPECT(spg_atomically_replace_file_references_with_new_ones(store, &existing_output, 1),
-           SPG_REPLACE_REQUESTS_FAILED);
-    EXPECT(spg_last_error_cause(), SPG_FILE_ALREADY_EXISTS);
-
     OK(spg_fix_file_update_time(store, true, at_minute(3)));
     OK(spg_atomically_replace_file_references_with_new_ones(store, &commit, 1));
+    /* Committing again fails with the first request's error as its cause. */
     EXPECT(spg_atomically_replace_file_references_with_new_ones(store, &commit, 1), SPG_REPLACE_REQUESTS_FAILED);
     CHECK_STR(spg_last_error_message(), "1 replace file reference requests failed to update the state store");
     EXPECT(spg_last_error_cause(), SPG_FILE_REFERENCE_NOT_FOUND);
     CHECK_STR(spg_last_error_cause_message(), "File reference not found in partition L, filename in1");
-    OK(spg_atomically_replace_file_references_with_new_ones(store, NULL, 0));
 
     /* Malformed requests. */
     spg_replace_file_references_request bad = commit;
     bad.input_files = NULL;
     EXPECT(spg_atomically_replace_file_references_with_new_ones(store, &bad, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("requests[0].input_files is NULL but its count is 2");
     bad = commit;
     bad.job_id = NULL;
     EXPECT(spg_atomically_replace_file_references_with_new_ones(store, &bad, 1), SPG_INVALID_ARGUMENT);
     bad = commit;
-    bad.partition_id = "";
+    bad.partition_id = BAD_UTF8;
     EXPECT(spg_atomically_replace_file_references_with_new_ones(store, &bad, 1), SPG_INVALID_ARGUMENT);
     bad = commit;
     bad.new_reference.filename = NULL;
@@ -1069,46 +1044,38 @@ static void test_replace_file_references(void) {
 
     spg_file_reference_list *refs = NULL;
     OK(spg_get_file_references(store, &refs));
-    CHECK(refs && refs->count == 2 && find_reference(refs, "out", "L") && find_reference(refs, "free", "L"));
+    CHECK(refs && refs->count == 1);
     const spg_file_reference *out = find_reference(refs, "out", "L");
-    CHECK(out && out->last_update_time_ms == at_minute(3));
+    CHECK(out && out->number_of_rows == 3 && out->job_id == NULL && out->last_update_time_ms == at_minute(3));
     spg_file_reference_list_free(refs);
     spg_store_free(store);
 }
 
 static void test_garbage_collection(void) {
     spg_store *store = split_table();
-    spg_file_reference refs[] = {reference("keep", "L", 1), reference("gone", "L", 1)};
+    spg_all_references_to_a_file unreferenced[] = {{"gone", NULL, 0, false, 0}, {"also", NULL, 0, false, 0}};
     OK(spg_fix_file_update_time(store, true, at_minute(0)));
-    OK(spg_add_files(store, refs, 2));
-    const char *gone[] = {"gone"}, *keep[] = {"keep"};
-    spg_assign_job_id_request assign = {"job", "L", gone, 1};
-    OK(spg_assign_job_ids(store, &assign, 1));
-    spg_replace_file_references_request commit = {"job", "L", gone, 1, reference("new", "L", 1)};
-    OK(spg_fix_file_update_time(store, true, at_minute(3)));
-    OK(spg_atomically_replace_file_references_with_new_ones(store, &commit, 1));
+    OK(spg_add_files_with_references(store, unreferenced, 2));
 
+    const char *ready_names[] = {"also", "gone"};
     spg_string_list *ready = (spg_string_list *)1;
-    OK(spg_get_ready_for_gc_filenames_before(store, at_minute(3), &ready));
-    CHECK(ready && ready->count == 0); /* equal is not before */
-    spg_string_list_free(ready);
-    OK(spg_get_ready_for_gc_filenames_before(store, at_minute(3) + 1, &ready));
-    CHECK(string_list_equals(ready, gone, 1));
+    OK(spg_get_ready_for_gc_filenames_before(store, at_minute(1), &ready));
+    CHECK(string_list_equals(ready, ready_names, 2));
     spg_string_list_free(ready);
     EXPECT(spg_get_ready_for_gc_filenames_before(NULL, 0, &ready), SPG_INVALID_ARGUMENT);
     CHECK(ready == NULL);
     EXPECT(spg_get_ready_for_gc_filenames_before(store, 0, NULL), SPG_INVALID_ARGUMENT);
 
-    EXPECT(spg_delete_garbage_collected_file_reference_counts(store, keep, 1), SPG_FILE_HAS_REFERENCES);
-    CHECK_STR(spg_last_error_message(), "Cannot remove file as it still has references, filename keep, 1 references");
-    OK(spg_delete_garbage_collected_file_reference_counts(store, gone, 1));
-    EXPECT(spg_delete_garbage_collected_file_reference_counts(store, gone, 1), SPG_FILE_NOT_FOUND);
-    CHECK_STR(spg_last_error_message(), "File not found: gone");
+    OK(spg_delete_garbage_collected_file_reference_counts(store, ready_names, 2));
     OK(spg_delete_garbage_collected_file_reference_counts(store, NULL, 0));
     EXPECT(spg_delete_garbage_collected_file_reference_counts(store, NULL, 1), SPG_INVALID_ARGUMENT);
     const char *bad[] = {BAD_UTF8};
     EXPECT(spg_delete_garbage_collected_file_reference_counts(store, bad, 1), SPG_INVALID_ARGUMENT);
-    EXPECT(spg_delete_garbage_collected_file_reference_counts(NULL, gone, 1), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("filenames[0] is not valid UTF-8");
+    EXPECT(spg_delete_garbage_collected_file_reference_counts(NULL, ready_names, 1), SPG_INVALID_ARGUMENT);
+    bool none = false;
+    OK(spg_has_no_files(store, &none));
+    CHECK(none);
     spg_string_list_free(NULL);
     spg_store_free(store);
 }
@@ -1140,137 +1107,42 @@ static void test_reports_and_maps(void) {
     spg_partition_files_map_free(NULL);
 
     spg_all_references_to_all_files *report = (spg_all_references_to_all_files *)1;
-    OK(spg_get_all_files_with_max_unreferenced(store, 10, &report));
-    CHECK(report && report->file_count == 4 && !report->more_than_max);
-    if (report && report->file_count == 4) {
+    OK(spg_get_all_files_with_max_unreferenced(store, 1, &report));
+    CHECK(report && report->file_count == 3 && report->more_than_max);
+    if (report && report->file_count == 3) {
         CHECK_STR(report->files[0].filename, "f1");
         CHECK(report->files[0].reference_count == 2);
         CHECK_STR(report->files[0].references[1].partition_id, "R");
+        CHECK(report->files[0].references[1].last_update_time_ms == at_minute(5));
         CHECK(report->files[0].has_last_update_time && report->files[0].last_update_time_ms == at_minute(5));
-        CHECK_STR(report->files[3].filename, "u2");
-        CHECK(report->files[3].reference_count == 0 && report->files[3].references == NULL);
+        CHECK_STR(report->files[2].filename, "u1");
+        CHECK(report->files[2].reference_count == 0 && report->files[2].references == NULL);
     }
     spg_all_references_to_all_files_free(report);
-    OK(spg_get_all_files_with_max_unreferenced(store, 1, &report));
-    CHECK(report && report->file_count == 3 && report->more_than_max);
-    spg_all_references_to_all_files_free(report);
-    EXPECT(spg_get_all_files_with_max_unreferenced(store, UINT64_C(1) << 31, &report), SPG_INVALID_ARGUMENT);
-    CHECK(report == NULL);
     EXPECT(spg_get_all_files_with_max_unreferenced(NULL, 1, &report), SPG_INVALID_ARGUMENT);
+    CHECK(report == NULL);
     EXPECT(spg_get_all_files_with_max_unreferenced(store, 1, NULL), SPG_INVALID_ARGUMENT);
     spg_all_references_to_all_files_free(NULL);
     spg_store_free(store);
 }
 
-static void test_clearing_and_initialise_with_files(void) {
+static void test_clearing(void) {
     spg_store *store = split_table();
     spg_file_reference r = reference("f", "L", 1);
     OK(spg_add_file(store, &r));
-    EXPECT(spg_initialise(store), SPG_INITIALISE_WITH_FILES_PRESENT);
-    CHECK_STR(spg_last_error_message(), "Cannot initialise state store when files are present");
-    spg_partition tree[] = {split_root_p, left_p, right_p};
-    EXPECT(spg_initialise_with_partitions(store, tree, 3), SPG_INITIALISE_WITH_FILES_PRESENT);
-
     OK(spg_clear_file_data(store));
     bool none = false;
     OK(spg_has_no_files(store, &none));
     CHECK(none);
-    spg_partition_list *all = NULL;
-    OK(spg_get_all_partitions(store, &all));
-    CHECK(all && all->count == 3);
-    spg_partition_list_free(all);
+    CHECK(partition_count(store, 0) == 3);
 
     OK(spg_add_file(store, &r));
     OK(spg_clear_sleeper_table(store));
     OK(spg_has_no_files(store, &none));
     CHECK(none);
-    OK(spg_get_all_partitions(store, &all));
-    CHECK(all && all->count == 0);
-    spg_partition_list_free(all);
-    OK(spg_initialise(store));
+    CHECK(partition_count(store, 0) == 0);
     EXPECT(spg_clear_file_data(NULL), SPG_INVALID_ARGUMENT);
     EXPECT(spg_clear_sleeper_table(NULL), SPG_INVALID_ARGUMENT);
-    spg_store_free(store);
-}
-
-static void test_file_clock_belongs_to_one_handle(void) {
-    char id[96];
-    spg_store *store = new_table_with(LONG_KEY, 1, id);
-    OK(spg_initialise(store));
-    spg_store *other = NULL;
-    OK(spg_table(client, id, &other));
-    OK(spg_fix_file_update_time(store, true, at_minute(7)));
-    spg_file_reference fixed = reference("fixed", "root", 1), database = reference("database", "root", 1);
-    OK(spg_add_file(store, &fixed));
-    OK(spg_add_file(other, &database));
-    OK(spg_fix_file_update_time(store, false, 0));
-    spg_file_reference later = reference("later", "root", 1);
-    OK(spg_add_file(store, &later));
-    spg_file_reference_list *refs = NULL;
-    OK(spg_get_file_references(store, &refs));
-    const spg_file_reference *f = find_reference(refs, "fixed", "root");
-    const spg_file_reference *d = find_reference(refs, "database", "root");
-    const spg_file_reference *l = find_reference(refs, "later", "root");
-    CHECK(f && f->last_update_time_ms == at_minute(7));
-    CHECK(d && d->last_update_time_ms > at_minute(7)); /* the database clock: now, after 2024 */
-    CHECK(l && l->last_update_time_ms > at_minute(7));
-    spg_file_reference_list_free(refs);
-    EXPECT(spg_fix_file_update_time(NULL, false, 0), SPG_INVALID_ARGUMENT);
-    EXPECT(spg_fix_file_update_time(store, true, INT64_MAX), SPG_INVALID_ARGUMENT);
-    spg_store_free(other);
-    spg_store_free(store);
-}
-
-/* CONTRACT.md section 10, every step, through the C API. */
-static void test_worked_example(void) {
-    spg_store *store = new_table();
-    OK(spg_initialise(store));
-    OK(spg_atomically_update_partition_and_create_new_ones(store, &split_root_p, &left_p, &right_p));
-    OK(spg_fix_file_update_time(store, true, at_minute(0)));
-    spg_file_reference step3[] = {reference("file1", "root", 1000), reference("file2", "L", 200)};
-    OK(spg_add_files(store, step3, 2));
-    spg_split_file_reference_request *push = NULL;
-    OK(spg_split_file_to_child_partitions(&step3[0], "L", "R", &push));
-    OK(spg_fix_file_update_time(store, true, at_minute(1)));
-    OK(spg_split_file_references(store, push, 1));
-    spg_split_file_reference_request_free(push);
-    const char *inputs[] = {"file1", "file2"};
-    spg_assign_job_id_request assign = {"job1", "L", inputs, 2};
-    OK(spg_fix_file_update_time(store, true, at_minute(2)));
-    OK(spg_assign_job_ids(store, &assign, 1));
-    spg_replace_file_references_request commit = {"job1", "L", inputs, 2, reference("file3", "L", 700)};
-    OK(spg_fix_file_update_time(store, true, at_minute(3)));
-    OK(spg_atomically_replace_file_references_with_new_ones(store, &commit, 1));
-
-    spg_file_reference_list *refs = NULL;
-    OK(spg_get_file_references(store, &refs));
-    CHECK(refs && refs->count == 2);
-    const spg_file_reference *f1 = find_reference(refs, "file1", "R");
-    const spg_file_reference *f3 = find_reference(refs, "file3", "L");
-    CHECK(f1 && f1->number_of_rows == 500 && f1->count_approximate && f1->last_update_time_ms == at_minute(1));
-    CHECK(f3 && f3->number_of_rows == 700 && f3->last_update_time_ms == at_minute(3));
-    spg_file_reference_list_free(refs);
-
-    spg_all_references_to_all_files *report = NULL;
-    OK(spg_get_all_files_with_max_unreferenced(store, 10, &report));
-    CHECK(report && report->file_count == 3 && !report->more_than_max);
-    if (report && report->file_count == 3) {
-        CHECK_STR(report->files[1].filename, "file2");
-        CHECK(report->files[1].reference_count == 0 && report->files[1].last_update_time_ms == at_minute(3));
-        CHECK(report->files[0].last_update_time_ms == at_minute(3));
-    }
-    spg_all_references_to_all_files_free(report);
-
-    const char *file2[] = {"file2"};
-    spg_string_list *ready = NULL;
-    OK(spg_get_ready_for_gc_filenames_before(store, at_minute(3) + 1, &ready));
-    CHECK(string_list_equals(ready, file2, 1));
-    spg_string_list_free(ready);
-    OK(spg_delete_garbage_collected_file_reference_counts(store, file2, 1));
-    bool none = true;
-    OK(spg_has_no_files(store, &none));
-    CHECK(!none);
-    EXPECT(spg_initialise(store), SPG_INITIALISE_WITH_FILES_PRESENT);
     spg_store_free(store);
 }
 
@@ -1278,24 +1150,7 @@ static void test_worked_example(void) {
 /* Sleeper v0.36 operations (docs/sleeper-transactions.md)                                          */
 /* ------------------------------------------------------------------------------------------------ */
 
-/* The first instant the store keeps, 0001-01-01T00:00:00Z, in ms since the epoch. */
-static const int64_t EARLIEST_MS = INT64_C(-62135596800000);
-
-static void check_cause(spg_status status, const char *message) {
-    EXPECT(spg_last_error_cause(), status);
-    CHECK_STR(spg_last_error_cause_message(), message);
-}
-
-static size_t partition_count(const spg_store *store, int leaves_only) {
-    spg_partition_list *list = NULL;
-    spg_status status = leaves_only ? spg_get_leaf_partitions(store, &list) : spg_get_all_partitions(store, &list);
-    if (status != SPG_OK) FAIL("listing partitions: %s", spg_last_error_message());
-    size_t count = list ? list->count : 0;
-    spg_partition_list_free(list);
-    return count;
-}
-
-static void test_split_partition_takes_a_list_of_children(void) {
+static void test_split_partition(void) {
     spg_store *store = new_table();
     OK(spg_initialise(store));
     spg_partition children[] = {left_p, right_p};
@@ -1305,14 +1160,22 @@ static void test_split_partition_takes_a_list_of_children(void) {
     spg_store_free(store);
 }
 
-static void test_split_partition_with_one_child_is_caused_by_invalid_input(void) {
+/* A plain StateStoreException with a cause gives the cause; the next one without a cause clears it. */
+static void test_a_state_store_error_has_its_cause_or_none(void) {
     spg_store *store = new_table();
     OK(spg_initialise(store));
     EXPECT(spg_split_partition(store, &split_root_p, &left_p, 1), SPG_STATE_STORE);
     CHECK_STR(spg_last_error_message(), "Failed to validate partition split: Expected 2 child partitions under root, "
                                          "left and right of split point, found 1");
-    check_cause(SPG_INVALID_ARGUMENT, "Expected 2 child partitions under root, left and right of split point, found 1");
-    CHECK(partition_count(store, 0) == 1);
+    EXPECT(spg_last_error_cause(), SPG_INVALID_ARGUMENT);
+    CHECK_STR(spg_last_error_cause_message(),
+              "Expected 2 child partitions under root, left and right of split point, found 1");
+    spg_partition ghost = split_root_p;
+    ghost.id = "ghost";
+    EXPECT(spg_extend_partition_tree(store, &ghost, 1, NULL, 0), SPG_STATE_STORE);
+    CHECK_STR(spg_last_error_message(), "Attempted to update a partition which does not exist: ghost");
+    EXPECT(spg_last_error_cause(), SPG_OK);
+    CHECK_STR(spg_last_error_cause_message(), "");
     spg_store_free(store);
 }
 
@@ -1332,10 +1195,6 @@ static void test_split_partition_arguments(void) {
     children[1] = right_p;
     children[1].parent_partition_id = BAD_UTF8;
     EXPECT(spg_split_partition(store, &split_root_p, children, 2), SPG_INVALID_ARGUMENT);
-    spg_partition parent = split_root_p;
-    parent.child_partition_ids = NULL;
-    EXPECT(spg_split_partition(store, &parent, children, 2), SPG_INVALID_ARGUMENT);
-    /* Nothing was stored. */
     CHECK(partition_count(store, 0) == 1);
     spg_store_free(store);
 }
@@ -1361,43 +1220,13 @@ static void init_second_level(void) {
     left_right_p = lr;
 }
 
-static void test_extend_partition_tree_two_levels_at_once(void) {
+static void test_extend_partition_tree(void) {
     spg_store *store = new_table();
     OK(spg_initialise(store));
     spg_partition added[] = {split_left_p, right_p, left_left_p, left_right_p};
     OK(spg_extend_partition_tree(store, &split_root_p, 1, added, 4));
     CHECK(partition_count(store, 0) == 5);
     CHECK(partition_count(store, 1) == 3);
-    spg_partition *l = NULL;
-    OK(spg_get_partition(store, "L", &l));
-    CHECK(l && !l->is_leaf_partition && l->child_partition_id_count == 2);
-    spg_partition_free(l);
-    spg_store_free(store);
-}
-
-static void test_extend_partition_tree_to_an_invalid_tree_is_caused_by_invalid_input(void) {
-    spg_store *store = new_table();
-    OK(spg_initialise(store));
-    spg_partition second_root = root_p;
-    second_root.id = "other";
-    EXPECT(spg_extend_partition_tree(store, NULL, 0, &second_root, 1), SPG_STATE_STORE);
-    CHECK_STR(spg_last_error_message(), "Update results in invalid partition tree");
-    check_cause(SPG_INVALID_ARGUMENT, "There should be exactly one root partition, found 2");
-    CHECK(partition_count(store, 0) == 1);
-    spg_store_free(store);
-}
-
-static void test_a_state_store_error_without_a_cause_clears_the_cause(void) {
-    spg_store *store = new_table();
-    OK(spg_initialise(store));
-    spg_partition second_root = root_p;
-    second_root.id = "other";
-    EXPECT(spg_extend_partition_tree(store, NULL, 0, &second_root, 1), SPG_STATE_STORE);
-    spg_partition ghost = split_root_p;
-    ghost.id = "ghost";
-    EXPECT(spg_extend_partition_tree(store, &ghost, 1, NULL, 0), SPG_STATE_STORE);
-    CHECK_STR(spg_last_error_message(), "Attempted to update a partition which does not exist: ghost");
-    check_cause(SPG_OK, "");
     spg_store_free(store);
 }
 
@@ -1443,22 +1272,10 @@ static void test_is_assigned(void) {
     CHECK(assigned);
     OK(spg_is_assigned(store, requests, 2, &assigned)); /* c has no job */
     CHECK(!assigned);
-    OK(spg_is_assigned(store, NULL, 0, &assigned));
-    CHECK(assigned);
-    spg_store_free(store);
-}
-
-static void test_is_assigned_errors(void) {
-    spg_store *store = table_with_assignments();
-    const char *a[] = {"a"}, *c[] = {"c"};
-    spg_check_file_assignments_request other_job = {"job2", a, 1, "L"};
-    bool assigned = true;
-    EXPECT(spg_is_assigned(store, &other_job, 1, &assigned), SPG_FILE_REFERENCE_ASSIGNED_TO_JOB);
-    CHECK(!assigned);
-    CHECK_STR(spg_last_error_message(), "Reference to file is already assigned to job job1, in partition L, filename a");
-    spg_check_file_assignments_request wrong_partition = {"job1", c, 1, "L"};
+    /* On failure the bool result is false. */
+    spg_check_file_assignments_request other_job = {"job2", ab, 1, "L"};
     assigned = true;
-    EXPECT(spg_is_assigned(store, &wrong_partition, 1, &assigned), SPG_FILE_REFERENCE_NOT_FOUND);
+    EXPECT(spg_is_assigned(store, &other_job, 1, &assigned), SPG_FILE_REFERENCE_ASSIGNED_TO_JOB);
     CHECK(!assigned);
     spg_store_free(store);
 }
@@ -1488,10 +1305,6 @@ static void test_is_assigned_arguments(void) {
     CHECK_MESSAGE("requests[0].filenames[1] must not be NULL");
     bad.filenames = NULL;
     EXPECT(spg_is_assigned(store, &bad, 1, &assigned), SPG_INVALID_ARGUMENT);
-    bad = request;
-    bad.job_id = "";
-    EXPECT(spg_is_assigned(store, &bad, 1, &assigned), SPG_INVALID_ARGUMENT);
-    CHECK(!assigned);
     spg_store_free(store);
 }
 
@@ -1572,18 +1385,6 @@ static void test_apply_transaction_asynchronously_lists_skipped_jobs(void) {
     spg_store_free(store);
 }
 
-static void test_apply_transaction_synchronously_fails_whole_with_a_cause(void) {
-    spg_store *store = table_with_jobs();
-    spg_transaction_outcome *outcome = (spg_transaction_outcome *)1;
-    EXPECT(apply(store, "REPLACE_FILE_REFERENCES", BATCH_JSON, true, &outcome), SPG_REPLACE_REQUESTS_FAILED);
-    CHECK(outcome == NULL);
-    EXPECT(spg_last_error_cause(), SPG_FILE_REFERENCE_NOT_FOUND);
-    char files[256];
-    referenced_files(store, files, sizeof files);
-    CHECK_STR(files, "a b c");
-    spg_store_free(store);
-}
-
 static void test_apply_transaction_reads_exactly_json_len_bytes(void) {
     spg_store *store = new_table();
     OK(spg_initialise(store));
@@ -1613,15 +1414,11 @@ static void test_apply_transaction_arguments(void) {
     CHECK(outcome == NULL);
     CHECK_MESSAGE("transaction_type must not be NULL");
     EXPECT(apply(store, BAD_UTF8, json, true, &outcome), SPG_INVALID_ARGUMENT);
-    EXPECT(apply(store, "add_files", json, true, &outcome), SPG_INVALID_ARGUMENT);
-    CHECK_MESSAGE("Unknown transaction type \"add_files\"");
+    CHECK_MESSAGE("transaction_type is not valid UTF-8");
     EXPECT(spg_apply_transaction(store, "ADD_FILES", NULL, 5, true, &outcome), SPG_INVALID_ARGUMENT);
     CHECK_MESSAGE("json is NULL but its count is 5");
-    EXPECT(spg_apply_transaction(store, "ADD_FILES", NULL, 0, true, &outcome), SPG_INVALID_ARGUMENT);
-    EXPECT(apply(store, "ADD_FILES", "{\"files\":[", true, &outcome), SPG_INVALID_ARGUMENT);
-    CHECK_MESSAGE("Invalid ADD_FILES transaction");
+    /* Malformed JSON is core's to refuse, invalid UTF-8 in it included. */
     EXPECT(apply(store, "ADD_FILES", "{\"files\":[{\"filename\":\"\xff\"}]}", true, &outcome), SPG_INVALID_ARGUMENT);
-    EXPECT(apply(store, "ADD_FILES", "{\"files\":{}}", false, &outcome), SPG_INVALID_ARGUMENT);
     CHECK(outcome == NULL);
     spg_transaction_outcome_free(NULL);
     bool none = false;
@@ -1709,30 +1506,6 @@ static void test_apply_transaction_log_lists_skipped_parts_by_entry(void) {
         spg_log_replay_free(replay);
         unlink(path);
     }
-    char files[256];
-    referenced_files(store, files, sizeof files);
-    CHECK_STR(files, "f1");
-    spg_store_free(store);
-}
-
-static void test_apply_transaction_log_stops_at_the_first_failing_entry(void) {
-    spg_store *store = new_table();
-    OK(spg_initialise(store));
-    const char *log = ADD_ENTRY(1704103260000, FILE_ON_ROOT_JSON("f1")) "{\"transactionType\":\"ADD_FILES\"\n"
-        ADD_ENTRY(1704103320000, FILE_ON_ROOT_JSON("f3"));
-    char path[256];
-    if (write_log(path, sizeof path, log)) {
-        struct progress progress = {0, 1, 0, 0};
-        spg_log_replay *replay = (spg_log_replay *)1;
-        EXPECT(spg_apply_transaction_log(store, path, count_progress, &progress, &replay), SPG_INVALID_ARGUMENT);
-        CHECK(replay == NULL);
-        CHECK_MESSAGE("Entry 2 of the transaction log");
-        CHECK(progress.calls == 1 && progress.entries == 1);
-        unlink(path);
-    }
-    char files[256];
-    referenced_files(store, files, sizeof files);
-    CHECK_STR(files, "f1");
     spg_store_free(store);
 }
 
@@ -1757,51 +1530,6 @@ static void test_apply_transaction_log_arguments(void) {
     bool none = false;
     OK(spg_has_no_files(store, &none));
     CHECK(none);
-    spg_store_free(store);
-}
-
-static void test_any_int64_is_a_gc_cutoff(void) {
-    spg_store *store = new_table();
-    OK(spg_initialise(store));
-    spg_all_references_to_a_file unreferenced = {"gone", NULL, 0, false, 0};
-    OK(spg_fix_file_update_time(store, true, at_minute(0)));
-    OK(spg_add_files_with_references(store, &unreferenced, 1));
-    const char *gone[] = {"gone"};
-    spg_string_list *ready = NULL;
-    OK(spg_get_ready_for_gc_filenames_before(store, INT64_MAX, &ready));
-    CHECK(string_list_equals(ready, gone, 1));
-    spg_string_list_free(ready);
-    ready = NULL;
-    OK(spg_get_ready_for_gc_filenames_before(store, INT64_MIN, &ready));
-    CHECK(ready && ready->count == 0);
-    spg_string_list_free(ready);
-    spg_store_free(store);
-}
-
-static void test_an_unstorable_file_time_leaves_the_clock(void) {
-    spg_store *store = new_table();
-    OK(spg_initialise(store));
-    OK(spg_fix_file_update_time(store, true, at_minute(7)));
-    EXPECT(spg_fix_file_update_time(store, true, INT64_MAX), SPG_INVALID_ARGUMENT);
-    CHECK_MESSAGE("is outside the years 1 to 9999 (UTC)");
-    EXPECT(spg_fix_file_update_time(store, true, EARLIEST_MS - 1), SPG_INVALID_ARGUMENT);
-    spg_file_reference f = reference("f", "root", 1);
-    OK(spg_add_file(store, &f));
-    spg_file_reference_list *refs = NULL;
-    OK(spg_get_file_references(store, &refs));
-    CHECK(refs && refs->count == 1 && refs->references[0].last_update_time_ms == at_minute(7));
-    spg_file_reference_list_free(refs);
-    OK(spg_fix_file_update_time(store, false, INT64_MAX)); /* no time: time_ms is ignored */
-    spg_store_free(store);
-}
-
-static void test_partition_times_are_checked_at_both_ends(void) {
-    spg_store *store = new_table();
-    OK(spg_fix_partition_update_time(store, true, EARLIEST_MS));
-    EXPECT(spg_fix_partition_update_time(store, true, EARLIEST_MS - 1), SPG_INVALID_ARGUMENT);
-    CHECK_MESSAGE("is outside the years 1 to 9999 (UTC)");
-    EXPECT(spg_fix_partition_update_time(store, true, INT64_MAX), SPG_INVALID_ARGUMENT);
-    OK(spg_fix_partition_update_time(store, false, INT64_MIN));
     spg_store_free(store);
 }
 
@@ -1909,16 +1637,18 @@ int main(void) {
     run("last_error_is_per_thread_and_kept_by_successful_calls",
         test_last_error_is_per_thread_and_kept_by_successful_calls);
     run("local_postgres", test_local_postgres);
+    run("local_postgres_with_options", test_local_postgres_with_options);
     run("connect_arguments", test_connect_arguments);
-    run("connect_with_options", test_connect_with_options);
+    run("client_options_default_is_all_zero", test_client_options_default_is_all_zero);
+    run("connect_with_every_option_set", test_connect_with_every_option_set);
     run("connect_null_url_takes_database_url", test_connect_null_url_takes_database_url);
-    run("connection_errors", test_connection_errors);
+    run("connection_errors_and_their_sqlstate", test_connection_errors_and_their_sqlstate);
     run("store_outlives_its_client", test_store_outlives_its_client);
     run("create_table", test_create_table);
     run("create_table_arguments", test_create_table_arguments);
     run("table_list_and_delete", test_table_list_and_delete);
     run("initialise_and_get_partitions", test_initialise_and_get_partitions);
-    run("split_partition", test_split_partition);
+    run("update_partition_and_create_new_ones", test_update_partition_and_create_new_ones);
     run("initialise_with_partitions", test_initialise_with_partitions);
     run("clear_partition_data_and_partition_clock", test_clear_partition_data_and_partition_clock);
     run("partitions_from_split_points", test_partitions_from_split_points);
@@ -1930,39 +1660,24 @@ int main(void) {
     run("replace_file_references", test_replace_file_references);
     run("garbage_collection", test_garbage_collection);
     run("reports_and_maps", test_reports_and_maps);
-    run("clearing_and_initialise_with_files", test_clearing_and_initialise_with_files);
-    run("file_clock_belongs_to_one_handle", test_file_clock_belongs_to_one_handle);
-    run("worked_example", test_worked_example);
-    run("split_partition_takes_a_list_of_children", test_split_partition_takes_a_list_of_children);
-    run("split_partition_with_one_child_is_caused_by_invalid_input",
-        test_split_partition_with_one_child_is_caused_by_invalid_input);
+    run("clearing", test_clearing);
+    run("split_partition", test_split_partition);
+    run("a_state_store_error_has_its_cause_or_none", test_a_state_store_error_has_its_cause_or_none);
     run("split_partition_arguments", test_split_partition_arguments);
-    run("extend_partition_tree_two_levels_at_once", test_extend_partition_tree_two_levels_at_once);
-    run("extend_partition_tree_to_an_invalid_tree_is_caused_by_invalid_input",
-        test_extend_partition_tree_to_an_invalid_tree_is_caused_by_invalid_input);
-    run("a_state_store_error_without_a_cause_clears_the_cause",
-        test_a_state_store_error_without_a_cause_clears_the_cause);
+    run("extend_partition_tree", test_extend_partition_tree);
     run("extend_partition_tree_arguments", test_extend_partition_tree_arguments);
     run("is_assigned", test_is_assigned);
-    run("is_assigned_errors", test_is_assigned_errors);
     run("is_assigned_arguments", test_is_assigned_arguments);
     run("apply_transaction_synchronously", test_apply_transaction_synchronously);
     run("apply_transaction_asynchronously_lists_skipped_jobs",
         test_apply_transaction_asynchronously_lists_skipped_jobs);
-    run("apply_transaction_synchronously_fails_whole_with_a_cause",
-        test_apply_transaction_synchronously_fails_whole_with_a_cause);
     run("apply_transaction_reads_exactly_json_len_bytes", test_apply_transaction_reads_exactly_json_len_bytes);
     run("apply_transaction_arguments", test_apply_transaction_arguments);
     run("apply_transaction_log_reports_progress_after_each_entry",
         test_apply_transaction_log_reports_progress_after_each_entry);
     run("apply_transaction_log_lists_skipped_parts_by_entry",
         test_apply_transaction_log_lists_skipped_parts_by_entry);
-    run("apply_transaction_log_stops_at_the_first_failing_entry",
-        test_apply_transaction_log_stops_at_the_first_failing_entry);
     run("apply_transaction_log_arguments", test_apply_transaction_log_arguments);
-    run("any_int64_is_a_gc_cutoff", test_any_int64_is_a_gc_cutoff);
-    run("an_unstorable_file_time_leaves_the_clock", test_an_unstorable_file_time_leaves_the_clock);
-    run("partition_times_are_checked_at_both_ends", test_partition_times_are_checked_at_both_ends);
     run("two_threads_share_one_client", test_two_threads_share_one_client);
 
     spg_client_free(client);
