@@ -208,6 +208,7 @@ pub enum ErrorKind {
     InvalidArgument,
 }
 
+/// cbindgen:ignore
 impl ErrorKind {
     /// Every kind, in a fixed order: a kind's position is its number across the language boundaries
     /// (the C status code, the Java wire tag), so new kinds are added at the end.
