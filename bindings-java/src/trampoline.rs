@@ -1,4 +1,5 @@
-//! The one way into Rust from Java. Every native method runs its body through [`call`], which catches
+//! The one way into Rust from Java. Every native method runs its body through [`call`] (the table of
+//! `natives!` makes sure of it), which catches
 //! panics and turns every error into a pending Java exception, so that nothing unwinds into the JVM.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -103,8 +104,8 @@ pub fn call<'local, T: JavaReturn>(
     }
 }
 
-/// Raises the Java exception for a store error, as built by `Errors.create` from the error's
-/// `exception_name()` and fields.
+/// Raises the Java exception for a store error, as built by `Errors.create` from the error's kind,
+/// fields and cause (`Writer::error`).
 fn throw_error(env: &mut JNIEnv<'_>, error: &Error) {
     let thrown = (|| -> Outcome<()> {
         let mut writer = Writer::new();
@@ -155,10 +156,9 @@ pub unsafe fn borrow_handle<'a, T>(handle: jlong) -> Outcome<&'a T> {
     let pointer = handle as *const T;
     // SAFETY: the caller's promise above; null is reported rather than dereferenced.
     unsafe { pointer.as_ref() }.ok_or_else(|| {
-        Failure::Store(Error::StateStore {
-            message: "sleeper-pg Java binding: null native handle".to_owned(),
-            cause: None,
-        })
+        Failure::Store(Error::state_store(
+            "sleeper-pg Java binding: null native handle",
+        ))
     })
 }
 

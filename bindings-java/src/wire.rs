@@ -15,18 +15,24 @@
 //! from Java has one of two meanings, read by [`Reader::update_time`] (a time the store keeps: refused
 //! unless storable) or [`Reader::cutoff`] (a bound to compare with: every instant is valid).
 //!
-//! An error (Rust to Java, [`Writer::error`]) is its exception name, its message (UTF-8 length and
-//! bytes) and its fields; a wrapped failure carries its cause as a nested error, and a plain
-//! `StateStoreException` a presence byte and, when present, its cause.
+//! An error (Rust to Java, [`Writer::error`]) is derived from the core's error alone: the number of
+//! its kind (`ErrorKind::number`), its message (UTF-8 length and bytes), its named fields
+//! (`Error::fields`: a count, then each name and a tagged value, 0 text or 1 count), its requests (a
+//! tag: 0 none, 1 split requests, 2 replace requests, then the list) and its cause (a presence byte
+//! and the cause, encoded the same way). Java's `Errors` maps the kind number to the exception class.
+//!
+//! Client options (Java to Rust, [`Reader::client_options`]) are the URL and only the options the
+//! caller set, each as its Java name and value: the core owns every default.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
+use std::time::Duration;
 
+use rustc_hash::FxHashMap;
 use sleeper_pg::{
     time, validate, AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest,
-    CheckFileAssignmentsRequest, Error, FileReference, KeyType, KeyValue, LogReplay, Partition,
-    Range, Region, ReplaceFileReferencesRequest, Result, RowKeyField, SplitFileReferenceRequest,
-    Timestamp, TransactionFailure, TransactionOutcome,
+    CheckFileAssignmentsRequest, ClientOptions, Error, FieldValue, FileReference, KeyType,
+    KeyValue, LogReplay, Partition, Range, Region, ReplaceFileReferencesRequest, Result,
+    RowKeyField, SplitFileReferenceRequest, Timestamp, TransactionFailure, TransactionOutcome,
 };
 
 const TAG_INT: u8 = 0;
@@ -35,12 +41,18 @@ const TAG_STRING: u8 = 2;
 const TAG_BYTES: u8 = 3;
 const TAG_NONE: u8 = 255;
 
+const FIELD_TEXT: u8 = 0;
+const FIELD_COUNT: u8 = 1;
+
+const REQUESTS_NONE: u8 = 0;
+const REQUESTS_SPLIT: u8 = 1;
+const REQUESTS_REPLACE: u8 = 2;
+
 /// Data that does not follow the format: a bug in this binding, never the caller's input.
-fn malformed(what: &str) -> Error {
-    Error::StateStore {
-        message: format!("sleeper-pg Java binding: malformed call data ({what})"),
-        cause: None,
-    }
+pub fn malformed(what: &str) -> Error {
+    Error::state_store(format!(
+        "sleeper-pg Java binding: malformed call data ({what})"
+    ))
 }
 
 /// Reads the arguments Java encoded for one call.
@@ -114,11 +126,9 @@ impl<'a> Reader<'a> {
             match decoded {
                 Ok(c) => text.push(c),
                 Err(_) => {
-                    return Err(Error::InvalidArgument {
-                        message: format!(
-                            "{what} must be valid Unicode: it has an unpaired surrogate"
-                        ),
-                    })
+                    return Err(Error::invalid(format!(
+                        "{what} must be valid Unicode: it has an unpaired surrogate"
+                    )))
                 }
             }
         }
@@ -284,35 +294,104 @@ impl<'a> Reader<'a> {
             partition_id: self.string("partition id")?,
         })
     }
-}
 
-/// FxHash: the strings of one answer are hashed once each, and need no defence against collisions.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0; 8];
-            word.copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
-        }
-        for &byte in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(K);
-        }
+    /// A model object of the kind Java numbers it with (`WireKind`).
+    pub fn model(&mut self, kind: i32) -> Result<Model> {
+        Ok(match kind {
+            0 => Model::RowKeyField(self.row_key_field()?),
+            1 => Model::Range(self.range()?),
+            2 => Model::Region(self.region()?),
+            3 => Model::Partition(self.partition()?),
+            4 => Model::FileReference(self.file_reference()?),
+            5 => Model::File(self.file()?),
+            6 => Model::SplitRequest(self.split_request()?),
+            7 => Model::ReplaceRequest(self.replace_request()?),
+            8 => Model::AssignRequest(self.assign_request()?),
+            9 => Model::CheckRequest(self.check_request()?),
+            _ => return Err(malformed("model kind")),
+        })
     }
 
-    /// FxHash alone leaves the low bits, which pick the bucket, nearly the same for strings that differ
-    /// only before a common suffix (".../file-000123.parquet"); murmur3's finaliser spreads them.
-    fn finish(&self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
+    /// A duration in milliseconds, or `None` for none; `what` names it when it is negative.
+    fn opt_duration(&mut self, what: &str) -> Result<Option<Duration>> {
+        self.millis()?
+            .map(|millis| {
+                u64::try_from(millis)
+                    .map(Duration::from_millis)
+                    .map_err(|_| {
+                        Error::invalid(format!("{what} must not be negative, got {millis} ms"))
+                    })
+            })
+            .transpose()
+    }
+
+    fn duration(&mut self, what: &str) -> Result<Duration> {
+        self.opt_duration(what)?
+            .ok_or_else(|| malformed("missing duration"))
+    }
+
+    fn count_option(&mut self, what: &str) -> Result<u32> {
+        let value = self.i32()?;
+        u32::try_from(value)
+            .map_err(|_| Error::invalid(format!("{what} must not be negative, got {value}")))
+    }
+
+    /// The URL and the options the caller set, over the core's defaults. Each option is its Java name
+    /// and value; the core checks the values when connecting.
+    pub fn client_options(&mut self) -> Result<ClientOptions> {
+        let mut options = ClientOptions::default();
+        options.url = self.opt_string("url")?;
+        for _ in 0..self.count()? {
+            let name = self.string("option name")?;
+            let what = name.as_str();
+            match what {
+                "maxConnections" => options.max_connections = self.count_option(what)?,
+                "acquireTimeout" => options.acquire_timeout = self.duration(what)?,
+                "connectTimeout" => options.connect_timeout = self.duration(what)?,
+                "statementTimeout" => options.statement_timeout = self.opt_duration(what)?,
+                "idleTimeout" => options.idle_timeout = self.opt_duration(what)?,
+                "migrate" => options.migrate = self.bool()?,
+                "schema" => options.schema = self.string(what)?,
+                "statementCache" => options.statement_cache = self.bool()?,
+                "retryMaxAttempts" => options.retry.max_attempts = self.count_option(what)?,
+                "retryInitialBackoff" => options.retry.initial_backoff = self.duration(what)?,
+                "retryMaxBackoff" => options.retry.max_backoff = self.duration(what)?,
+                _ => return Err(malformed("unknown client option")),
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// A model object as Java sends it to be checked (`Native.validate`) or echoed back (tests).
+pub enum Model {
+    RowKeyField(RowKeyField),
+    Range(Range),
+    Region(Region),
+    Partition(Partition),
+    FileReference(FileReference),
+    File(AllReferencesToAFile),
+    SplitRequest(SplitFileReferenceRequest),
+    ReplaceRequest(ReplaceFileReferencesRequest),
+    AssignRequest(AssignJobIdRequest),
+    CheckRequest(CheckFileAssignmentsRequest),
+}
+
+impl Model {
+    /// The core's checks of the object (`CONTRACT.md` 8), which the Java constructors run.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Model::RowKeyField(field) => validate::id("row key field name", &field.name),
+            Model::Range(range) => range.validate(),
+            Model::Region(region) => region.validate(),
+            Model::Partition(partition) => partition.validate(),
+            Model::FileReference(reference) => reference.validate(),
+            Model::File(file) => file.validate(),
+            Model::SplitRequest(request) => request.validate(),
+            Model::ReplaceRequest(request) => request.validate(),
+            Model::AssignRequest(request) => request.validate(),
+            Model::CheckRequest(request) => request.validate(),
+        }
     }
 }
 
@@ -320,7 +399,7 @@ impl Hasher for FxHasher {
 pub struct Writer<'a> {
     buf: Vec<u8>,
     /// The strings sent so far that may come again, with their index.
-    strings: HashMap<&'a str, i32, BuildHasherDefault<FxHasher>>,
+    strings: FxHashMap<&'a str, i32>,
     /// The number of strings sent, looked up or not: the index of the next one.
     sent: i32,
     /// The last filename sent and its index: references come sorted by filename, so a file's references
@@ -336,7 +415,7 @@ impl<'a> Writer<'a> {
     pub fn with_capacity(bytes: usize) -> Self {
         Writer {
             buf: Vec::with_capacity(bytes),
-            strings: HashMap::default(),
+            strings: FxHashMap::default(),
             sent: 0,
             last_filename: None,
         }
@@ -363,9 +442,10 @@ impl<'a> Writer<'a> {
     }
 
     fn count(&mut self, n: usize) -> Result<()> {
-        let n = i32::try_from(n).map_err(|_| Error::StateStore {
-            message: format!("The result has {n} items, more than a Java array can hold"),
-            cause: None,
+        let n = i32::try_from(n).map_err(|_| {
+            Error::state_store(format!(
+                "The result has {n} items, more than a Java array can hold"
+            ))
         })?;
         self.i32(n);
         Ok(())
@@ -386,7 +466,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Sends a string Java has not seen under any index, and returns its index.
-    fn new_string(&mut self, value: &'a str) -> Result<i32> {
+    fn new_string(&mut self, value: &str) -> Result<i32> {
         let index = self.sent;
         self.sent = index
             .checked_add(1)
@@ -395,6 +475,11 @@ impl<'a> Writer<'a> {
         self.count(value.len())?;
         self.buf.extend_from_slice(value.as_bytes());
         Ok(index)
+    }
+
+    /// A string that is not kept for this answer's lifetime: sent anew, never looked up.
+    pub fn owned_string(&mut self, value: &str) -> Result<()> {
+        self.new_string(value).map(drop)
     }
 
     /// A filename: one lookup against the previous filename instead of the table.
@@ -443,6 +528,13 @@ impl<'a> Writer<'a> {
         items.iter().try_for_each(|value| item(self, value))
     }
 
+    /// A byte string: its length and bytes.
+    pub fn bytes(&mut self, value: &[u8]) -> Result<()> {
+        self.count(value.len())?;
+        self.buf.extend_from_slice(value);
+        Ok(())
+    }
+
     pub fn key(&mut self, value: &'a KeyValue) -> Result<()> {
         match value {
             KeyValue::Int(v) => {
@@ -459,8 +551,7 @@ impl<'a> Writer<'a> {
             }
             KeyValue::Bytes(b) => {
                 self.u8(TAG_BYTES);
-                self.count(b.len())?;
-                self.buf.extend_from_slice(b);
+                self.bytes(b)?;
             }
         }
         Ok(())
@@ -484,8 +575,12 @@ impl<'a> Writer<'a> {
     pub fn range(&mut self, value: &'a Range) -> Result<()> {
         self.string(&value.field_name)?;
         self.key(&value.min)?;
-        match &value.max {
-            Some(max) => self.key(max),
+        self.opt_key(value.max.as_ref())
+    }
+
+    pub fn opt_key(&mut self, value: Option<&'a KeyValue>) -> Result<()> {
+        match value {
+            Some(value) => self.key(value),
             None => {
                 self.u8(TAG_NONE);
                 Ok(())
@@ -564,6 +659,15 @@ impl<'a> Writer<'a> {
         self.file_reference(&value.new_reference)
     }
 
+    /// Partition id to filenames: the count of entries, then each id and its filenames.
+    pub fn partition_to_files(&mut self, map: &'a BTreeMap<String, Vec<String>>) -> Result<()> {
+        self.count(map.len())?;
+        map.iter().try_for_each(|(partition_id, filenames)| {
+            self.string(partition_id)?;
+            self.strings(filenames)
+        })
+    }
+
     /// A skipped part of a transaction: its index and the error it failed with.
     pub fn transaction_failure(&mut self, value: &'a TransactionFailure) -> Result<()> {
         self.count(value.index)?;
@@ -583,182 +687,47 @@ impl<'a> Writer<'a> {
         })
     }
 
-    /// An error: its exception name, message and fields. Java's `Errors.create` reads it.
+    /// A string Java reads once, by its UTF-8 length and bytes, without an index.
+    fn raw_string(&mut self, value: &str) -> Result<()> {
+        self.bytes(value.as_bytes())
+    }
+
+    /// An error, derived from its kind, fields and cause (format at the top). Java's `Errors` reads it.
     pub fn error(&mut self, error: &'a Error) -> Result<()> {
-        self.string(error.exception_name())?;
-        let message = error.to_string();
-        self.count(message.len())?;
-        self.buf.extend_from_slice(message.as_bytes());
-        match error {
-            Error::FileAlreadyExists { filename }
-            | Error::FileNotFound { filename }
-            | Error::NewReferenceSameAsOldReference { filename } => self.string(filename),
-            Error::FileReferenceNotFound {
-                filename,
-                partition_id,
-            }
-            | Error::FileReferenceAlreadyExists {
-                filename,
-                partition_id,
-            } => {
-                self.string(filename)?;
-                self.string(partition_id)
-            }
-            Error::FileReferenceAssignedToJob {
-                filename,
-                partition_id,
-                job_id,
-            }
-            | Error::FileReferenceNotAssignedToJob {
-                filename,
-                partition_id,
-                job_id,
-            } => {
-                self.string(filename)?;
-                self.string(partition_id)?;
-                self.string(job_id)
-            }
-            Error::FileHasReferences {
-                filename,
-                reference_count,
-            } => {
-                self.string(filename)?;
-                self.i64(i64::try_from(*reference_count).unwrap_or(i64::MAX));
-                Ok(())
-            }
-            Error::SplitRequestsFailed { failed, cause } => {
-                self.list(failed, Self::split_request)?;
-                self.error(cause)
-            }
-            Error::ReplaceRequestsFailed { failed, cause } => {
-                self.list(failed, Self::replace_request)?;
-                self.error(cause)
-            }
-            Error::PartitionNotFound { partition_id, .. } => self.string(partition_id),
-            Error::TableNotFound { table_id } | Error::TableAlreadyExists { table_id } => {
-                self.string(table_id)
-            }
-            Error::StateStore { cause, .. } => {
-                self.bool(cause.is_some());
-                match cause {
-                    Some(cause) => self.error(cause),
-                    None => Ok(()),
+        self.u8(error.kind().number());
+        self.raw_string(&error.to_string())?;
+        let fields = error.fields();
+        self.count(fields.len())?;
+        for (name, value) in fields {
+            self.string(name)?;
+            match value {
+                FieldValue::Text(text) => {
+                    self.u8(FIELD_TEXT);
+                    self.string(text)?;
+                }
+                FieldValue::Count(count) => {
+                    self.u8(FIELD_COUNT);
+                    self.i64(i64::try_from(count).unwrap_or(i64::MAX));
                 }
             }
-            Error::InitialiseWithFilesPresent
-            | Error::Connection { .. }
-            | Error::InvalidArgument { .. } => Ok(()),
+        }
+        match error {
+            Error::SplitRequestsFailed { failed, .. } => {
+                self.u8(REQUESTS_SPLIT);
+                self.list(failed, Self::split_request)?;
+            }
+            Error::ReplaceRequestsFailed { failed, .. } => {
+                self.u8(REQUESTS_REPLACE);
+                self.list(failed, Self::replace_request)?;
+            }
+            _ => self.u8(REQUESTS_NONE),
+        }
+        self.bool(error.cause().is_some());
+        match error.cause() {
+            Some(cause) => self.error(cause),
+            None => Ok(()),
         }
     }
-}
-
-/// One error of every kind, so that a Java test can check that each maps to its exception class. The
-/// match below fails to compile when a variant is added without a sample here.
-pub fn error_samples() -> Vec<Error> {
-    let reference = FileReference::new("file", "partition", 1);
-    let samples = vec![
-        Error::FileAlreadyExists {
-            filename: "file".into(),
-        },
-        Error::FileNotFound {
-            filename: "file".into(),
-        },
-        Error::FileReferenceNotFound {
-            filename: "file".into(),
-            partition_id: "partition".into(),
-        },
-        Error::FileReferenceAlreadyExists {
-            filename: "file".into(),
-            partition_id: "partition".into(),
-        },
-        Error::FileReferenceAssignedToJob {
-            filename: "file".into(),
-            partition_id: "partition".into(),
-            job_id: "job".into(),
-        },
-        Error::FileReferenceNotAssignedToJob {
-            filename: "file".into(),
-            partition_id: "partition".into(),
-            job_id: "job".into(),
-        },
-        Error::NewReferenceSameAsOldReference {
-            filename: "file".into(),
-        },
-        Error::FileHasReferences {
-            filename: "file".into(),
-            reference_count: 2,
-        },
-        Error::SplitRequestsFailed {
-            failed: vec![SplitFileReferenceRequest::split_file_to_child_partitions(
-                &reference, "L", "R",
-            )],
-            cause: Box::new(Error::FileNotFound {
-                filename: "file".into(),
-            }),
-        },
-        Error::ReplaceRequestsFailed {
-            failed: vec![ReplaceFileReferencesRequest::new(
-                "job",
-                "partition",
-                vec!["file".into()],
-                FileReference::new("output", "partition", 1),
-            )],
-            cause: Box::new(Error::FileReferenceNotFound {
-                filename: "file".into(),
-                partition_id: "partition".into(),
-            }),
-        },
-        Error::InitialiseWithFilesPresent,
-        Error::PartitionNotFound {
-            partition_id: "partition".into(),
-            message: "Partition not found: partition".into(),
-        },
-        Error::TableNotFound {
-            table_id: "table".into(),
-        },
-        Error::TableAlreadyExists {
-            table_id: "table".into(),
-        },
-        Error::Connection {
-            message: "connection refused".into(),
-        },
-        Error::StateStore {
-            message: "Parent should be a leaf partition".into(),
-            cause: None,
-        },
-        Error::InvalidArgument {
-            message: "filename must not be empty".into(),
-        },
-        // Last, as a second sample of its variant: a plain StateStoreException with a cause.
-        Error::StateStore {
-            message: "Update results in invalid partition tree".into(),
-            cause: Some(Box::new(Error::InvalidArgument {
-                message: "There should be exactly one root partition, found 2".into(),
-            })),
-        },
-    ];
-    for sample in &samples {
-        match sample {
-            Error::FileAlreadyExists { .. }
-            | Error::FileNotFound { .. }
-            | Error::FileReferenceNotFound { .. }
-            | Error::FileReferenceAlreadyExists { .. }
-            | Error::FileReferenceAssignedToJob { .. }
-            | Error::FileReferenceNotAssignedToJob { .. }
-            | Error::NewReferenceSameAsOldReference { .. }
-            | Error::FileHasReferences { .. }
-            | Error::SplitRequestsFailed { .. }
-            | Error::ReplaceRequestsFailed { .. }
-            | Error::InitialiseWithFilesPresent
-            | Error::PartitionNotFound { .. }
-            | Error::TableNotFound { .. }
-            | Error::TableAlreadyExists { .. }
-            | Error::Connection { .. }
-            | Error::StateStore { .. }
-            | Error::InvalidArgument { .. } => {}
-        }
-    }
-    samples
 }
 
 #[cfg(test)]
@@ -832,17 +801,35 @@ mod tests {
 
     #[test]
     fn a_plain_error_with_a_cause_carries_it_after_a_presence_byte() {
-        let samples = error_samples();
-        let (plain, caused) = (&samples[15], &samples[17]);
+        let plain = Error::state_store("Parent should be a leaf partition");
         let mut writer = Writer::new();
-        writer.error(plain).unwrap();
+        writer.error(&plain).unwrap();
         let bytes = writer.into_bytes();
         assert_eq!(bytes.last(), Some(&0), "no cause");
+        let caused = Error::state_store_caused_by(
+            "Update results in invalid partition tree",
+            "There should be exactly one root partition, found 2",
+        );
         let mut writer = Writer::new();
-        writer.error(caused).unwrap();
+        writer.error(&caused).unwrap();
         let bytes = writer.into_bytes();
         let reason = b"There should be exactly one root partition, found 2";
-        assert!(bytes.ends_with(reason));
+        // The reason, then its empty field list, no requests and no cause.
+        let tail = [&reason[..], &0_i32.to_le_bytes(), &[REQUESTS_NONE, 0]].concat();
+        assert!(bytes.ends_with(&tail));
+    }
+
+    #[test]
+    fn a_negative_duration_is_invalid_input() {
+        let mut bytes = (-1_i32).to_le_bytes().to_vec();
+        bytes.extend(1_i32.to_le_bytes());
+        bytes.extend(utf16("idleTimeout"));
+        bytes.extend(time_bytes(-5));
+        let error = Reader::new(&bytes).client_options().unwrap_err();
+        assert_eq!(
+            error,
+            Error::invalid("idleTimeout must not be negative, got -5 ms")
+        );
     }
 
     #[test]

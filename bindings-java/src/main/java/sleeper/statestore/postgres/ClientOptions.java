@@ -1,44 +1,36 @@
 package sleeper.statestore.postgres;
 
 import java.time.Duration;
-import java.util.Objects;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import sleeper.statestore.postgres.internal.Args;
 import sleeper.statestore.postgres.internal.WireWriter;
 
 /**
- * How a client connects: pool size, timeouts, schema, migrations and the retry policy for conflicts.
- * The defaults are the core's: 10 connections, 30 s to acquire one, 10 s to open one, no statement
- * timeout, idle connections closed after 60 s, migrations applied, schema {@code sleeper}, 10 attempts
- * with full-jitter backoff from 0.2 s doubling up to 30 s, prepared statements cached.
+ * How a client connects: pool size, timeouts, schema, migrations, prepared statements and the retry
+ * policy for conflicts. Options hold only what the caller set: every other option is the core's
+ * default, and the core checks every value when connecting ({@code IllegalArgumentException} for a
+ * bad one). {@code ClientOptions.builder().maxConnections(4).build()}.
  */
 public final class ClientOptions {
-    private final int maxConnections;
-    private final Duration acquireTimeout;
-    private final Duration connectTimeout;
-    private final Duration statementTimeout;
-    private final Duration idleTimeout;
-    private final boolean migrate;
-    private final String schema;
-    private final int retryMaxAttempts;
-    private final Duration retryInitialBackoff;
-    private final Duration retryMaxBackoff;
-    private final boolean statementCache;
+    /** The value of an optional timeout set to none. */
+    private static final Object NONE = new Object() {
+        @Override
+        public String toString() {
+            return "none";
+        }
+    };
 
-    private ClientOptions(Builder builder) {
-        maxConnections = builder.maxConnections;
-        acquireTimeout = Args.notNull(builder.acquireTimeout, "acquireTimeout");
-        connectTimeout = Args.notNull(builder.connectTimeout, "connectTimeout");
-        statementTimeout = builder.statementTimeout;
-        idleTimeout = builder.idleTimeout;
-        migrate = builder.migrate;
-        schema = Args.notNull(builder.schema, "schema");
-        retryMaxAttempts = builder.retryMaxAttempts;
-        retryInitialBackoff = Args.notNull(builder.retryInitialBackoff, "retryInitialBackoff");
-        retryMaxBackoff = Args.notNull(builder.retryMaxBackoff, "retryMaxBackoff");
-        statementCache = builder.statementCache;
+    /** The options set, by their Java name, in the order set. */
+    private final Map<String, Object> set;
+
+    private ClientOptions(Map<String, Object> set) {
+        this.set = Collections.unmodifiableMap(new LinkedHashMap<>(set));
     }
 
+    /** No option set: the core's defaults. */
     public static ClientOptions defaults() {
         return builder().build();
     }
@@ -47,180 +39,130 @@ public final class ClientOptions {
         return new Builder();
     }
 
-    public int getMaxConnections() {
-        return maxConnections;
+    byte[] encode(String url) {
+        WireWriter out = new WireWriter(64 + 32 * set.size()).string(url).i32(set.size());
+        set.forEach((name, value) -> {
+            out.string(name);
+            if (value == NONE) {
+                out.bool(false);
+            } else if (value instanceof Duration) {
+                out.bool(true).i64(millis((Duration) value));
+            } else if (value instanceof Integer) {
+                out.i32((Integer) value);
+            } else if (value instanceof Boolean) {
+                out.bool((Boolean) value);
+            } else {
+                out.string((String) value);
+            }
+        });
+        return out.toBytes();
     }
 
-    public Duration getAcquireTimeout() {
-        return acquireTimeout;
-    }
-
-    public Duration getConnectTimeout() {
-        return connectTimeout;
-    }
-
-    /** Null leaves the server's setting. */
-    public Duration getStatementTimeout() {
-        return statementTimeout;
-    }
-
-    /** Null keeps idle connections open. */
-    public Duration getIdleTimeout() {
-        return idleTimeout;
-    }
-
-    public boolean isMigrate() {
-        return migrate;
-    }
-
-    public String getSchema() {
-        return schema;
-    }
-
-    public int getRetryMaxAttempts() {
-        return retryMaxAttempts;
-    }
-
-    public Duration getRetryInitialBackoff() {
-        return retryInitialBackoff;
-    }
-
-    public Duration getRetryMaxBackoff() {
-        return retryMaxBackoff;
-    }
-
-    public boolean isStatementCache() {
-        return statementCache;
-    }
-
+    /** Milliseconds, rounded down; a duration beyond a {@code long} of them saturates. */
     private static long millis(Duration duration) {
         try {
             return duration.toMillis();
         } catch (ArithmeticException e) {
-            return Long.MAX_VALUE;
+            return duration.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
         }
-    }
-
-    private static long optionalMillis(Duration duration) {
-        // -1 stands for "none"; a negative duration becomes -2, which the native side refuses.
-        return duration == null ? -1 : duration.isNegative() ? -2 : millis(duration);
-    }
-
-    byte[] encode(String url) {
-        return new WireWriter().string(url).i32(maxConnections).i64(millis(acquireTimeout)).i64(millis(connectTimeout))
-                .i64(optionalMillis(statementTimeout)).i64(optionalMillis(idleTimeout)).bool(migrate).string(schema)
-                .i32(retryMaxAttempts).i64(millis(retryInitialBackoff)).i64(millis(retryMaxBackoff))
-                .bool(statementCache).toBytes();
     }
 
     @Override
     public boolean equals(Object other) {
-        if (this == other) {
-            return true;
-        }
-        if (!(other instanceof ClientOptions)) {
-            return false;
-        }
-        ClientOptions that = (ClientOptions) other;
-        return maxConnections == that.maxConnections && migrate == that.migrate
-                && retryMaxAttempts == that.retryMaxAttempts && statementCache == that.statementCache
-                && acquireTimeout.equals(that.acquireTimeout) && connectTimeout.equals(that.connectTimeout)
-                && Objects.equals(statementTimeout, that.statementTimeout)
-                && Objects.equals(idleTimeout, that.idleTimeout) && schema.equals(that.schema)
-                && retryInitialBackoff.equals(that.retryInitialBackoff) && retryMaxBackoff.equals(that.retryMaxBackoff);
+        return this == other || other instanceof ClientOptions && set.equals(((ClientOptions) other).set);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(maxConnections, acquireTimeout, connectTimeout, statementTimeout, idleTimeout, migrate,
-                schema, retryMaxAttempts, retryInitialBackoff, retryMaxBackoff, statementCache);
+        return set.hashCode();
     }
 
     @Override
     public String toString() {
-        return "ClientOptions{maxConnections=" + maxConnections + ", acquireTimeout=" + acquireTimeout
-                + ", connectTimeout=" + connectTimeout + ", statementTimeout=" + statementTimeout + ", idleTimeout="
-                + idleTimeout + ", migrate=" + migrate + ", schema='" + schema + "', retryMaxAttempts="
-                + retryMaxAttempts + ", retryInitialBackoff=" + retryInitialBackoff + ", retryMaxBackoff="
-                + retryMaxBackoff + ", statementCache=" + statementCache + "}";
+        return "ClientOptions" + set;
     }
 
-    /** Builds options; every field starts at its default. */
+    /** Builds options; an option not set is the core's default, which the javadoc of its setter gives. */
     public static final class Builder {
-        private int maxConnections = 10;
-        private Duration acquireTimeout = Duration.ofSeconds(30);
-        private Duration connectTimeout = Duration.ofSeconds(10);
-        private Duration statementTimeout;
-        private Duration idleTimeout = Duration.ofSeconds(60);
-        private boolean migrate = true;
-        private String schema = "sleeper";
-        private int retryMaxAttempts = 10;
-        private Duration retryInitialBackoff = Duration.ofMillis(200);
-        private Duration retryMaxBackoff = Duration.ofSeconds(30);
-        private boolean statementCache = true;
+        private final Map<String, Object> set = new LinkedHashMap<>();
 
         private Builder() {
         }
 
+        private Builder set(String name, Object value) {
+            set.put(name, value);
+            return this;
+        }
+
+        /** Connections in the pool, at least 1. Core's default (currently 10). */
         public Builder maxConnections(int maxConnections) {
-            this.maxConnections = maxConnections;
-            return this;
+            return set("maxConnections", maxConnections);
         }
 
+        /** How long a call waits for a free connection, opening one included. Core's default (currently 30 s). */
         public Builder acquireTimeout(Duration acquireTimeout) {
-            this.acquireTimeout = acquireTimeout;
-            return this;
+            return set("acquireTimeout", Args.notNull(acquireTimeout, "acquireTimeout"));
         }
 
+        /** How long opening one connection may take. Core's default (currently 10 s). */
         public Builder connectTimeout(Duration connectTimeout) {
-            this.connectTimeout = connectTimeout;
-            return this;
+            return set("connectTimeout", Args.notNull(connectTimeout, "connectTimeout"));
         }
 
+        /** A server-side limit on each statement; null for none. Core's default (currently none: the server's). */
         public Builder statementTimeout(Duration statementTimeout) {
-            this.statementTimeout = statementTimeout;
-            return this;
+            return set("statementTimeout", statementTimeout == null ? NONE : statementTimeout);
         }
 
+        /** Idle connections are closed after this long; null keeps them open. Core's default (currently 60 s). */
         public Builder idleTimeout(Duration idleTimeout) {
-            this.idleTimeout = idleTimeout;
-            return this;
+            return set("idleTimeout", idleTimeout == null ? NONE : idleTimeout);
         }
 
-        /** Apply the bundled migrations when connecting; off where an admin step owns the schema. */
+        /**
+         * Apply the bundled migrations when connecting; off where an admin step owns the schema. Core's
+         * default (currently true).
+         */
         public Builder migrate(boolean migrate) {
-            this.migrate = migrate;
-            return this;
+            return set("migrate", migrate);
         }
 
+        /** The PostgreSQL schema of the store's tables. Core's default (currently {@code sleeper}). */
         public Builder schema(String schema) {
-            this.schema = schema;
-            return this;
+            return set("schema", Args.notNull(schema, "schema"));
         }
 
-        public Builder retryMaxAttempts(int retryMaxAttempts) {
-            this.retryMaxAttempts = retryMaxAttempts;
-            return this;
-        }
-
-        public Builder retryInitialBackoff(Duration retryInitialBackoff) {
-            this.retryInitialBackoff = retryInitialBackoff;
-            return this;
-        }
-
-        public Builder retryMaxBackoff(Duration retryMaxBackoff) {
-            this.retryMaxBackoff = retryMaxBackoff;
-            return this;
-        }
-
-        /** Cache prepared statements per connection; off behind a transaction-pooling PgBouncer. */
+        /**
+         * Cache prepared statements per connection; off behind a transaction-pooling PgBouncer. Core's default
+         * (currently true).
+         */
         public Builder statementCache(boolean statementCache) {
-            this.statementCache = statementCache;
-            return this;
+            return set("statementCache", statementCache);
+        }
+
+        /**
+         * Attempts of a call that meets serialization failures or deadlocks, the first included. Core's default
+         * (currently 10).
+         */
+        public Builder retryMaxAttempts(int retryMaxAttempts) {
+            return set("retryMaxAttempts", retryMaxAttempts);
+        }
+
+        /**
+         * The first retry's backoff ceiling; each retry waits a random time below its ceiling, which doubles up
+         * to {@link #retryMaxBackoff}. Core's default (currently 0.2 s).
+         */
+        public Builder retryInitialBackoff(Duration retryInitialBackoff) {
+            return set("retryInitialBackoff", Args.notNull(retryInitialBackoff, "retryInitialBackoff"));
+        }
+
+        /** The largest backoff ceiling. Core's default (currently 30 s). */
+        public Builder retryMaxBackoff(Duration retryMaxBackoff) {
+            return set("retryMaxBackoff", Args.notNull(retryMaxBackoff, "retryMaxBackoff"));
         }
 
         public ClientOptions build() {
-            return new ClientOptions(this);
+            return new ClientOptions(set);
         }
     }
 }

@@ -46,14 +46,21 @@ public final class PostgresStateStore implements AutoCloseable {
         this.rowKeyFields = rowKeyFields;
     }
 
-    private long acquire() {
+    /** Runs one native call with this store's address, counted as in use until it returns. */
+    private <T, E extends Exception> T call(NativeHandle.Call<T, E> call) throws E {
         client.checkOpen();
-        return handle.acquire();
+        try {
+            return handle.call(call);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
-    private void release() {
-        handle.release();
-        Reference.reachabilityFence(this);
+    private <E extends Exception> void run(NativeHandle.Run<E> run) throws E {
+        call(address -> {
+            run.run(address);
+            return null;
+        });
     }
 
     public String getTableId() {
@@ -69,55 +76,30 @@ public final class PostgresStateStore implements AutoCloseable {
 
     /** Replaces all partitions with one root partition covering every key. */
     public void initialise() throws StateStoreException {
-        long store = acquire();
-        try {
-            Native.storeInitialise(store);
-        } finally {
-            release();
-        }
+        run(Native::storeInitialise);
     }
 
     /** Replaces all partitions with exactly {@code partitions}, once checked to form a valid tree. */
     public void initialise(List<Partition> partitions) throws StateStoreException {
         byte[] args = new WireWriter(256).partitions(Args.noNulls(partitions, "partitions")).toBytes();
-        long store = acquire();
-        try {
-            Native.storeInitialiseWithPartitions(store, args);
-        } finally {
-            release();
-        }
+        run(s -> Native.storeInitialiseWithPartitions(s, args));
     }
 
     /** Every partition, by id. */
     public List<Partition> getAllPartitions() throws StateStoreException {
-        long store = acquire();
-        try {
-            return new WireReader(Native.storeGetAllPartitions(store)).partitions();
-        } finally {
-            release();
-        }
+        return call(s -> new WireReader(Native.storeGetAllPartitions(s)).partitions());
     }
 
     /** The leaf partitions, by id. */
     public List<Partition> getLeafPartitions() throws StateStoreException {
-        long store = acquire();
-        try {
-            return new WireReader(Native.storeGetLeafPartitions(store)).partitions();
-        } finally {
-            release();
-        }
+        return call(s -> new WireReader(Native.storeGetLeafPartitions(s)).partitions());
     }
 
     /** @throws sleeper.statestore.postgres.exception.PartitionNotFoundException for an unknown id */
     public Partition getPartition(String partitionId) throws StateStoreException {
         byte[] args = new WireWriter(16 + 2 * Args.notNull(partitionId, "partitionId").length())
                 .string(partitionId).toBytes();
-        long store = acquire();
-        try {
-            return new WireReader(Native.storeGetPartition(store, args)).partition();
-        } finally {
-            release();
-        }
+        return call(s -> new WireReader(Native.storeGetPartition(s, args)).partition());
     }
 
     /** Splits a leaf: stores {@code splitPartition}, now with two children, and the two new partitions. */
@@ -126,12 +108,7 @@ public final class PostgresStateStore implements AutoCloseable {
         byte[] args = new WireWriter(512).partition(Args.notNull(splitPartition, "splitPartition"))
                 .partition(Args.notNull(newPartition1, "newPartition1"))
                 .partition(Args.notNull(newPartition2, "newPartition2")).toBytes();
-        long store = acquire();
-        try {
-            Native.storeAtomicallyUpdatePartitionAndCreateNewOnes(store, args);
-        } finally {
-            release();
-        }
+        run(s -> Native.storeAtomicallyUpdatePartitionAndCreateNewOnes(s, args));
     }
 
     /**
@@ -151,12 +128,7 @@ public final class PostgresStateStore implements AutoCloseable {
         Args.noNulls(newChildren, "newChildren");
         byte[] args = new WireWriter(256 + newChildren.size() * 256).partition(parent).partitions(newChildren)
                 .toBytes();
-        long store = acquire();
-        try {
-            Native.storeSplitPartition(store, args);
-        } finally {
-            release();
-        }
+        run(s -> Native.storeSplitPartition(s, args));
     }
 
     /**
@@ -176,22 +148,12 @@ public final class PostgresStateStore implements AutoCloseable {
         Args.noNulls(newPartitions, "newPartitions");
         byte[] args = new WireWriter(16 + (updatePartitions.size() + newPartitions.size()) * 256)
                 .partitions(updatePartitions).partitions(newPartitions).toBytes();
-        long store = acquire();
-        try {
-            Native.storeExtendPartitionTree(store, args);
-        } finally {
-            release();
-        }
+        run(s -> Native.storeExtendPartitionTree(s, args));
     }
 
     /** Removes every partition; files stay. The table needs {@link #initialise()} again. */
     public void clearPartitionData() throws StateStoreException {
-        long store = acquire();
-        try {
-            Native.storeClearPartitionData(store);
-        } finally {
-            release();
-        }
+        run(Native::storeClearPartitionData);
     }
 
     /**
@@ -203,12 +165,7 @@ public final class PostgresStateStore implements AutoCloseable {
      */
     public void fixPartitionUpdateTime(Instant time) {
         byte[] args = new WireWriter(16).time(time).toBytes();
-        long store = acquire();
-        try {
-            Native.storeFixPartitionUpdateTime(store, args);
-        } finally {
-            release();
-        }
+        run(s -> Native.storeFixPartitionUpdateTime(s, args));
     }
 
     // ---- FileReferenceStore ---------------------------------------------------------------------------
@@ -216,36 +173,21 @@ public final class PostgresStateStore implements AutoCloseable {
     /** Exactly {@code addFiles(List.of(fileReference))}. */
     public void addFile(FileReference fileReference) throws StateStoreException {
         byte[] args = new WireWriter(128).fileReference(Args.notNull(fileReference, "fileReference")).toBytes();
-        long store = acquire();
-        try {
-            Native.storeAddFile(store, args);
-        } finally {
-            release();
-        }
+        run(s -> Native.storeAddFile(s, args));
     }
 
     /** Adds new files from their references, grouped by filename. */
     public void addFiles(List<FileReference> fileReferences) throws StateStoreException {
         Args.noNulls(fileReferences, "fileReferences");
         byte[] args = new WireWriter(16 + fileReferences.size() * 128).fileReferences(fileReferences).toBytes();
-        long store = acquire();
-        try {
-            Native.storeAddFiles(store, args);
-        } finally {
-            release();
-        }
+        run(s -> Native.storeAddFiles(s, args));
     }
 
     /** Adds new files, each with zero or more references. */
     public void addFilesWithReferences(List<AllReferencesToAFile> files) throws StateStoreException {
         Args.noNulls(files, "files");
         byte[] args = new WireWriter(16 + files.size() * 160).files(files).toBytes();
-        long store = acquire();
-        try {
-            Native.storeAddFilesWithReferences(store, args);
-        } finally {
-            release();
-        }
+        run(s -> Native.storeAddFilesWithReferences(s, args));
     }
 
     /**
@@ -256,12 +198,7 @@ public final class PostgresStateStore implements AutoCloseable {
     public void splitFileReferences(List<SplitFileReferenceRequest> splitRequests) throws StateStoreException {
         Args.noNulls(splitRequests, "splitRequests");
         byte[] args = new WireWriter(16 + splitRequests.size() * 384).splitRequests(splitRequests).toBytes();
-        long store = acquire();
-        try {
-            Native.storeSplitFileReferences(store, args);
-        } finally {
-            release();
-        }
+        run(s -> Native.storeSplitFileReferences(s, args));
     }
 
     /**
@@ -273,56 +210,31 @@ public final class PostgresStateStore implements AutoCloseable {
             throws StateStoreException {
         Args.noNulls(replaceRequests, "replaceRequests");
         byte[] args = new WireWriter(16 + replaceRequests.size() * 512).replaceRequests(replaceRequests).toBytes();
-        long store = acquire();
-        try {
-            Native.storeAtomicallyReplaceFileReferencesWithNewOnes(store, args);
-        } finally {
-            release();
-        }
+        run(s -> Native.storeAtomicallyReplaceFileReferencesWithNewOnes(s, args));
     }
 
     /** Assigns each request's job to the named files' references on its partition. */
     public void assignJobIds(List<AssignJobIdRequest> requests) throws StateStoreException {
         Args.noNulls(requests, "requests");
         byte[] args = new WireWriter(16 + requests.size() * 256).assignRequests(requests).toBytes();
-        long store = acquire();
-        try {
-            Native.storeAssignJobIds(store, args);
-        } finally {
-            release();
-        }
+        run(s -> Native.storeAssignJobIds(s, args));
     }
 
     /** Removes the records of garbage-collected files, which must have no references left. */
     public void deleteGarbageCollectedFileReferenceCounts(List<String> filenames) throws StateStoreException {
         Args.noNulls(filenames, "filenames");
         byte[] args = new WireWriter(16 + filenames.size() * 128).strings(filenames).toBytes();
-        long store = acquire();
-        try {
-            Native.storeDeleteGarbageCollectedFileReferenceCounts(store, args);
-        } finally {
-            release();
-        }
+        run(s -> Native.storeDeleteGarbageCollectedFileReferenceCounts(s, args));
     }
 
     /** Every reference of every file, by filename then partition id. */
     public List<FileReference> getFileReferences() throws StateStoreException {
-        long store = acquire();
-        try {
-            return new WireReader(Native.storeGetFileReferences(store)).fileReferences();
-        } finally {
-            release();
-        }
+        return call(s -> new WireReader(Native.storeGetFileReferences(s)).fileReferences());
     }
 
     /** The references with no job, by filename then partition id. */
     public List<FileReference> getFileReferencesWithNoJobId() throws StateStoreException {
-        long store = acquire();
-        try {
-            return new WireReader(Native.storeGetFileReferencesWithNoJobId(store)).fileReferences();
-        } finally {
-            release();
-        }
+        return call(s -> new WireReader(Native.storeGetFileReferencesWithNoJobId(s)).fileReferences());
     }
 
     /**
@@ -333,22 +245,12 @@ public final class PostgresStateStore implements AutoCloseable {
      */
     public List<String> getReadyForGCFilenamesBefore(Instant maxUpdateTime) throws StateStoreException {
         byte[] args = new WireWriter(16).time(Args.notNull(maxUpdateTime, "maxUpdateTime")).toBytes();
-        long store = acquire();
-        try {
-            return new WireReader(Native.storeGetReadyForGCFilenamesBefore(store, args)).strings();
-        } finally {
-            release();
-        }
+        return call(s -> new WireReader(Native.storeGetReadyForGCFilenamesBefore(s, args)).strings());
     }
 
     /** Each partition with references, to the filenames referenced on it; keys and lists sorted. */
     public Map<String, List<String>> getPartitionToReferencedFilesMap() throws StateStoreException {
-        long store = acquire();
-        try {
-            return new WireReader(Native.storeGetPartitionToReferencedFilesMap(store)).partitionToFiles();
-        } finally {
-            release();
-        }
+        return call(s -> new WireReader(Native.storeGetPartitionToReferencedFilesMap(s)).partitionToFiles());
     }
 
     /**
@@ -357,12 +259,8 @@ public final class PostgresStateStore implements AutoCloseable {
      */
     public AllReferencesToAllFiles getAllFilesWithMaxUnreferenced(int maxUnreferencedFiles)
             throws StateStoreException {
-        long store = acquire();
-        try {
-            return new WireReader(Native.storeGetAllFilesWithMaxUnreferenced(store, maxUnreferencedFiles)).allFiles();
-        } finally {
-            release();
-        }
+        return call(s -> new WireReader(Native.storeGetAllFilesWithMaxUnreferenced(s, maxUnreferencedFiles))
+                .allFiles());
     }
 
     /**
@@ -378,12 +276,7 @@ public final class PostgresStateStore implements AutoCloseable {
         Args.notNull(jobId, "jobId");
         byte[] args = new WireWriter(64 + filenames.size() * 128).string(partitionId).strings(filenames)
                 .string(jobId).toBytes();
-        long store = acquire();
-        try {
-            return Native.storeIsPartitionFilesAssignedToJob(store, args);
-        } finally {
-            release();
-        }
+        return call(s -> Native.storeIsPartitionFilesAssignedToJob(s, args));
     }
 
     /**
@@ -399,32 +292,17 @@ public final class PostgresStateStore implements AutoCloseable {
     public boolean isAssigned(List<CheckFileAssignmentsRequest> requests) throws StateStoreException {
         Args.noNulls(requests, "requests");
         byte[] args = new WireWriter(16 + requests.size() * 256).checkRequests(requests).toBytes();
-        long store = acquire();
-        try {
-            return Native.storeIsAssigned(store, args);
-        } finally {
-            release();
-        }
+        return call(s -> Native.storeIsAssigned(s, args));
     }
 
     /** True iff the table has no file record at all, referenced or not. */
     public boolean hasNoFiles() throws StateStoreException {
-        long store = acquire();
-        try {
-            return Native.storeHasNoFiles(store);
-        } finally {
-            release();
-        }
+        return call(Native::storeHasNoFiles);
     }
 
     /** Removes every file record and reference; partitions stay. */
     public void clearFileData() throws StateStoreException {
-        long store = acquire();
-        try {
-            Native.storeClearFileData(store);
-        } finally {
-            release();
-        }
+        run(Native::storeClearFileData);
     }
 
     /**
@@ -436,12 +314,7 @@ public final class PostgresStateStore implements AutoCloseable {
      */
     public void fixFileUpdateTime(Instant time) {
         byte[] args = new WireWriter(16).time(time).toBytes();
-        long store = acquire();
-        try {
-            Native.storeFixFileUpdateTime(store, args);
-        } finally {
-            release();
-        }
+        run(s -> Native.storeFixFileUpdateTime(s, args));
     }
 
     // ---- Sleeper v0.36 transactions -------------------------------------------------------------------
@@ -471,12 +344,7 @@ public final class PostgresStateStore implements AutoCloseable {
         Args.notNull(transactionJson, "transactionJson");
         byte[] args = new WireWriter(16 + 2 * (transactionType.length() + transactionJson.length()))
                 .string(transactionType).string(transactionJson).bool(synchronous).toBytes();
-        long store = acquire();
-        try {
-            return TransactionOutcome.read(new WireReader(Native.storeApplyTransaction(store, args)));
-        } finally {
-            release();
-        }
+        return call(s -> TransactionOutcome.read(new WireReader(Native.storeApplyTransaction(s, args))));
     }
 
     /**
@@ -503,39 +371,14 @@ public final class PostgresStateStore implements AutoCloseable {
         }
         String path = log.toAbsolutePath().toString();
         byte[] args = new WireWriter(16 + 2 * path.length()).string(path).toBytes();
-        long store = acquire();
-        try {
-            return TransactionLogReplay.read(new WireReader(Native.storeApplyTransactionLog(store, args)));
-        } finally {
-            release();
-        }
+        return call(s -> TransactionLogReplay.read(new WireReader(Native.storeApplyTransactionLog(s, args))));
     }
 
     // ---- StateStore -----------------------------------------------------------------------------------
 
     /** Removes every file and partition of the table; it needs {@link #initialise()} again. */
     public void clearSleeperTable() throws StateStoreException {
-        long store = acquire();
-        try {
-            Native.storeClearSleeperTable(store);
-        } finally {
-            release();
-        }
-    }
-
-    /**
-     * For benchmarks: the nanoseconds {@code iterations} calls of {@code getPartition(partitionId)} (or, with
-     * a null id, of {@code getFileReferences()}) take in Rust, through this handle, without crossing JNI for
-     * each. Not part of the state store API.
-     */
-    long benchmarkInRust(String partitionId, int iterations) throws StateStoreException {
-        byte[] args = new WireWriter().string(partitionId).toBytes();
-        long store = acquire();
-        try {
-            return Native.benchmark(store, partitionId == null ? 1 : 0, args, iterations);
-        } finally {
-            release();
-        }
+        run(Native::storeClearSleeperTable);
     }
 
     public boolean isClosed() {

@@ -45,13 +45,13 @@ public final class PostgresStateStoreClient implements AutoCloseable {
         return new PostgresStateStoreClient(Native.clientConnect(ClientOptions.defaults().encode(null)));
     }
 
-    long acquire() {
-        return handle.acquire();
-    }
-
-    void release() {
-        handle.release();
-        Reference.reachabilityFence(this);
+    /** Runs one native call with the client's address, counted as in use until it returns. */
+    private <T, E extends Exception> T call(NativeHandle.Call<T, E> call) throws E {
+        try {
+            return handle.call(call);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** IllegalStateException once closed. */
@@ -71,12 +71,7 @@ public final class PostgresStateStoreClient implements AutoCloseable {
         Args.notNull(tableId, "tableId");
         List<RowKeyField> fields = Args.listOf(rowKeys, "rowKeys");
         byte[] args = new WireWriter().string(tableId).rowKeyFields(fields).toBytes();
-        long client = acquire();
-        try {
-            return openStore(tableId, Native.clientCreateTable(client, args));
-        } finally {
-            release();
-        }
+        return call(client -> openStore(tableId, Native.clientCreateTable(client, args)));
     }
 
     /**
@@ -87,12 +82,7 @@ public final class PostgresStateStoreClient implements AutoCloseable {
     public PostgresStateStore table(String tableId) throws StateStoreException {
         Args.notNull(tableId, "tableId");
         byte[] args = new WireWriter().string(tableId).toBytes();
-        long client = acquire();
-        try {
-            return openStore(tableId, Native.clientTable(client, args));
-        } finally {
-            release();
-        }
+        return call(client -> openStore(tableId, Native.clientTable(client, args)));
     }
 
     private PostgresStateStore openStore(String tableId, byte[] answer) {
@@ -103,12 +93,7 @@ public final class PostgresStateStoreClient implements AutoCloseable {
 
     /** The ids of all tables, in code point order. */
     public List<String> listTables() throws StateStoreException {
-        long client = acquire();
-        try {
-            return new WireReader(Native.clientListTables(client)).strings();
-        } finally {
-            release();
-        }
+        return call(client -> new WireReader(Native.clientListTables(client)).strings());
     }
 
     /**
@@ -119,12 +104,10 @@ public final class PostgresStateStoreClient implements AutoCloseable {
     public void deleteTable(String tableId) throws StateStoreException {
         Args.notNull(tableId, "tableId");
         byte[] args = new WireWriter().string(tableId).toBytes();
-        long client = acquire();
-        try {
+        call(client -> {
             Native.clientDeleteTable(client, args);
-        } finally {
-            release();
-        }
+            return null;
+        });
     }
 
     public boolean isClosed() {

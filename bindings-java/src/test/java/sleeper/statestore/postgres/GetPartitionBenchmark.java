@@ -9,13 +9,12 @@ import sleeper.statestore.postgres.model.FileReference;
 import sleeper.statestore.postgres.model.Partition;
 
 /**
- * A loop benchmark, not a test: the cost of one {@code getPartition} from Java next to the same call made
- * in Rust through the same handle ({@link PostgresStateStore#benchmarkInRust}), and optionally of reading
- * many file references. Build the native library in release mode for meaningful numbers:
+ * A loop benchmark, not a test: the cost of one {@code getPartition} from Java, and optionally of reading
+ * many file references. {@code scripts/bench-bindings.sh} runs it beside cargo bench's P4 and P3 (the same
+ * calls from Rust), as it runs Python's and C's. Build in release mode for meaningful numbers:
  *
  * <pre>
- * cargo build --release -p sleeper-pg-java
- * cd bindings-java &amp;&amp; mvn -B -q -Dnative.dir=$PWD/../target/release -DskipTests test-compile
+ * cd bindings-java &amp;&amp; mvn -B -q -Dcargo.profile=release -DskipTests install
  * java -cp target/classes:target/test-classes sleeper.statestore.postgres.GetPartitionBenchmark [calls] [references]
  * </pre>
  *
@@ -51,24 +50,17 @@ public final class GetPartitionBenchmark {
     private static void getPartition(PostgresStateStore store, String id, int calls) throws Exception {
         for (int i = 0; i < calls / 4; i++) {
             store.getPartition(id);
-            store.benchmarkInRust(id, 1);
         }
-        // Paired: each Java call is followed by the same call timed inside Rust, so that the drift of a
-        // shared machine affects both alike; the median of the per-pair differences is the JNI cost.
         long[] java = new long[calls];
-        long[] rust = new long[calls];
-        long[] difference = new long[calls];
+        long started = System.nanoTime();
         for (int i = 0; i < calls; i++) {
             long start = System.nanoTime();
             store.getPartition(id);
             java[i] = System.nanoTime() - start;
-            rust[i] = store.benchmarkInRust(id, 1);
-            difference[i] = java[i] - rust[i];
         }
-        System.out.printf("getPartition, %d paired calls (us): Java p10 %.2f / median %.2f, Rust p10 %.2f / median"
-                + " %.2f; difference p10 %.2f / median %.2f%n", calls, percentile(java, 10) / 1000.0,
-                percentile(java, 50) / 1000.0, percentile(rust, 10) / 1000.0, percentile(rust, 50) / 1000.0,
-                (percentile(java, 10) - percentile(rust, 10)) / 1000.0, percentile(difference, 50) / 1000.0);
+        double mean = (System.nanoTime() - started) / 1000.0 / calls;
+        System.out.printf("getPartition, %d calls (us): mean %.2f, p10 %.2f, median %.2f%n", calls, mean,
+                percentile(java, 10) / 1000.0, percentile(java, 50) / 1000.0);
     }
 
     private static void fileReferences(PostgresStateStore store, List<Partition> leaves, int count) throws Exception {
@@ -85,7 +77,6 @@ public final class GetPartitionBenchmark {
         System.out.printf("added %d references in %.1f s%n", count, (System.nanoTime() - start) / 1e9);
         int rounds = 5;
         long[] java = new long[rounds];
-        long[] rust = new long[rounds];
         for (int round = 0; round < rounds; round++) {
             long begin = System.nanoTime();
             int read = store.getFileReferences().size();
@@ -93,14 +84,10 @@ public final class GetPartitionBenchmark {
             if (read != count) {
                 throw new IllegalStateException("read " + read + " references, expected " + count);
             }
-            rust[round] = store.benchmarkInRust(null, 1);
         }
-        System.out.printf("getFileReferences of %d: fastest Java %.3f s, Rust %.3f s, ratio %.2f; median Java %.3f s,"
-                + " Rust %.3f s, ratio %.2f (%d rounds)%n", count, percentile(java, 0) / 1e9, percentile(rust, 0) / 1e9,
-                (double) percentile(java, 0) / percentile(rust, 0), median(java) / 1e9, median(rust) / 1e9,
-                (double) median(java) / median(rust), rounds);
-        System.out.println("  Java rounds (s): " + seconds(java));
-        System.out.println("  Rust rounds (s): " + seconds(rust));
+        System.out.printf("getFileReferences of %d: fastest %.3f s, median %.3f s (%d rounds)%n", count,
+                percentile(java, 0) / 1e9, median(java) / 1e9, rounds);
+        System.out.println("  rounds (s): " + seconds(java));
     }
 
     private static long median(long[] values) {

@@ -3,9 +3,10 @@ package sleeper.statestore.postgres.internal;
 import sleeper.statestore.postgres.exception.StateStoreException;
 
 /**
- * The native methods: one per operation. Arguments and answers travel as one {@code byte[]} in the
- * format of {@link WireWriter} and {@link WireReader}; errors arrive as exceptions built by
- * {@link Errors#create}. Handles are valid only while held through a {@link NativeHandle}. Internal.
+ * The native methods: one per operation, each one line of the JNI crate's table ({@code lib.rs}).
+ * Arguments and answers travel as one {@code byte[]} in the format of {@link WireWriter} and
+ * {@link WireReader}; errors arrive as exceptions built by {@link Errors#create}. Handles are valid only
+ * while held through a {@link NativeHandle}. Internal.
  */
 public final class Native {
     static {
@@ -113,11 +114,4 @@ public final class Native {
     public static native byte[] splitFileToChildPartitions(byte[] args);
 
     public static native byte[] partitionsFromSplitPoints(byte[] args);
-
-    /** For tests: one encoded error of every kind the core has. */
-    public static native byte[] errorSamples();
-
-    /** For benchmarks: the nanoseconds {@code iterations} calls take in Rust (0 getPartition, 1 getFileReferences). */
-    public static native long benchmark(long store, int operation, byte[] args, int iterations)
-            throws StateStoreException;
 }

@@ -56,6 +56,31 @@ public final class NativeHandle {
         }
     }
 
+    /** A native call given the address. */
+    @FunctionalInterface
+    public interface Call<T, E extends Exception> {
+        T apply(long address) throws E;
+    }
+
+    /** A native call with no answer. */
+    @FunctionalInterface
+    public interface Run<E extends Exception> {
+        void run(long address) throws E;
+    }
+
+    /**
+     * Runs {@code call} with the address, counted as in use until it returns; IllegalStateException once
+     * closed. The owner keeps itself reachable around it ({@code Reference.reachabilityFence}).
+     */
+    public <T, E extends Exception> T call(Call<T, E> call) throws E {
+        long address = acquire();
+        try {
+            return call.apply(address);
+        } finally {
+            release();
+        }
+    }
+
     public boolean isClosed() {
         return (state.get() & CLOSED) != 0;
     }

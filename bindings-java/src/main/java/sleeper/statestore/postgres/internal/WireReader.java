@@ -164,9 +164,13 @@ public final class WireReader {
         return model.range(field, min, max);
     }
 
+    public Region region() {
+        return model.region(list(WireReader::range));
+    }
+
     public Partition partition() {
         String id = string();
-        Region region = model.region(list(WireReader::range));
+        Region region = region();
         boolean leaf = bool();
         String parent = string();
         List<String> children = strings();

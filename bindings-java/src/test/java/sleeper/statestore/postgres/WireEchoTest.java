@@ -1,0 +1,149 @@
+package sleeper.statestore.postgres;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+
+import org.junit.jupiter.api.Test;
+
+import sleeper.statestore.postgres.internal.NativeTesting;
+import sleeper.statestore.postgres.internal.WireKind;
+import sleeper.statestore.postgres.internal.WireReader;
+import sleeper.statestore.postgres.internal.WireWriter;
+import sleeper.statestore.postgres.model.AllReferencesToAFile;
+import sleeper.statestore.postgres.model.AssignJobIdRequest;
+import sleeper.statestore.postgres.model.CheckFileAssignmentsRequest;
+import sleeper.statestore.postgres.model.FileReference;
+import sleeper.statestore.postgres.model.KeyType;
+import sleeper.statestore.postgres.model.Partition;
+import sleeper.statestore.postgres.model.Range;
+import sleeper.statestore.postgres.model.Region;
+import sleeper.statestore.postgres.model.ReplaceFileReferencesRequest;
+import sleeper.statestore.postgres.model.RowKeyField;
+import sleeper.statestore.postgres.model.SplitFileReferenceRequest;
+
+/**
+ * The wire format's two sides agree: every type Java encodes is decoded by Rust, encoded back as answers
+ * carry it, and read by Java equal to what was sent (Java -> Rust -> Java, through the testing library's
+ * echo). The error kinds, which only Rust encodes, are {@link ExceptionMappingTest}'s.
+ */
+class WireEchoTest {
+    private static final Instant TIME = Instant.parse("2024-05-06T07:08:09.123Z");
+    private static final String UNICODE = "s3://bucket/caf\u00e9/\ud83d\ude00/file.parquet";
+
+    private static <T> T echo(int kind, WireWriter encoded, Function<WireReader, T> decode) {
+        return decode.apply(new WireReader(NativeTesting.echo(kind, encoded.toBytes())));
+    }
+
+    private static FileReference reference() {
+        return FileReference.builder().filename(UNICODE).partitionId("L").numberOfRows(Long.MAX_VALUE).jobId("job")
+                .lastUpdateTime(TIME).countApproximate(true).onlyContainsDataForThisPartition(false).build();
+    }
+
+    @Test
+    void rowKeyFields() {
+        for (KeyType type : KeyType.values()) {
+            RowKeyField field = new RowKeyField("key-" + type.getName(), type);
+            assertEquals(field, echo(WireKind.ROW_KEY_FIELD, new WireWriter().rowKeyField(field),
+                    WireReader::rowKeyField));
+        }
+    }
+
+    @Test
+    void rangesOfEveryKeyType() {
+        List<Range> ranges = List.of(Range.of("i", Integer.MIN_VALUE, Integer.MAX_VALUE), Range.from("l", Long.MIN_VALUE),
+                Range.of("s", "", UNICODE), Range.of("b", new byte[0], new byte[] {0, -1, 127}));
+        for (Range range : ranges) {
+            assertEquals(range, echo(WireKind.RANGE, new WireWriter().range(range), WireReader::range));
+        }
+    }
+
+    @Test
+    void regionsAndPartitions() {
+        Region region = Region.of(Range.of("a", 1L, 10L), Range.from("b", "x"));
+        assertEquals(region, echo(WireKind.REGION, new WireWriter().region(region), WireReader::region));
+        Partition partition = Partition.builder().id("parent").region(region).leafPartition(false)
+                .parentPartitionId("root").childPartitionIds("left", "right").dimension(1).build();
+        assertEquals(partition, echo(WireKind.PARTITION, new WireWriter().partition(partition),
+                WireReader::partition));
+        Partition root = Partition.builder().id("root").region(region).build();
+        assertEquals(root, echo(WireKind.PARTITION, new WireWriter().partition(root), WireReader::partition));
+    }
+
+    @Test
+    void fileReferencesAndFiles() {
+        FileReference reference = reference();
+        assertEquals(reference, echo(WireKind.FILE_REFERENCE, new WireWriter().fileReference(reference),
+                WireReader::fileReference));
+        FileReference plain = new FileReference("f", "p", 0);
+        assertEquals(plain, echo(WireKind.FILE_REFERENCE, new WireWriter().fileReference(plain),
+                WireReader::fileReference));
+        AllReferencesToAFile file = new AllReferencesToAFile(UNICODE, List.of(reference), TIME);
+        assertEquals(file, echo(WireKind.FILE, new WireWriter().file(file), WireReader::file));
+    }
+
+    @Test
+    void requests() {
+        SplitFileReferenceRequest split = SplitFileReferenceRequest.splitFileToChildPartitions(reference(), "L1", "L2");
+        assertEquals(split, echo(WireKind.SPLIT_REQUEST, new WireWriter().splitRequest(split),
+                WireReader::splitRequest));
+        ReplaceFileReferencesRequest replace = new ReplaceFileReferencesRequest("job", "L", List.of("a", UNICODE),
+                new FileReference("out", "L", 7));
+        assertEquals(replace, echo(WireKind.REPLACE_REQUEST, new WireWriter().replaceRequest(replace),
+                WireReader::replaceRequest));
+        AssignJobIdRequest assign = new AssignJobIdRequest("job", "L", List.of("a", "b"));
+        assertEquals(assign, echo(WireKind.ASSIGN_REQUEST, new WireWriter().assignRequest(assign),
+                in -> new AssignJobIdRequest(in.string(), in.string(), in.strings())));
+        CheckFileAssignmentsRequest check = CheckFileAssignmentsRequest.isJobAssignedToFilesOnPartition("job",
+                List.of("a"), "L");
+        assertEquals(check, echo(WireKind.CHECK_REQUEST, new WireWriter().checkRequest(check),
+                in -> CheckFileAssignmentsRequest.isJobAssignedToFilesOnPartition(in.string(), in.strings(),
+                        in.string())));
+    }
+
+    @Test
+    void keysTimesAndStrings() {
+        for (Object key : Arrays.asList(7, 7L, UNICODE, null)) {
+            assertEquals(key, echo(NativeTesting.KEY, new WireWriter().key(key, "key"), WireReader::key));
+        }
+        byte[] bytes = {1, 2, 3};
+        assertArrayEquals(bytes, (byte[]) echo(NativeTesting.KEY, new WireWriter().key(bytes, "key"), WireReader::key));
+        assertEquals(TIME, echo(NativeTesting.UPDATE_TIME, new WireWriter().time(TIME), WireReader::time));
+        assertEquals(TIME, echo(NativeTesting.CUTOFF, new WireWriter().time(TIME), WireReader::time));
+        assertEquals(null, echo(NativeTesting.CUTOFF, new WireWriter().time(null), WireReader::time));
+        List<String> strings = List.of("", UNICODE, UNICODE, "\u0000");
+        assertEquals(strings, echo(NativeTesting.STRINGS, new WireWriter().strings(strings), WireReader::strings));
+    }
+
+    private static String coreOptions(ClientOptions options) {
+        return new WireReader(NativeTesting.echo(NativeTesting.CLIENT_OPTIONS, options.encode(null))).string();
+    }
+
+    @Test
+    void clientOptionsSendOnlyWhatTheCallerSet() {
+        String defaults = coreOptions(ClientOptions.defaults());
+        String oneSet = coreOptions(ClientOptions.builder().maxConnections(4).build());
+        assertEquals(defaults.replaceFirst("max_connections: \\d+", "max_connections: 4"), oneSet);
+    }
+
+    @Test
+    void everyClientOptionReachesTheCore() {
+        ClientOptions options = ClientOptions.builder().maxConnections(4).acquireTimeout(Duration.ofSeconds(5))
+                .connectTimeout(Duration.ofSeconds(7)).statementTimeout(Duration.ofMillis(1500)).idleTimeout(null)
+                .migrate(false).schema("other").statementCache(false).retryMaxAttempts(3)
+                .retryInitialBackoff(Duration.ofMillis(50)).retryMaxBackoff(Duration.ofSeconds(2)).build();
+        String core = coreOptions(options);
+        for (String expected : List.of("url: None", "max_connections: 4", "acquire_timeout: 5s",
+                "connect_timeout: 7s", "statement_timeout: Some(1.5s)", "idle_timeout: None", "migrate: false",
+                "schema: \"other\"", "max_attempts: 3", "initial_backoff: 50ms", "max_backoff: 2s",
+                "statement_cache: false")) {
+            assertTrue(core.contains(expected), expected + " in " + core);
+        }
+    }
+}
