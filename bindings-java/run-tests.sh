@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the native library, then the Java API and its tests against real PostgreSQL ($DATABASE_URL, or a
-# throwaway local cluster without it), then runs the Java example, then the Sleeper module (bindings-java/
-# sleeper) with Sleeper's own state store tests. `make test-java` runs this.
+# The Java API with its tests, then the Java example, then the Sleeper module (bindings-java/sleeper) with
+# Sleeper's own state store tests. `make test-java` runs this. Maven builds the native libraries itself
+# (pom.xml: cargo, for the jar and, with the `testing` feature, for the tests); the tests run against
+# $DATABASE_URL, or a throwaway local cluster without it.
 #   SLEEPER_PG_PROFILE=release  build and package the optimised library instead of the debug one
 #   MAVEN_ARGS="..."            extra arguments for Maven on the Java API (for example -Dtest=ClientTest)
 #   SLEEPER_MAVEN_ARGS="..."    the same for the Sleeper module
@@ -10,22 +11,14 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-profile="${SLEEPER_PG_PROFILE:-debug}"
-cargo_args=(build --quiet -p sleeper-pg-java)
-[ "$profile" = release ] && cargo_args+=(--release)
+profile="${SLEEPER_PG_PROFILE:-dev}"
+[ "$profile" = debug ] && profile=dev
 
-cd "$root"
-cargo "${cargo_args[@]}"
-# Wherever cargo puts its output (CARGO_TARGET_DIR, or target/ of the workspace).
-target_dir="$(cargo metadata --no-deps --format-version 1 | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-native_dir="$target_dir/$profile"
+# -ntp: no download progress; Surefire still prints each class and the closing summary. `install` puts the
+# jar (and the tests jar) into the local repository, where the Sleeper module finds them.
+(cd "$here" && mvn -B -ntp -Dcargo.profile="$profile" ${MAVEN_ARGS:-} install)
 
-cd "$here"
-# -ntp: no download progress; Surefire still prints each class and the closing summary. `install` runs the
-# tests and puts the jar into the local repository, where the Sleeper module finds it.
-mvn -B -ntp -Dnative.dir="$native_dir" ${MAVEN_ARGS:-} install
-
-jar="$(ls "$here"/target/sleeper-pg-*.jar | head -n 1)"
+jar="$here/target/sleeper-pg-0.1.0.jar"
 echo "run-tests: $(basename "$jar") is $(du -h "$jar" | cut -f1)"
 echo "run-tests: running examples/java/Demo.java"
 java -cp "$jar" "$root/examples/java/Demo.java"

@@ -7,11 +7,11 @@
 #   BENCH_CALLS=20000           get_partition calls per loop (every language)
 #   BENCH_REFERENCES=1000000    file references read back with get_file_references (Python, Java, Rust)
 #   BENCH_COMMITS=2000          compaction commits through the Sleeper module and through the Java API
-#   BENCH_ROUNDS=5              rounds of the Python and C get_partition loops (each beside a Rust loop)
-#                               and of the Python read; each figure is the median of its rounds
+#   BENCH_ROUNDS=5              rounds of the Python, Java and C get_partition loops (each beside a Rust
+#                               loop) and of the Python and Java reads; each figure is the median of its rounds
 #
-# Builds the release artifacts first (the Python module into target/python-venv, the JNI library and
-# the benchmark classes, the C library and bench_get_partition, the Rust bench binary), then measures
+# Builds the release artifacts first (the Python module into target/python-venv, the Java API with its
+# JNI library and the benchmark classes, the C library and bench_get_partition, the Rust bench binary), then measures
 # against $DATABASE_URL, or without it one throwaway local cluster (durable, as the Rust benchmarks use)
 # shared by every language and stopped at the end.
 set -euo pipefail
@@ -32,7 +32,7 @@ done
 venv="$root/target/python-venv"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 # Wherever cargo puts its output (CARGO_TARGET_DIR, or target/ of the workspace).
-target_dir="$(cargo metadata --no-deps --format-version 1 | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+target_dir="$(cargo metadata --no-deps --format-version 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 release="$target_dir/release"
 c_build="$target_dir/c-bench-release"
 work="$(mktemp -d "${TMPDIR:-/tmp}/bench-bindings.XXXXXX")"
@@ -61,11 +61,11 @@ step "building the Python module (release) into $venv"
 VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
   "$venv/bin/maturin" develop --release --quiet --manifest-path "$root/bindings-python/Cargo.toml"
 
-step "building the JNI library (release) and the Java benchmark classes"
-cargo build --release --quiet -p sleeper-pg-java
-# Maven prints its output (stray colour codes even when quiet) only when it fails. The API is installed
-# for the Sleeper module's benchmark, which needs Sleeper's core too (scripts/sleeper-core.sh).
-(cd bindings-java && mvn -B -q -ntp -Dnative.dir="$release" -DskipTests install) >"$work/mvn.log" 2>&1 \
+step "building the Java API with its JNI library (release) and the Java benchmark classes"
+# Maven builds the library through cargo, and prints its output (stray colour codes even when quiet) only
+# when it fails. The API is installed for the Sleeper module's benchmark, which needs Sleeper's core too
+# (scripts/sleeper-core.sh).
+(cd bindings-java && mvn -B -q -ntp -Dcargo.profile=release -DskipTests install) >"$work/mvn.log" 2>&1 \
   || { cat "$work/mvn.log" >&2; exit 1; }
 sleeper_module=""
 if scripts/sleeper-core.sh; then
@@ -118,13 +118,11 @@ with sleeper_pg.LocalPostgres(durable=True, settings={"max_connections": "600", 
 fi
 
 # --- 3. Measurements, one after another -------------------------------------------------------------
-# Rust's figures come from the same server in the same run. For Python and C, whose loops have no Rust
-# figure of their own, each of the BENCH_ROUNDS rounds runs Rust's get_partition loop (cargo bench P4)
-# and then the binding's, so that the drift of a shared machine touches both alike; each side's figure
-# is the median of its rounds. The Java benchmark pairs each Java call with the same call timed in Rust
-# through its handle, and each read of N references likewise. Python reads the same rows as the Java
-# benchmark, so its P3 ratio uses the Java run's Rust read (median of as many rounds). `cargo bench` P3
-# (one Rust read, beside psql \copy) is kept too, as "rust" in the JSON.
+# Rust's figures come from the same server in the same run. For every binding, each of the BENCH_ROUNDS
+# rounds runs Rust's get_partition loop (cargo bench P4) and then the binding's, so that the drift of a
+# shared machine touches both alike; each side's figure is the median of its rounds. The reads of N
+# references (Python, Java) are compared with `cargo bench` P3's Rust read of as many (beside psql \copy,
+# kept as "rust" in the JSON).
 rust_p4() { # $1: the JSON file to write
   cargo bench --quiet -p sleeper-pg --bench state_store -- --workloads P4 --calls "$calls" --json "$1"
 }
@@ -144,10 +142,18 @@ step "Python: get_file_references of $references references ($rounds rounds)"
 "$venv/bin/python" bindings-python/bench/read_references.py --references "$references" --rounds "$rounds" \
   --json "$work/python-read.json"
 
-step "Java: getPartition ($calls paired calls) and getFileReferences of $references references, beside Rust"
-(cd bindings-java && java -Duser.language=en -Duser.country=US -Djava.library.path="$release" \
-  -cp target/classes:target/test-classes sleeper.statestore.postgres.GetPartitionBenchmark "$calls" "$references") \
-  | tee "$work/java.log"
+java_bench() { # $1: calls, $2: references
+  (cd bindings-java && java -Duser.language=en -Duser.country=US \
+    -cp target/classes:target/test-classes sleeper.statestore.postgres.GetPartitionBenchmark "$1" "$2")
+}
+for round in $(seq 1 "$rounds"); do
+  step "Rust, then Java: get_partition, $calls calls (round $round of $rounds)"
+  rust_p4 "$work/rust-p4-java-$round.json"
+  java_bench "$calls" 0 | tee "$work/java-get-partition-$round.log"
+done
+
+step "Java: getFileReferences of $references references ($rounds rounds)"
+java_bench 1 "$references" | tee "$work/java-read.log"
 
 if [ -n "$sleeper_module" ]; then
   step "Java: a compaction commit through the Sleeper module beside the Java API"
@@ -186,6 +192,7 @@ def rounds(pattern: str) -> list[Path]:
 p3 = rust("rust-p3.json")["P3"]
 python_rust = [rust(f.name)["P4"]["rust_us_per_call"] for f in rounds("rust-p4-python-*.json")]
 c_rust = [rust(f.name)["P4"]["rust_us_per_call"] for f in rounds("rust-p4-c-*.json")]
+java_rust = [rust(f.name)["P4"]["rust_us_per_call"] for f in rounds("rust-p4-java-*.json")]
 python_rounds = [json.loads(f.read_text()) for f in rounds("python-get-partition-*.json")]
 python = {
     "get_partition_us": median(r["get_partition_us"] for r in python_rounds),
@@ -198,23 +205,19 @@ python = {
     **json.loads((work / "python-read.json").read_text()),
 }
 
-java_log = (work / "java.log").read_text()
-jp10, jmed, rp10, rmed, _, dmed = find(
-    rf"Java p10 {number} / median {number}, Rust p10 {number} / median {number}; difference p10 {number} / median {number}",
-    java_log, "getPartition figures from Java")
-jmin, rmin, _, jread, rread, _ = find(
-    rf"fastest Java {number} s, Rust {number} s, ratio {number}; median Java {number} s, Rust {number} s, ratio {number}",
-    java_log, "getFileReferences figures from Java")
-# The Java benchmark prints seconds to 3 decimals: a tiny read may show 0.000, then cargo bench's P3 is the pair.
-rust_read = rread if rread > 0 else p3["rust_seconds"]
+java_rounds = [find(rf"mean {number}, p10 {number}, median {number}", f.read_text(), "getPartition figures from Java")
+               for f in rounds("java-get-partition-*.log")]
+jmin, jread = find(rf"fastest {number} s, median {number} s", (work / "java-read.log").read_text(),
+                   "getFileReferences figures from Java")
+# Both bindings' reads are compared with cargo bench's P3 read of as many references on the same server.
+rust_read = p3["rust_seconds"]
 java = {
-    "get_partition_us": jmed, "rust_get_partition_us": rmed,
-    "get_partition_p10_us": jp10, "rust_get_partition_p10_us": rp10, "paired_difference_median_us": dmed,
-    "read_seconds": jread, "rust_read_seconds": rust_read,
-    "read_min_seconds": jmin, "rust_read_min_seconds": rmin,
+    "get_partition_us": median(r[0] for r in java_rounds), "get_partition_rounds_us": [r[0] for r in java_rounds],
+    "get_partition_p10_us": median(r[1] for r in java_rounds),
+    "rust_get_partition_us": median(java_rust), "rust_get_partition_rounds_us": java_rust,
+    "read_seconds": jread, "read_min_seconds": jmin, "rust_read_seconds": rust_read,
     "calls": calls, "references": references,
 }
-# Python reads the same rows as the Java benchmark: its Rust pair is that run's Rust read.
 python["rust_read_seconds"] = rust_read
 
 c_rounds = [find(rf"spg_get_partition: {number} us/call", f.read_text(), "us/call from C")[0] for f in rounds("c-*.log")]
@@ -236,7 +239,7 @@ if sleeper_log.exists():
 result = {
     "server": server, "calls": calls, "references": references, "sleeper_module": sleeper_module,
     "rust": {"read_seconds": p3["rust_seconds"], "psql_copy_seconds": p3["psql_copy_seconds"],
-             "references": p3["references"], "get_partition_us": median(python_rust + c_rust)},
+             "references": p3["references"], "get_partition_us": median(python_rust + java_rust + c_rust)},
     "python": python, "java": java, "c": c,
 }
 out.parent.mkdir(parents=True, exist_ok=True)

@@ -9,15 +9,16 @@ import sleeper.statestore.postgres.model.RowKeyField;
 
 /**
  * The database every test uses: {@code DATABASE_URL} when set, otherwise one {@link LocalPostgres} for the
- * whole test run, stopped when the JVM exits. Each test makes tables of its own, with unique ids.
+ * whole test run, stopped when the JVM exits. Each test makes tables of its own, with unique ids. Shared with
+ * the Sleeper module's tests through this project's tests jar.
  */
-final class TestDatabase {
+public final class TestDatabase {
     private static String url;
 
     private TestDatabase() {
     }
 
-    static synchronized String url() throws StateStoreException {
+    public static synchronized String url() throws StateStoreException {
         if (url == null) {
             String fromEnvironment = System.getenv("DATABASE_URL");
             if (fromEnvironment != null && !fromEnvironment.isEmpty()) {
@@ -31,15 +32,19 @@ final class TestDatabase {
         return url;
     }
 
-    static PostgresStateStoreClient connect() throws StateStoreException {
+    public static PostgresStateStoreClient connect() throws StateStoreException {
         return PostgresStateStoreClient.connect(url());
     }
 
-    static String uniqueTableId() {
-        return "java-test-" + UUID.randomUUID();
+    public static String uniqueTableId() {
+        return uniqueTableId("java-test");
     }
 
-    static List<RowKeyField> longKey() {
+    public static String uniqueTableId(String prefix) {
+        return prefix + "-" + UUID.randomUUID();
+    }
+
+    public static List<RowKeyField> longKey() {
         return List.of(new RowKeyField("key", KeyType.LONG));
     }
 }

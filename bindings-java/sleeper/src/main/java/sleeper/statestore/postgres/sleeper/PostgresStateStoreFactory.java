@@ -36,11 +36,11 @@ public final class PostgresStateStoreFactory implements StateStoreProvider.Facto
     public static final String URL_ENV = "sleeper.statestore.postgres.url.env";
     /** Instance property: a file that holds the URL (for a secret mounted as a file). */
     public static final String URL_FILE = "sleeper.statestore.postgres.url.file";
-    /** Instance property: the PostgreSQL schema of the store's tables (default {@code sleeper}). */
+    /** Instance property: the PostgreSQL schema of the store's tables (unset: the core's default, currently {@code sleeper}). */
     public static final String SCHEMA = "sleeper.statestore.postgres.schema";
-    /** Instance property: connections per process (default 10). */
+    /** Instance property: connections per process (unset: the core's default, currently 10). */
     public static final String MAX_CONNECTIONS = "sleeper.statestore.postgres.max.connections";
-    /** Instance property: {@code false} where an admin step owns the schema (default {@code true}). */
+    /** Instance property: {@code false} where an admin step owns the schema (unset: the core's default, currently {@code true}). */
     public static final String MIGRATE = "sleeper.statestore.postgres.migrate";
 
     private final PostgresStateStoreClient client;

@@ -14,6 +14,7 @@ import sleeper.core.statestore.FileReference;
 import sleeper.core.statestore.StateStore;
 import sleeper.core.statestore.StateStoreException;
 import sleeper.core.statestore.StateStoreProvider;
+import sleeper.statestore.postgres.TestDatabase;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -70,7 +71,7 @@ class PostgresStateStoreFactoryTest {
 
     @Test
     void aDeploymentNamesItsDatabaseInTheInstanceProperties() throws Exception {
-        instanceProperties.getProperties().setProperty(PostgresStateStoreFactory.URL, PostgresTestDatabase.url());
+        instanceProperties.getProperties().setProperty(PostgresStateStoreFactory.URL, TestDatabase.url());
         TableProperties tableProperties = table(PostgresTestDatabase.uniqueTableId(), new LongType());
 
         try (PostgresStateStoreFactory factory = PostgresStateStoreFactory.fromInstanceProperties(instanceProperties)) {
@@ -82,7 +83,7 @@ class PostgresStateStoreFactoryTest {
 
     @Test
     void theUrlMayBeKeptInAFile(@TempDir Path folder) throws Exception {
-        Path secret = Files.writeString(folder.resolve("url"), PostgresTestDatabase.url() + "\n");
+        Path secret = Files.writeString(folder.resolve("url"), TestDatabase.url() + "\n");
         instanceProperties.getProperties().setProperty(PostgresStateStoreFactory.URL_FILE, secret.toString());
 
         try (PostgresStateStoreFactory factory = PostgresStateStoreFactory.fromInstanceProperties(instanceProperties)) {

@@ -1,47 +1,30 @@
 package sleeper.statestore.postgres.sleeper;
 
-import java.util.UUID;
-
 import sleeper.core.properties.table.TableProperties;
 import sleeper.core.schema.Schema;
 import sleeper.core.statestore.StateStore;
-import sleeper.statestore.postgres.LocalPostgres;
 import sleeper.statestore.postgres.PostgresStateStoreClient;
+import sleeper.statestore.postgres.TestDatabase;
 import sleeper.statestore.postgres.exception.StateStoreException;
 
 import static sleeper.core.properties.table.TableProperty.TABLE_ID;
 import static sleeper.core.statestore.FileReferenceTestData.DEFAULT_UPDATE_TIME;
 
 /**
- * The database the tests use: {@code DATABASE_URL} when set, otherwise one {@link LocalPostgres} for the
- * test run, stopped when the JVM exits.
+ * The database the tests use: the Java API's {@link TestDatabase} ({@code DATABASE_URL} when set, otherwise one
+ * local cluster for the test run), with one client for the whole run.
  */
 final class PostgresTestDatabase {
-    private static String url;
     private static PostgresStateStoreClient client;
 
     private PostgresTestDatabase() {
-    }
-
-    static synchronized String url() throws StateStoreException {
-        if (url == null) {
-            String fromEnvironment = System.getenv("DATABASE_URL");
-            if (fromEnvironment != null && !fromEnvironment.isEmpty()) {
-                url = fromEnvironment;
-            } else {
-                LocalPostgres postgres = LocalPostgres.start();
-                Runtime.getRuntime().addShutdownHook(new Thread(postgres::close, "stop-local-postgres"));
-                url = postgres.getUrl();
-            }
-        }
-        return url;
     }
 
     /** One client for the whole test run. */
     static synchronized PostgresStateStoreClient client() {
         if (client == null) {
             try {
-                client = PostgresStateStoreClient.connect(url());
+                client = TestDatabase.connect();
             } catch (StateStoreException e) {
                 throw new IllegalStateException("Could not connect to the test database", e);
             }
@@ -54,7 +37,7 @@ final class PostgresTestDatabase {
     }
 
     static String uniqueTableId() {
-        return "sleeper-test-" + UUID.randomUUID();
+        return TestDatabase.uniqueTableId("sleeper-test");
     }
 
     /**
