@@ -90,6 +90,9 @@ typedef struct spg_local_postgres_options {
      * Further server settings, borrowed; none by default. May be NULL when the count is 0.
      */
     const struct spg_setting *settings;
+    /**
+     * How many settings `settings` holds.
+     */
     size_t setting_count;
 } spg_local_postgres_options;
 
@@ -209,6 +212,9 @@ typedef struct spg_string_list {
      * `count` NUL-terminated UTF-8 strings; NULL when `count` is 0. Owned by the list.
      */
     const char *const *items;
+    /**
+     * How many items the array before this field holds.
+     */
     size_t count;
 } spg_string_list;
 
@@ -219,9 +225,21 @@ typedef struct spg_string_list {
  * byte not counted in `len`). In inputs `data` is borrowed; in results it belongs to the result.
  */
 typedef struct spg_key_value {
+    /**
+     * The value's type: `SPG_KEY_INT`, `SPG_KEY_LONG`, `SPG_KEY_STRING` or `SPG_KEY_BYTES`.
+     */
     spg_key_type key_type;
+    /**
+     * The value of an int or long.
+     */
     int64_t int_value;
+    /**
+     * The bytes of a string (UTF-8) or byte string.
+     */
     const uint8_t *data;
+    /**
+     * How many bytes `data` holds.
+     */
     size_t len;
 } spg_key_value;
 
@@ -234,8 +252,17 @@ typedef struct spg_range {
      * NUL-terminated UTF-8, non-empty. Borrowed in inputs; owned by the result in results.
      */
     const char *field_name;
+    /**
+     * The smallest value in the range.
+     */
     struct spg_key_value min;
+    /**
+     * Whether the range has an upper bound, `max`.
+     */
     bool has_max;
+    /**
+     * The first value past the range, when `has_max`.
+     */
     struct spg_key_value max;
 } spg_range;
 
@@ -252,7 +279,13 @@ typedef struct spg_partition {
      * The region: one range per row key field (in results, in row key field order).
      */
     const struct spg_range *ranges;
+    /**
+     * How many ranges `ranges` holds.
+     */
     size_t range_count;
+    /**
+     * True while the partition has not been split.
+     */
     bool is_leaf_partition;
     /**
      * NULL for the root.
@@ -262,6 +295,9 @@ typedef struct spg_partition {
      * Empty for a leaf; `[left, right]` after a split. May be NULL when the count is 0.
      */
     const char *const *child_partition_ids;
+    /**
+     * How many ids `child_partition_ids` holds.
+     */
     size_t child_partition_id_count;
     /**
      * -1 unless split; then the index of the row key field that was split.
@@ -277,6 +313,9 @@ typedef struct spg_partition_list {
      * NULL when `count` is 0. Owned by the list, with everything the partitions point to.
      */
     const struct spg_partition *partitions;
+    /**
+     * How many items the array before this field holds.
+     */
     size_t count;
 } spg_partition_list;
 
@@ -316,7 +355,13 @@ typedef struct spg_file_reference {
      * When the reference was last written, in milliseconds since the epoch (UTC).
      */
     spg_time_ms last_update_time_ms;
+    /**
+     * True when `number_of_rows` is an estimate.
+     */
     bool count_approximate;
+    /**
+     * True when the file holds no rows outside this partition.
+     */
     bool only_contains_data_for_this_partition;
 } spg_file_reference;
 
@@ -325,8 +370,17 @@ typedef struct spg_file_reference {
  * each with the old reference's filename). Borrowed when passed in.
  */
 typedef struct spg_split_file_reference_request {
+    /**
+     * The reference to replace: only its filename and partition id are read.
+     */
     struct spg_file_reference old_reference;
+    /**
+     * The references that replace it.
+     */
     const struct spg_file_reference *new_references;
+    /**
+     * How many references `new_references` holds.
+     */
     size_t new_reference_count;
 } spg_split_file_reference_request;
 
@@ -343,6 +397,9 @@ typedef struct spg_all_references_to_a_file {
      * May be NULL when the count is 0 (a file with no references).
      */
     const struct spg_file_reference *references;
+    /**
+     * How many references `references` holds.
+     */
     size_t reference_count;
     /**
      * Whether `last_update_time_ms` holds a time (always true in results; both ignored on input).
@@ -371,6 +428,9 @@ typedef struct spg_assign_job_id_request {
      * Filenames, each NUL-terminated UTF-8. May be NULL when the count is 0.
      */
     const char *const *filenames;
+    /**
+     * How many filenames `filenames` holds.
+     */
     size_t filename_count;
 } spg_assign_job_id_request;
 
@@ -391,7 +451,13 @@ typedef struct spg_replace_file_references_request {
      * Filenames, each NUL-terminated UTF-8. May be NULL when the count is 0.
      */
     const char *const *input_files;
+    /**
+     * How many filenames `input_files` holds.
+     */
     size_t input_file_count;
+    /**
+     * The reference of the output file, a new file.
+     */
     struct spg_file_reference new_reference;
 } spg_replace_file_references_request;
 
@@ -404,6 +470,9 @@ typedef struct spg_file_reference_list {
      * NULL when `count` is 0. Owned by the list, with everything the references point to.
      */
     const struct spg_file_reference *references;
+    /**
+     * How many items the array before this field holds.
+     */
     size_t count;
 } spg_file_reference_list;
 
@@ -419,6 +488,9 @@ typedef struct spg_partition_files {
      * Sorted filenames, one per reference. Owned by the map.
      */
     const char *const *filenames;
+    /**
+     * How many filenames `filenames` holds.
+     */
     size_t filename_count;
 } spg_partition_files;
 
@@ -431,6 +503,9 @@ typedef struct spg_partition_files_map {
      * NULL when `count` is 0. Owned by the map.
      */
     const struct spg_partition_files *entries;
+    /**
+     * How many items the array before this field holds.
+     */
     size_t count;
 } spg_partition_files_map;
 
@@ -444,6 +519,9 @@ typedef struct spg_all_references_to_all_files {
      * NULL when `file_count` is 0. Owned by the report, with everything the files point to.
      */
     const struct spg_all_references_to_a_file *files;
+    /**
+     * How many files `files` holds.
+     */
     size_t file_count;
     /**
      * True iff at least one unreferenced file was left out.
@@ -465,6 +543,9 @@ typedef struct spg_check_file_assignments_request {
      * Filenames, each NUL-terminated UTF-8. May be NULL when the count is 0.
      */
     const char *const *filenames;
+    /**
+     * How many filenames `filenames` holds.
+     */
     size_t filename_count;
     /**
      * NUL-terminated UTF-8, non-empty.
@@ -502,6 +583,9 @@ typedef struct spg_transaction_outcome {
      * (always so in synchronous mode). Owned by the outcome, with the messages.
      */
     const struct spg_transaction_failure *failures;
+    /**
+     * How many failures `failures` holds.
+     */
     size_t failure_count;
 } spg_transaction_outcome;
 
@@ -548,6 +632,9 @@ typedef struct spg_log_replay {
      * with the messages.
      */
     const struct spg_log_failure *failures;
+    /**
+     * How many failures `failures` holds.
+     */
     size_t failure_count;
 } spg_log_replay;
 

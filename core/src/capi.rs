@@ -2,7 +2,7 @@
 //!
 //! A table of translations: each `spg_` function converts its C arguments into the model's values,
 //! makes one blocking call through [`crate::block_on`], and converts the result back. Every entry
-//! point runs through [`trampoline`], the one place that catches panics, turns an [`Error`] into an
+//! point runs through `trampoline`, the one place that catches panics, turns an [`Error`] into an
 //! `spg_status` and records the calling thread's last error message.
 //!
 //! Safety contract for every `unsafe extern "C"` function here (the header says the same in words):
@@ -396,9 +396,13 @@ pub struct spg_row_key_field {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct spg_key_value {
+    /// The value's type: `SPG_KEY_INT`, `SPG_KEY_LONG`, `SPG_KEY_STRING` or `SPG_KEY_BYTES`.
     pub key_type: spg_key_type,
+    /// The value of an int or long.
     pub int_value: i64,
+    /// The bytes of a string (UTF-8) or byte string.
     pub data: *const u8,
+    /// How many bytes `data` holds.
     pub len: usize,
 }
 
@@ -408,8 +412,11 @@ pub struct spg_key_value {
 pub struct spg_range {
     /// NUL-terminated UTF-8, non-empty. Borrowed in inputs; owned by the result in results.
     pub field_name: *const c_char,
+    /// The smallest value in the range.
     pub min: spg_key_value,
+    /// Whether the range has an upper bound, `max`.
     pub has_max: bool,
+    /// The first value past the range, when `has_max`.
     pub max: spg_key_value,
 }
 
@@ -421,12 +428,15 @@ pub struct spg_partition {
     pub id: *const c_char,
     /// The region: one range per row key field (in results, in row key field order).
     pub ranges: *const spg_range,
+    /// How many ranges `ranges` holds.
     pub range_count: usize,
+    /// True while the partition has not been split.
     pub is_leaf_partition: bool,
     /// NULL for the root.
     pub parent_partition_id: *const c_char,
     /// Empty for a leaf; `[left, right]` after a split. May be NULL when the count is 0.
     pub child_partition_ids: *const *const c_char,
+    /// How many ids `child_partition_ids` holds.
     pub child_partition_id_count: usize,
     /// -1 unless split; then the index of the row key field that was split.
     pub dimension: i32,
@@ -449,7 +459,9 @@ pub struct spg_file_reference {
     pub has_last_update_time: bool,
     /// When the reference was last written, in milliseconds since the epoch (UTC).
     pub last_update_time_ms: spg_time_ms,
+    /// True when `number_of_rows` is an estimate.
     pub count_approximate: bool,
+    /// True when the file holds no rows outside this partition.
     pub only_contains_data_for_this_partition: bool,
 }
 
@@ -461,6 +473,7 @@ pub struct spg_all_references_to_a_file {
     pub filename: *const c_char,
     /// May be NULL when the count is 0 (a file with no references).
     pub references: *const spg_file_reference,
+    /// How many references `references` holds.
     pub reference_count: usize,
     /// Whether `last_update_time_ms` holds a time (always true in results; both ignored on input).
     pub has_last_update_time: bool,
@@ -473,8 +486,11 @@ pub struct spg_all_references_to_a_file {
 /// each with the old reference's filename). Borrowed when passed in.
 #[repr(C)]
 pub struct spg_split_file_reference_request {
+    /// The reference to replace: only its filename and partition id are read.
     pub old_reference: spg_file_reference,
+    /// The references that replace it.
     pub new_references: *const spg_file_reference,
+    /// How many references `new_references` holds.
     pub new_reference_count: usize,
 }
 
@@ -488,7 +504,9 @@ pub struct spg_replace_file_references_request {
     pub partition_id: *const c_char,
     /// Filenames, each NUL-terminated UTF-8. May be NULL when the count is 0.
     pub input_files: *const *const c_char,
+    /// How many filenames `input_files` holds.
     pub input_file_count: usize,
+    /// The reference of the output file, a new file.
     pub new_reference: spg_file_reference,
 }
 
@@ -501,6 +519,7 @@ pub struct spg_assign_job_id_request {
     pub partition_id: *const c_char,
     /// Filenames, each NUL-terminated UTF-8. May be NULL when the count is 0.
     pub filenames: *const *const c_char,
+    /// How many filenames `filenames` holds.
     pub filename_count: usize,
 }
 
@@ -513,6 +532,7 @@ pub struct spg_check_file_assignments_request {
     pub job_id: *const c_char,
     /// Filenames, each NUL-terminated UTF-8. May be NULL when the count is 0.
     pub filenames: *const *const c_char,
+    /// How many filenames `filenames` holds.
     pub filename_count: usize,
     /// NUL-terminated UTF-8, non-empty.
     pub partition_id: *const c_char,
@@ -524,6 +544,7 @@ pub struct spg_check_file_assignments_request {
 pub struct spg_string_list {
     /// `count` NUL-terminated UTF-8 strings; NULL when `count` is 0. Owned by the list.
     pub items: *const *const c_char,
+    /// How many items the array before this field holds.
     pub count: usize,
 }
 
@@ -532,6 +553,7 @@ pub struct spg_string_list {
 pub struct spg_partition_list {
     /// NULL when `count` is 0. Owned by the list, with everything the partitions point to.
     pub partitions: *const spg_partition,
+    /// How many items the array before this field holds.
     pub count: usize,
 }
 
@@ -541,6 +563,7 @@ pub struct spg_partition_list {
 pub struct spg_file_reference_list {
     /// NULL when `count` is 0. Owned by the list, with everything the references point to.
     pub references: *const spg_file_reference,
+    /// How many items the array before this field holds.
     pub count: usize,
 }
 
@@ -551,6 +574,7 @@ pub struct spg_partition_files {
     pub partition_id: *const c_char,
     /// Sorted filenames, one per reference. Owned by the map.
     pub filenames: *const *const c_char,
+    /// How many filenames `filenames` holds.
     pub filename_count: usize,
 }
 
@@ -560,6 +584,7 @@ pub struct spg_partition_files {
 pub struct spg_partition_files_map {
     /// NULL when `count` is 0. Owned by the map.
     pub entries: *const spg_partition_files,
+    /// How many items the array before this field holds.
     pub count: usize,
 }
 
@@ -570,6 +595,7 @@ pub struct spg_partition_files_map {
 pub struct spg_all_references_to_all_files {
     /// NULL when `file_count` is 0. Owned by the report, with everything the files point to.
     pub files: *const spg_all_references_to_a_file,
+    /// How many files `files` holds.
     pub file_count: usize,
     /// True iff at least one unreferenced file was left out.
     pub more_than_max: bool,
@@ -595,6 +621,7 @@ pub struct spg_transaction_outcome {
     /// The skipped parts, by index; NULL when `failure_count` is 0, that is when everything applied
     /// (always so in synchronous mode). Owned by the outcome, with the messages.
     pub failures: *const spg_transaction_failure,
+    /// How many failures `failures` holds.
     pub failure_count: usize,
 }
 
@@ -619,6 +646,7 @@ pub struct spg_log_replay {
     /// Every skipped part, by entry then index; NULL when `failure_count` is 0. Owned by the result,
     /// with the messages.
     pub failures: *const spg_log_failure,
+    /// How many failures `failures` holds.
     pub failure_count: usize,
 }
 
@@ -700,6 +728,7 @@ pub struct spg_local_postgres_options {
     pub durable: bool,
     /// Further server settings, borrowed; none by default. May be NULL when the count is 0.
     pub settings: *const spg_setting,
+    /// How many settings `settings` holds.
     pub setting_count: usize,
 }
 

@@ -5,6 +5,8 @@
 //! PostgreSQL transaction. The API is async; [`block_on`] runs it from blocking code on the one shared
 //! runtime, which is what the Python, Java and C bindings do. Behaviour follows `CONTRACT.md`.
 
+#![warn(missing_docs)]
+
 #[cfg(feature = "capi")]
 pub mod capi;
 mod client;
