@@ -1,8 +1,6 @@
 package sleeper.statestore.postgres;
 
 import sleeper.statestore.postgres.exception.StateStoreException;
-import sleeper.statestore.postgres.internal.Args;
-import sleeper.statestore.postgres.internal.Errors;
 import sleeper.statestore.postgres.internal.WireReader;
 
 /**
@@ -11,19 +9,20 @@ import sleeper.statestore.postgres.internal.WireReader;
  */
 public final class TransactionLogFailure {
     private final long entry;
-    private final int index;
-    private final StateStoreException exception;
+    private final TransactionFailure failure;
 
     public TransactionLogFailure(long entry, int index, StateStoreException exception) {
+        this(entry, new TransactionFailure(index, exception));
+    }
+
+    private TransactionLogFailure(long entry, TransactionFailure failure) {
         this.entry = entry;
-        this.index = index;
-        this.exception = Args.notNull(exception, "exception");
+        this.failure = failure;
     }
 
     static TransactionLogFailure read(WireReader in) {
         long entry = in.i64();
-        int index = in.i32();
-        return new TransactionLogFailure(entry, index, Errors.readStateStoreException(in));
+        return new TransactionLogFailure(entry, TransactionFailure.read(in));
     }
 
     /** The number of the entry in the log, from 1, counting entries (not blank lines). */
@@ -33,15 +32,16 @@ public final class TransactionLogFailure {
 
     /** The index of the skipped job or file in the entry's transaction, from 0. */
     public int getIndex() {
-        return index;
+        return failure.getIndex();
     }
 
     public StateStoreException getException() {
-        return exception;
+        return failure.getException();
     }
 
     @Override
     public String toString() {
-        return "TransactionLogFailure{entry=" + entry + ", index=" + index + ", exception=" + exception + "}";
+        return "TransactionLogFailure{entry=" + entry + ", index=" + getIndex() + ", exception=" + getException()
+                + "}";
     }
 }

@@ -1,20 +1,14 @@
 package sleeper.statestore.postgres.exception;
 
 /** Deleting a file record that still has references. */
-public class FileHasReferencesException extends StateStoreException {
+public class FileHasReferencesException extends FileException {
     private static final long serialVersionUID = 1L;
 
-    private final String filename;
     private final long referenceCount;
 
     public FileHasReferencesException(String message, String filename, long referenceCount) {
-        super(message);
-        this.filename = filename;
+        super(message, filename);
         this.referenceCount = referenceCount;
-    }
-
-    public String getFilename() {
-        return filename;
     }
 
     public long getReferenceCount() {

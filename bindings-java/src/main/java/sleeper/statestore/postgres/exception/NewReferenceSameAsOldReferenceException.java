@@ -1,17 +1,10 @@
 package sleeper.statestore.postgres.exception;
 
 /** A compaction output has the filename of one of its inputs. */
-public class NewReferenceSameAsOldReferenceException extends StateStoreException {
+public class NewReferenceSameAsOldReferenceException extends FileException {
     private static final long serialVersionUID = 1L;
 
-    private final String filename;
-
     public NewReferenceSameAsOldReferenceException(String message, String filename) {
-        super(message);
-        this.filename = filename;
-    }
-
-    public String getFilename() {
-        return filename;
+        super(message, filename);
     }
 }

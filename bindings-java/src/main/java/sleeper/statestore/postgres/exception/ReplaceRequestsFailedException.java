@@ -9,19 +9,17 @@ import sleeper.statestore.postgres.model.ReplaceFileReferencesRequest;
  * {@link #getFailedRequests()} holds every request of the call in the order given, {@link #getFailures()}
  * the specific exception, which is also the cause.
  */
-public class ReplaceRequestsFailedException extends StateStoreException {
+public class ReplaceRequestsFailedException extends RequestsFailedException {
     private static final long serialVersionUID = 1L;
 
     private final transient List<ReplaceFileReferencesRequest> successfulRequests;
     private final transient List<ReplaceFileReferencesRequest> failedRequests;
-    private final transient List<StateStoreException> failures;
 
     public ReplaceRequestsFailedException(String message, List<ReplaceFileReferencesRequest> successfulRequests,
             List<ReplaceFileReferencesRequest> failedRequests, List<StateStoreException> failures) {
-        super(message, failures.isEmpty() ? null : failures.get(0));
+        super(message, failures);
         this.successfulRequests = List.copyOf(successfulRequests);
         this.failedRequests = List.copyOf(failedRequests);
-        this.failures = List.copyOf(failures);
     }
 
     public List<ReplaceFileReferencesRequest> getSuccessfulRequests() {
@@ -30,9 +28,5 @@ public class ReplaceRequestsFailedException extends StateStoreException {
 
     public List<ReplaceFileReferencesRequest> getFailedRequests() {
         return failedRequests;
-    }
-
-    public List<StateStoreException> getFailures() {
-        return failures;
     }
 }

@@ -9,19 +9,17 @@ import sleeper.statestore.postgres.model.SplitFileReferenceRequest;
  * {@link #getFailedRequests()} holds every request of the call in the order given, {@link #getFailures()}
  * the specific exception, which is also the cause.
  */
-public class SplitRequestsFailedException extends StateStoreException {
+public class SplitRequestsFailedException extends RequestsFailedException {
     private static final long serialVersionUID = 1L;
 
     private final transient List<SplitFileReferenceRequest> successfulRequests;
     private final transient List<SplitFileReferenceRequest> failedRequests;
-    private final transient List<StateStoreException> failures;
 
     public SplitRequestsFailedException(String message, List<SplitFileReferenceRequest> successfulRequests,
             List<SplitFileReferenceRequest> failedRequests, List<StateStoreException> failures) {
-        super(message, failures.isEmpty() ? null : failures.get(0));
+        super(message, failures);
         this.successfulRequests = List.copyOf(successfulRequests);
         this.failedRequests = List.copyOf(failedRequests);
-        this.failures = List.copyOf(failures);
     }
 
     public List<SplitFileReferenceRequest> getSuccessfulRequests() {
@@ -30,9 +28,5 @@ public class SplitRequestsFailedException extends StateStoreException {
 
     public List<SplitFileReferenceRequest> getFailedRequests() {
         return failedRequests;
-    }
-
-    public List<StateStoreException> getFailures() {
-        return failures;
     }
 }
