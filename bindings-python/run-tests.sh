@@ -22,9 +22,12 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install -q --upgrade "maturin>=1.9,<2" "pytest>=8" "mypy>=1.10"
 
-echo "python: building the native module (debug) into $venv"
+# A test build: the `testing` feature adds _native._error_samples(), the core's sample of every error,
+# which tests/test_exceptions.py checks the error mapping with. A wheel (`maturin build`) has no such
+# function.
+echo "python: building the native module (debug, with the testing feature) into $venv"
 VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
-  "$venv/bin/maturin" develop --quiet --manifest-path "$root/bindings-python/Cargo.toml"
+  "$venv/bin/maturin" develop --quiet --features testing --manifest-path "$root/bindings-python/Cargo.toml"
 
 echo "python: mypy --strict on the package, tests and example"
 (

@@ -2,6 +2,9 @@
 //! value that no Rust type of the core can hold (an int beyond 64 bits, a naive datetime) is
 //! `ValueError`, and every message names the argument. The contract's own rules on values are the
 //! core's `validate` functions, which the callers run afterwards.
+//!
+//! [`FromPy`] and [`ToPy`] name the conversion of each type the model classes hold, so that a class
+//! lists its fields with their types and nothing else (`model.rs`).
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
@@ -11,8 +14,9 @@ use chrono::{NaiveDateTime, TimeDelta};
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{
-    PyBool, PyByteArray, PyBytes, PyDateTime, PyDict, PyFloat, PyInt, PySequence, PyString,
+    PyBool, PyByteArray, PyBytes, PyDateTime, PyDict, PyFloat, PyInt, PyList, PySequence, PyString,
 };
+use pyo3::BoundObject;
 use sleeper_pg::{KeyType, KeyValue, RowKeyField, Timestamp};
 
 /// The name of an argument, or of one item of a sequence argument (`references[2]`): formatted only
@@ -327,4 +331,124 @@ pub(crate) fn row_keys_to_py<'py>(
                 .into_any())
         })
         .collect()
+}
+
+/// A Rust value of a type the model classes hold, from the Python argument (or sequence item) `arg`.
+pub(crate) trait FromPy: Sized {
+    /// What the value is called in a `TypeError`: "a {NAME}", "a sequence of {NAME}".
+    const NAME: &'static str;
+
+    fn from_py(arg: Arg<'_>, value: &Bound<'_, PyAny>) -> PyResult<Self>;
+}
+
+/// A value of type `T` from the argument `name`: `arg::<Vec<FileReference>>("references", value)`.
+pub(crate) fn arg<T: FromPy>(name: &str, value: &Bound<'_, PyAny>) -> PyResult<T> {
+    T::from_py(Arg::Name(name), value)
+}
+
+impl FromPy for String {
+    const NAME: &'static str = "str";
+
+    fn from_py(arg: Arg<'_>, value: &Bound<'_, PyAny>) -> PyResult<Self> {
+        string(arg, value)
+    }
+}
+
+impl FromPy for bool {
+    const NAME: &'static str = "bool";
+
+    fn from_py(arg: Arg<'_>, value: &Bound<'_, PyAny>) -> PyResult<Self> {
+        boolean(arg, value)
+    }
+}
+
+/// A row count: at most `i64::MAX`, what the store keeps (PostgreSQL's `bigint`).
+impl FromPy for u64 {
+    const NAME: &'static str = "int";
+
+    fn from_py(arg: Arg<'_>, value: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(integer(arg, value, 0, i64::MAX)?.unsigned_abs())
+    }
+}
+
+/// An update time: see [`time`].
+impl FromPy for Timestamp {
+    const NAME: &'static str = "timezone-aware datetime";
+
+    fn from_py(arg: Arg<'_>, value: &Bound<'_, PyAny>) -> PyResult<Self> {
+        time(arg, value)
+    }
+}
+
+impl FromPy for KeyValue {
+    const NAME: &'static str = "int, str or bytes";
+
+    fn from_py(arg: Arg<'_>, value: &Bound<'_, PyAny>) -> PyResult<Self> {
+        key_value(arg, value)
+    }
+}
+
+/// None, or a `T`.
+impl<T: FromPy> FromPy for Option<T> {
+    const NAME: &'static str = T::NAME;
+
+    fn from_py(arg: Arg<'_>, value: &Bound<'_, PyAny>) -> PyResult<Self> {
+        if value.is_none() {
+            return Ok(None);
+        }
+        T::from_py(arg, value).map(Some)
+    }
+}
+
+/// Any sequence of `T` but a string (see [`sequence`]).
+impl<T: FromPy> FromPy for Vec<T> {
+    const NAME: &'static str = "sequence";
+
+    fn from_py(arg: Arg<'_>, value: &Bound<'_, PyAny>) -> PyResult<Self> {
+        match arg {
+            Arg::Name(name) => sequence(name, T::NAME, value, T::from_py),
+            Arg::Item(..) => sequence(&arg.to_string(), T::NAME, value, T::from_py),
+        }
+    }
+}
+
+/// A value the model classes hold, as the Python object their getters return.
+pub(crate) trait ToPy {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>>;
+}
+
+macro_rules! to_py_as_itself {
+    ($($ty:ty),*) => {$(
+        impl ToPy for $ty {
+            fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                Ok(self.into_pyobject(py).map_err(Into::<PyErr>::into)?.into_any().into_bound())
+            }
+        }
+    )*};
+}
+to_py_as_itself!(String, bool, u64, i32, Timestamp);
+
+impl ToPy for KeyValue {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        key_value_to_py(py, self)
+    }
+}
+
+impl<T: ToPy> ToPy for Option<T> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self {
+            Some(value) => value.to_py(py),
+            None => Ok(py.None().into_bound(py)),
+        }
+    }
+}
+
+impl<T: ToPy> ToPy for Vec<T> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let items = self
+            .iter()
+            .map(|item| item.to_py(py))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(PyList::new(py, items)?.into_any())
+    }
 }

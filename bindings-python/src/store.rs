@@ -5,50 +5,32 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use sleeper_pg as core;
 
 use crate::call::call;
 use crate::convert::{self, Arg};
 use crate::errors::to_py_err;
-use crate::model::{
-    AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, CheckFileAssignmentsRequest,
-    FileReference, Partition, ReplaceFileReferencesRequest, SplitFileReferenceRequest,
-};
+use crate::model::{AllReferencesToAllFiles, FileReference, Partition};
 use crate::transaction::{TransactionLogReplay, TransactionOutcome};
 
-/// Connects to PostgreSQL; called by `sleeper_pg.connect`, which documents the options.
+/// Connects to PostgreSQL; called by `sleeper_pg.connect`, which documents the options and passes
+/// only those the caller set: every other keeps the core's default (`ClientOptions::default()`).
+/// Here each value is only converted to its Rust type; the core checks it.
 #[pyfunction]
-#[allow(clippy::too_many_arguments)]
-#[pyo3(signature = (url, max_connections, migrate, schema, connect_timeout, acquire_timeout,
-                    statement_timeout, idle_timeout, statement_cache))]
+#[pyo3(signature = (url, **given))]
 pub(crate) fn _connect(
     py: Python<'_>,
     url: Option<&Bound<'_, PyAny>>,
-    max_connections: &Bound<'_, PyAny>,
-    migrate: &Bound<'_, PyAny>,
-    schema: &Bound<'_, PyAny>,
-    connect_timeout: &Bound<'_, PyAny>,
-    acquire_timeout: &Bound<'_, PyAny>,
-    statement_timeout: Option<&Bound<'_, PyAny>>,
-    idle_timeout: Option<&Bound<'_, PyAny>>,
-    statement_cache: &Bound<'_, PyAny>,
+    given: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Client> {
-    let max_connections =
-        convert::integer("max_connections", max_connections, 1, i64::from(u32::MAX))?;
-    let options = core::ClientOptions {
-        url: convert::optional_string("url", url)?,
-        max_connections: u32::try_from(max_connections).unwrap_or(u32::MAX),
-        migrate: convert::boolean("migrate", migrate)?,
-        schema: convert::string("schema", schema)?,
-        connect_timeout: convert::seconds("connect_timeout", connect_timeout)?,
-        acquire_timeout: convert::seconds("acquire_timeout", acquire_timeout)?,
-        statement_timeout: convert::optional_seconds("statement_timeout", statement_timeout)?,
-        idle_timeout: convert::optional_seconds("idle_timeout", idle_timeout)?,
-        statement_cache: convert::boolean("statement_cache", statement_cache)?,
-        ..core::ClientOptions::default()
-    };
+    let url = convert::optional_string("url", url)?;
+    let mut options = core::ClientOptions::default().with(|o| o.url = url);
+    for (name, value) in given.into_iter().flat_map(|given| given.iter()) {
+        set_option(&mut options, &convert::string("option", &name)?, &value)?;
+    }
     let description = match &options.url {
         Some(url) => format!("url={}, ", core::redact_url(url).into_pyobject(py)?.repr()?),
         None => String::new(),
@@ -62,6 +44,39 @@ pub(crate) fn _connect(
         client,
         description,
     })
+}
+
+/// Sets the option `name` of `sleeper_pg.connect` from its Python value.
+fn set_option(
+    options: &mut core::ClientOptions,
+    name: &str,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let count = |value| {
+        let count = convert::integer(name, value, 0, i64::from(u32::MAX))?;
+        Ok::<_, PyErr>(u32::try_from(count).unwrap_or(u32::MAX))
+    };
+    match name {
+        "max_connections" => options.max_connections = count(value)?,
+        "migrate" => options.migrate = convert::boolean(name, value)?,
+        "schema" => options.schema = convert::string(name, value)?,
+        "connect_timeout" => options.connect_timeout = convert::seconds(name, value)?,
+        "acquire_timeout" => options.acquire_timeout = convert::seconds(name, value)?,
+        "statement_timeout" => {
+            options.statement_timeout = convert::optional_seconds(name, Some(value))?
+        }
+        "idle_timeout" => options.idle_timeout = convert::optional_seconds(name, Some(value))?,
+        "statement_cache" => options.statement_cache = convert::boolean(name, value)?,
+        "retry_max_attempts" => options.retry.max_attempts = count(value)?,
+        "retry_initial_backoff" => options.retry.initial_backoff = convert::seconds(name, value)?,
+        "retry_max_backoff" => options.retry.max_backoff = convert::seconds(name, value)?,
+        _ => {
+            return Err(PyTypeError::new_err(format!(
+                "connect() got an unexpected keyword argument '{name}'"
+            )))
+        }
+    }
+    Ok(())
 }
 
 /// A pool of connections to one PostgreSQL database holding any number of Sleeper tables.
@@ -183,8 +198,7 @@ impl StateStore {
     fn initialise(&self, py: Python<'_>, partitions: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         match partitions {
             Some(partitions) if !partitions.is_none() => {
-                let partitions =
-                    convert::sequence("partitions", "Partition", partitions, Partition::extract)?;
+                let partitions = convert::arg::<Vec<core::Partition>>("partitions", partitions)?;
                 call(py, || self.store.initialise_with_partitions(&partitions))
             }
             _ => call(py, || self.store.initialise()),
@@ -220,9 +234,9 @@ impl StateStore {
         new_partition_1: &Bound<'_, PyAny>,
         new_partition_2: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let split = Partition::extract(Arg::Name("split_partition"), split_partition)?;
-        let first = Partition::extract(Arg::Name("new_partition_1"), new_partition_1)?;
-        let second = Partition::extract(Arg::Name("new_partition_2"), new_partition_2)?;
+        let split = convert::arg::<core::Partition>("split_partition", split_partition)?;
+        let first = convert::arg::<core::Partition>("new_partition_1", new_partition_1)?;
+        let second = convert::arg::<core::Partition>("new_partition_2", new_partition_2)?;
         call(py, || {
             self.store
                 .atomically_update_partition_and_create_new_ones(&split, &first, &second)
@@ -238,13 +252,8 @@ impl StateStore {
         parent: &Bound<'_, PyAny>,
         new_children: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let parent = Partition::extract(Arg::Name("parent"), parent)?;
-        let new_children = convert::sequence(
-            "new_children",
-            "Partition",
-            new_children,
-            Partition::extract,
-        )?;
+        let parent = convert::arg::<core::Partition>("parent", parent)?;
+        let new_children = convert::arg::<Vec<core::Partition>>("new_children", new_children)?;
         call(py, || self.store.split_partition(&parent, &new_children))
     }
 
@@ -258,18 +267,10 @@ impl StateStore {
         update_partitions: &Bound<'_, PyAny>,
         new_partitions: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let update_partitions = convert::sequence(
-            "update_partitions",
-            "Partition",
-            update_partitions,
-            Partition::extract,
-        )?;
-        let new_partitions = convert::sequence(
-            "new_partitions",
-            "Partition",
-            new_partitions,
-            Partition::extract,
-        )?;
+        let update_partitions =
+            convert::arg::<Vec<core::Partition>>("update_partitions", update_partitions)?;
+        let new_partitions =
+            convert::arg::<Vec<core::Partition>>("new_partitions", new_partitions)?;
         call(py, || {
             self.store
                 .extend_partition_tree(&update_partitions, &new_partitions)
@@ -296,42 +297,27 @@ impl StateStore {
 
     /// Adds one new file with one reference: exactly `add_files([reference])`.
     fn add_file(&self, py: Python<'_>, reference: &Bound<'_, PyAny>) -> PyResult<()> {
-        let reference = FileReference::extract(Arg::Name("reference"), reference)?;
+        let reference = convert::arg::<core::FileReference>("reference", reference)?;
         call(py, || self.store.add_file(&reference))
     }
 
     /// Adds new files from their references, grouped by filename. A filename that already exists
     /// raises `FileAlreadyExistsException`.
     fn add_files(&self, py: Python<'_>, references: &Bound<'_, PyAny>) -> PyResult<()> {
-        let references = convert::sequence(
-            "references",
-            "FileReference",
-            references,
-            FileReference::extract,
-        )?;
+        let references = convert::arg::<Vec<core::FileReference>>("references", references)?;
         call(py, || self.store.add_files(&references))
     }
 
     /// Adds new files, each with zero or more references.
     fn add_files_with_references(&self, py: Python<'_>, files: &Bound<'_, PyAny>) -> PyResult<()> {
-        let files = convert::sequence(
-            "files",
-            "AllReferencesToAFile",
-            files,
-            AllReferencesToAFile::extract,
-        )?;
+        let files = convert::arg::<Vec<core::AllReferencesToAFile>>("files", files)?;
         call(py, || self.store.add_files_with_references(&files))
     }
 
     /// Replaces file references by others (usually pushing them down to child partitions). Any
     /// failure raises `SplitRequestsFailedException` and applies nothing.
     fn split_file_references(&self, py: Python<'_>, requests: &Bound<'_, PyAny>) -> PyResult<()> {
-        let requests = convert::sequence(
-            "requests",
-            "SplitFileReferenceRequest",
-            requests,
-            SplitFileReferenceRequest::extract,
-        )?;
+        let requests = convert::arg::<Vec<core::SplitFileReferenceRequest>>("requests", requests)?;
         call(py, || self.store.split_file_references(&requests))
     }
 
@@ -342,12 +328,8 @@ impl StateStore {
         py: Python<'_>,
         requests: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let requests = convert::sequence(
-            "requests",
-            "ReplaceFileReferencesRequest",
-            requests,
-            ReplaceFileReferencesRequest::extract,
-        )?;
+        let requests =
+            convert::arg::<Vec<core::ReplaceFileReferencesRequest>>("requests", requests)?;
         call(py, || {
             self.store
                 .atomically_replace_file_references_with_new_ones(&requests)
@@ -356,12 +338,7 @@ impl StateStore {
 
     /// Assigns compaction jobs to file references, none of which may have a job yet.
     fn assign_job_ids(&self, py: Python<'_>, requests: &Bound<'_, PyAny>) -> PyResult<()> {
-        let requests = convert::sequence(
-            "requests",
-            "AssignJobIdRequest",
-            requests,
-            AssignJobIdRequest::extract,
-        )?;
+        let requests = convert::arg::<Vec<core::AssignJobIdRequest>>("requests", requests)?;
         call(py, || self.store.assign_job_ids(&requests))
     }
 
@@ -448,12 +425,8 @@ impl StateStore {
     /// reference raises `FileReferenceNotFoundException` and one with another job
     /// `FileReferenceAssignedToJobException`; one with no job makes the answer False.
     fn is_assigned(&self, py: Python<'_>, requests: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let requests = convert::sequence(
-            "requests",
-            "CheckFileAssignmentsRequest",
-            requests,
-            CheckFileAssignmentsRequest::extract,
-        )?;
+        let requests =
+            convert::arg::<Vec<core::CheckFileAssignmentsRequest>>("requests", requests)?;
         call(py, || self.store.is_assigned(&requests))
     }
 
@@ -603,7 +576,8 @@ impl<R: BufRead> BufRead for UntilRaised<'_, R> {
 /// the end of a `with` block.
 ///
 /// `durable=True` keeps PostgreSQL's crash-safe settings (the default turns fsync off, for tests);
-/// `settings` are further server settings, `{"name": "value"}`.
+/// `settings` are further server settings, `{"name": "value"}`. An option left as None keeps the
+/// core's default.
 #[pyclass(module = "sleeper_pg", frozen)]
 pub(crate) struct LocalPostgres {
     cluster: Mutex<Option<core::LocalPostgres>>,
@@ -621,17 +595,19 @@ impl LocalPostgres {
 #[pymethods]
 impl LocalPostgres {
     #[new]
-    #[pyo3(signature = (*, durable=false, settings=None))]
+    #[pyo3(signature = (*, durable=None, settings=None))]
     fn new(
         py: Python<'_>,
-        #[pyo3(from_py_with = durable)] durable: bool,
+        durable: Option<&Bound<'_, PyAny>>,
         settings: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let settings = match settings {
-            Some(settings) if !settings.is_none() => settings_pairs(settings)?,
-            _ => Vec::new(),
-        };
-        let options = core::LocalPostgresOptions { durable, settings };
+        let mut options = core::LocalPostgresOptions::default();
+        if let Some(durable) = durable {
+            options.durable = convert::boolean("durable", durable)?;
+        }
+        if let Some(settings) = settings {
+            options.settings = settings_pairs(settings)?;
+        }
         let cluster = py
             .detach(|| core::LocalPostgres::start_with(&options))
             .map_err(|e| to_py_err(py, e))?;
@@ -675,10 +651,6 @@ impl LocalPostgres {
             self.url.as_str().into_pyobject(py)?.repr()?
         ))
     }
-}
-
-fn durable(value: &Bound<'_, PyAny>) -> PyResult<bool> {
-    convert::boolean("durable", value)
 }
 
 fn settings_pairs(settings: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {

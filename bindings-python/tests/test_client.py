@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 import sleeper_pg
@@ -142,13 +144,63 @@ def test_connect_into_a_schema_of_its_own_keeps_tables_apart(
 
 def test_connect_without_migrating_leaves_a_new_schema_uncreated(database_url: str) -> None:
     with sleeper_pg.connect(database_url, migrate=False, schema=unique_id("unmigrated")) as client:
-        with pytest.raises(sleeper_pg.StateStoreConnectionException, match="does not exist"):
+        with pytest.raises(sleeper_pg.StateStoreConnectionException, match="does not exist") as raised:
             client.list_tables()
+    assert raised.value.sqlstate == "42P01"  # undefined_table
 
 
 def test_connect_to_an_unreachable_server_raises_connection_exception() -> None:
-    with pytest.raises(sleeper_pg.StateStoreConnectionException):
+    with pytest.raises(sleeper_pg.StateStoreConnectionException) as raised:
         sleeper_pg.connect("postgresql://nobody@127.0.0.1:1/none", connect_timeout=5)
+    assert raised.value.sqlstate is None
+
+
+def test_connect_takes_every_option(database_url: str) -> None:
+    with sleeper_pg.connect(
+        database_url,
+        max_connections=2,
+        migrate=True,
+        schema="sleeper",
+        connect_timeout=10,
+        acquire_timeout=10.5,
+        statement_timeout=None,
+        idle_timeout=None,
+        statement_cache=False,
+        retry_max_attempts=3,
+        retry_initial_backoff=0.01,
+        retry_max_backoff=0.5,
+    ) as client:
+        assert isinstance(client.list_tables(), list)
+    with sleeper_pg.connect(database_url, statement_timeout=30, idle_timeout=sleeper_pg.Default.DEFAULT) as client:
+        assert isinstance(client.list_tables(), list)
+
+
+def test_connect_passes_only_the_options_its_caller_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    passed: list[tuple[str | None, dict[str, object]]] = []
+
+    def record(url: str | None, **options: object) -> sleeper_pg.Client:
+        passed.append((url, options))
+        raise RuntimeError("not connecting")
+
+    monkeypatch.setattr(sleeper_pg._native, "_connect", record)
+    calls: list[Callable[[], object]] = [
+        lambda: sleeper_pg.connect(),
+        lambda: sleeper_pg.connect("postgresql://h/db", max_connections=3, statement_timeout=None, migrate=False),
+        lambda: sleeper_pg.connect(idle_timeout=5, schema=None, retry_max_attempts=None),
+    ]
+    for call in calls:
+        with pytest.raises(RuntimeError):
+            call()
+    assert passed == [
+        (None, {}),
+        ("postgresql://h/db", {"max_connections": 3, "migrate": False, "statement_timeout": None}),
+        (None, {"idle_timeout": 5}),
+    ]
+
+
+def test_the_native_connect_refuses_an_unknown_option(database_url: str) -> None:
+    with pytest.raises(TypeError, match="unexpected keyword argument 'pool_size'"):
+        sleeper_pg._native._connect(database_url, pool_size=3)
 
 
 def test_connection_errors_and_repr_never_show_the_password() -> None:
@@ -170,14 +222,19 @@ def test_connect_rejects_a_malformed_url() -> None:
 @pytest.mark.parametrize(
     ("options", "error", "message"),
     [
-        ({"max_connections": 0}, ValueError, "max_connections must be between 1 and"),
-        ({"max_connections": 2**70}, ValueError, "max_connections must be between 1 and"),
+        ({"max_connections": 0}, ValueError, "max_connections must be at least 1"),  # the core's check
+        ({"max_connections": 2**70}, ValueError, "max_connections must be between 0 and 4294967295"),
         ({"max_connections": "10"}, TypeError, "max_connections must be an int, not str"),
         ({"migrate": 1}, TypeError, "migrate must be a bool, not int"),
         ({"connect_timeout": -1.0}, ValueError, "connect_timeout must be a finite number of seconds"),
         ({"acquire_timeout": "soon"}, TypeError, "acquire_timeout must be a number of seconds"),
         ({"schema": ""}, ValueError, "schema must not be empty"),
         ({"statement_timeout": float("nan")}, ValueError, "statement_timeout must be a finite number"),
+        ({"idle_timeout": "1"}, TypeError, "idle_timeout must be a number of seconds"),
+        ({"statement_cache": 0}, TypeError, "statement_cache must be a bool, not int"),
+        ({"retry_max_attempts": 1.5}, TypeError, "retry_max_attempts must be an int, not float"),
+        ({"retry_initial_backoff": -0.1}, ValueError, "retry_initial_backoff must be a finite number"),
+        ({"retry_max_backoff": True}, TypeError, "retry_max_backoff must be a number of seconds"),
     ],
 )
 def test_connect_rejects_invalid_options(

@@ -116,6 +116,20 @@ def test_a_waiting_call_is_interrupted_by_ctrl_c(database_url: str, own_schema: 
         assert store.get_partition("root").id == "root"
 
 
+def test_a_statement_timeout_cancels_a_waiting_call_with_its_sqlstate(database_url: str, own_schema: str) -> None:
+    with sleeper_pg.connect(database_url, schema=own_schema) as setup:
+        setup.create_table("timeout", [("key", "long")]).initialise()
+    with sleeper_pg.connect(database_url, schema=own_schema, migrate=False, statement_timeout=0.5) as client:
+        store = client.table("timeout")
+        lock = TableLock(database_url, own_schema, "partitions")
+        try:
+            with pytest.raises(sleeper_pg.StateStoreConnectionException) as raised:
+                store.get_partition("root")
+        finally:
+            lock.release()
+    assert raised.value.sqlstate == "57014"  # query_canceled: the server's statement timeout
+
+
 def test_threads_sharing_one_handle_all_succeed(store: sleeper_pg.StateStore) -> None:
     def add(i: int) -> None:
         store.add_file(sleeper_pg.FileReference(f"file-{i:02}", "root", i))

@@ -21,3 +21,8 @@ def test_local_postgres_starts_a_cluster_and_removes_it_at_the_end_of_the_block(
 def test_local_postgres_rejects_invalid_settings() -> None:
     with pytest.raises(TypeError, match="settings must be a mapping of str to str"):
         sleeper_pg.LocalPostgres(settings=[("fsync", "on")])  # type: ignore[arg-type]
+
+
+def test_local_postgres_rejects_a_durable_flag_of_another_type() -> None:
+    with pytest.raises(TypeError, match="durable must be a bool, not int"):
+        sleeper_pg.LocalPostgres(durable=1)  # type: ignore[arg-type]

@@ -21,6 +21,8 @@ events reach Python's :mod:`logging` under the logger ``sleeper_pg``.
 
 from __future__ import annotations
 
+import enum
+
 from ._exceptions import (
     FileAlreadyExistsException,
     FileHasReferencesException,
@@ -67,6 +69,7 @@ __all__ = [
     "AssignJobIdRequest",
     "CheckFileAssignmentsRequest",
     "Client",
+    "Default",
     "FileAlreadyExistsException",
     "FileHasReferencesException",
     "FileNotFoundException",
@@ -104,48 +107,65 @@ for _exception in vars(_exceptions).values():
 del _exception
 
 
+class Default(enum.Enum):
+    """The value of an option left to the core, where None is a value of its own (``statement_timeout``
+    and ``idle_timeout``, whose None means no limit)."""
+
+    DEFAULT = "DEFAULT"
+
+    def __repr__(self) -> str:
+        return "sleeper_pg.Default.DEFAULT"
+
+
 def connect(
     url: str | None = None,
     *,
-    max_connections: int = 10,
-    migrate: bool = True,
-    schema: str = "sleeper",
-    connect_timeout: float = 10.0,
-    acquire_timeout: float = 30.0,
-    statement_timeout: float | None = None,
-    idle_timeout: float | None = 60.0,
-    statement_cache: bool = True,
+    max_connections: int | None = None,
+    migrate: bool | None = None,
+    schema: str | None = None,
+    connect_timeout: float | None = None,
+    acquire_timeout: float | None = None,
+    statement_timeout: float | None | Default = Default.DEFAULT,
+    idle_timeout: float | None | Default = Default.DEFAULT,
+    statement_cache: bool | None = None,
+    retry_max_attempts: int | None = None,
+    retry_initial_backoff: float | None = None,
+    retry_max_backoff: float | None = None,
 ) -> Client:
     """Opens a pool of connections to one PostgreSQL database.
+
+    Every option left out (None, or ``Default.DEFAULT`` where None means no limit) keeps the core's
+    default: the defaults and the checks of the options are the core's (``ClientOptions``), the same
+    in every language. Times are in seconds, as an ``int`` or a ``float``.
 
     Args:
         url: ``postgresql://user:password@host:port/db?sslmode=...``. When None, the environment
             variable ``DATABASE_URL``; without it, a new :class:`LocalPostgres` cluster that lives as
             long as the client.
-        max_connections: the most connections the client holds; a call that finds them all busy
-            waits for one (up to ``acquire_timeout``).
+        max_connections: the most connections the client holds (at least 1); a call that finds them
+            all busy waits for one (up to ``acquire_timeout``).
         migrate: create or upgrade the store's schema when connecting. Turn off where a separate admin
             step owns the schema.
         schema: the PostgreSQL schema holding the store's tables, so that it can share a database.
-        connect_timeout: seconds that opening one connection (and migrating) may take.
-        acquire_timeout: seconds a call may wait for a free connection, including opening one.
-        statement_timeout: a server-side limit in seconds on each statement; None keeps the server's.
-        idle_timeout: seconds after which idle connections are closed; None keeps them open.
+        connect_timeout: how long opening one connection (and migrating) may take.
+        acquire_timeout: how long a call may wait for a free connection, including opening one.
+        statement_timeout: a server-side limit on each statement; None keeps the server's setting.
+        idle_timeout: connections idle this long are closed; None keeps them open.
         statement_cache: cache prepared statements per connection; turn off behind a
             transaction-pooling PgBouncer.
+        retry_max_attempts: the attempts a call makes in all, the first included, while it conflicts
+            with concurrent updates (a serialization failure or deadlock); then it raises
+            :class:`StateStoreConnectionException`.
+        retry_initial_backoff: the first ceiling of the random wait before another attempt.
+        retry_max_backoff: the largest that ceiling grows to, doubling after each attempt.
 
     Raises:
         StateStoreConnectionException: the database cannot be reached or migrated.
-        ValueError: a malformed URL or option.
+        TypeError: an option of the wrong type.
+        ValueError: a malformed URL, or an option the core refuses (or no Rust type holds, such as a
+            negative time).
     """
-    return _native._connect(
-        url,
-        max_connections,
-        migrate,
-        schema,
-        connect_timeout,
-        acquire_timeout,
-        statement_timeout,
-        idle_timeout,
-        statement_cache,
-    )
+    given = locals()
+    defaults = connect.__kwdefaults__ or {}
+    options = {name: value for name, value in given.items() if name in defaults and value is not defaults[name]}
+    return _native._connect(url, **options)

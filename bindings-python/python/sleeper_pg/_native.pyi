@@ -421,9 +421,10 @@ class LocalPostgres:
     the end of a ``with`` block.
 
     ``durable=True`` keeps PostgreSQL's crash-safe settings (the default turns fsync off, for tests);
-    ``settings`` are further server settings, ``{"name": "value"}``."""
+    ``settings`` are further server settings, ``{"name": "value"}``. An option left as None keeps the
+    core's default."""
 
-    def __init__(self, *, durable: bool = False, settings: Mapping[str, str] | None = None) -> None: ...
+    def __init__(self, *, durable: bool | None = None, settings: Mapping[str, str] | None = None) -> None: ...
     @property
     def url(self) -> str:
         """The cluster's connection URL (superuser ``postgres``, database ``postgres``)."""
@@ -443,14 +444,5 @@ def partitions_from_split_points(
     """Sleeper's initial partition tree from sorted split points on the first row key field. No split
     points give the single root partition ``"root"``. Pass the result to ``StateStore.initialise``."""
 
-def _connect(
-    url: str | None,
-    max_connections: int,
-    migrate: bool,
-    schema: str,
-    connect_timeout: float,
-    acquire_timeout: float,
-    statement_timeout: float | None,
-    idle_timeout: float | None,
-    statement_cache: bool,
-) -> Client: ...
+def _connect(url: str | None, **options: object) -> Client:
+    """Called by ``sleeper_pg.connect`` with the options its caller set (by their names there)."""
