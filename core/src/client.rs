@@ -31,6 +31,21 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// Checks that the policy makes sense: at least one attempt, and a first wait no longer than the
+    /// longest.
+    pub fn validate(&self) -> Result<()> {
+        if self.max_attempts == 0 {
+            return Err(Error::invalid("retry max_attempts must be at least 1"));
+        }
+        if self.initial_backoff > self.max_backoff {
+            return Err(Error::invalid(format!(
+                "retry initial_backoff ({:?}) must not be longer than max_backoff ({:?})",
+                self.initial_backoff, self.max_backoff
+            )));
+        }
+        Ok(())
+    }
+
     /// This policy with the changes `set` makes (see [`ClientOptions::with`]).
     pub fn with(mut self, set: impl FnOnce(&mut Self)) -> Self {
         set(&mut self);
@@ -412,6 +427,7 @@ impl Client {
         if options.max_connections == 0 {
             return Err(Error::invalid("max_connections must be at least 1"));
         }
+        options.retry.validate()?;
         let (url, local) = match options
             .url
             .clone()
@@ -681,6 +697,22 @@ mod tests {
     #[test]
     fn a_url_that_does_not_parse_is_not_shown() {
         assert_eq!(redact_url("not a url :secret@"), "(unparseable URL)");
+    }
+
+    #[test]
+    fn a_retry_policy_needs_an_attempt_and_ordered_backoffs() {
+        let policy = RetryPolicy::default();
+        assert!(policy.validate().is_ok());
+        assert!(policy
+            .clone()
+            .with(|p| p.max_attempts = 0)
+            .validate()
+            .is_err());
+        let inverted = policy.with(|p| p.initial_backoff = p.max_backoff * 2);
+        assert!(matches!(
+            inverted.validate(),
+            Err(Error::InvalidArgument { .. })
+        ));
     }
 
     #[test]
