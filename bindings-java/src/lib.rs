@@ -318,9 +318,11 @@ natives! { "Native";
     };
 
     // ---- Local PostgreSQL ---------------------------------------------------------------------------
-    /// Starts a cluster: the answer is its handle and URL.
-    fn localPostgresStart() -> jbyteArray = |env| {
-        handle_answer(env, LocalPostgres::start()?, |w, local| w.owned_string(&local.url()))
+    /// Starts a cluster with the options set: the answer is its handle and URL.
+    fn localPostgresStart(args: Bytes<'_>) -> jbyteArray = |env| {
+        let options = read(env, &args, |r| r.local_postgres_options())?;
+        let local = LocalPostgres::start_with(&options)?;
+        handle_answer(env, local, |w, local| w.owned_string(&local.url()))
     };
     /// Stops the cluster and removes its directory.
     fn localPostgresStop(handle: jlong) = |_| {

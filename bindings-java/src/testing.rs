@@ -14,6 +14,7 @@ const ECHO_UPDATE_TIME: jint = 101;
 const ECHO_CUTOFF: jint = 102;
 const ECHO_CLIENT_OPTIONS: jint = 103;
 const ECHO_STRINGS: jint = 104;
+const ECHO_LOCAL_POSTGRES_OPTIONS: jint = 105;
 
 /// A value Java encoded, as Rust decoded it.
 enum Echo {
@@ -32,6 +33,7 @@ fn decode(kind: jint, r: &mut Reader<'_>) -> Result<Echo> {
         // The options the core will connect with, defaults included, as the core prints them.
         ECHO_CLIENT_OPTIONS => Echo::Text(format!("{:?}", r.client_options()?)),
         ECHO_STRINGS => Echo::Strings(r.strings("string")?),
+        ECHO_LOCAL_POSTGRES_OPTIONS => Echo::Text(format!("{:?}", r.local_postgres_options()?)),
         kind => Echo::Model(r.model(kind)?),
     })
 }

@@ -31,8 +31,9 @@ use rustc_hash::FxHashMap;
 use sleeper_pg::{
     time, validate, AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest,
     CheckFileAssignmentsRequest, ClientOptions, Error, FieldValue, FileReference, KeyType,
-    KeyValue, LogReplay, Partition, Range, Region, ReplaceFileReferencesRequest, Result,
-    RowKeyField, SplitFileReferenceRequest, Timestamp, TransactionFailure, TransactionOutcome,
+    KeyValue, LocalPostgresOptions, LogReplay, Partition, Range, Region,
+    ReplaceFileReferencesRequest, Result, RowKeyField, SplitFileReferenceRequest, Timestamp,
+    TransactionFailure, TransactionOutcome,
 };
 
 const TAG_INT: u8 = 0;
@@ -360,6 +361,26 @@ impl<'a> Reader<'a> {
             }
         }
         Ok(options)
+    }
+}
+
+impl Reader<'_> {
+    /// The options of a local cluster that the caller set, over the core's defaults: durability (a
+    /// presence byte and the value) and the server settings (a count of name and value pairs).
+    pub fn local_postgres_options(&mut self) -> Result<LocalPostgresOptions> {
+        let durable = if self.bool()? {
+            Some(self.bool()?)
+        } else {
+            None
+        };
+        let settings =
+            self.list(|r| Ok((r.string("setting name")?, r.string("setting value")?)))?;
+        Ok(LocalPostgresOptions::default().with(|options| {
+            if let Some(durable) = durable {
+                options.durable = durable;
+            }
+            options.settings.extend(settings);
+        }))
     }
 }
 

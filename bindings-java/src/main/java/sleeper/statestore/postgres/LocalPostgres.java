@@ -1,9 +1,14 @@
 package sleeper.statestore.postgres;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 import sleeper.statestore.postgres.exception.StateStoreException;
+import sleeper.statestore.postgres.internal.Args;
 import sleeper.statestore.postgres.internal.Native;
 import sleeper.statestore.postgres.internal.NativeHandle;
 import sleeper.statestore.postgres.internal.WireReader;
+import sleeper.statestore.postgres.internal.WireWriter;
 
 /**
  * A throwaway PostgreSQL cluster from the machine's PostgreSQL packages, in a temporary directory and on
@@ -24,11 +29,56 @@ public final class LocalPostgres implements AutoCloseable {
         this.url = url;
     }
 
-    /** Starts a new empty cluster and waits until it accepts connections. */
+    /** Starts a new empty cluster with the core's default options and waits until it accepts connections. */
     public static LocalPostgres start() throws StateStoreException {
-        WireReader answer = new WireReader(Native.localPostgresStart());
-        long address = answer.i64();
-        return new LocalPostgres(address, answer.string());
+        return builder().start();
+    }
+
+    /** Options for a cluster: {@code LocalPostgres.builder().durable(true).setting("max_connections", "600").start()}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** How to start a cluster; an option not set is the core's default. */
+    public static final class Builder {
+        private Boolean durable;
+        private final Map<String, String> settings = new LinkedHashMap<>();
+
+        private Builder() {
+        }
+
+        /**
+         * Keep PostgreSQL's crash-safe defaults (fsync, synchronous commit), as benchmarks need. Core's default
+         * (currently false: fast, not crash safe, as tests want).
+         */
+        public Builder durable(boolean durable) {
+            this.durable = durable;
+            return this;
+        }
+
+        /** A server setting, passed as {@code -c name=value}. */
+        public Builder setting(String name, String value) {
+            settings.put(Args.notNull(name, "name"), Args.notNull(value, "value"));
+            return this;
+        }
+
+        /** Starts the cluster and waits until it accepts connections. */
+        public LocalPostgres start() throws StateStoreException {
+            WireReader answer = new WireReader(Native.localPostgresStart(encode()));
+            long address = answer.i64();
+            return new LocalPostgres(address, answer.string());
+        }
+
+        /** Only the options set: durability (when set) and the settings. */
+        byte[] encode() {
+            WireWriter args = new WireWriter().bool(durable != null);
+            if (durable != null) {
+                args.bool(durable);
+            }
+            args.i32(settings.size());
+            settings.forEach((name, value) -> args.string(name).string(value));
+            return args.toBytes();
+        }
     }
 
     /** The connection URL, for the superuser {@code postgres} and database {@code postgres}. */

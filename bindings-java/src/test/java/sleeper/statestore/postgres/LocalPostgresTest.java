@@ -34,4 +34,18 @@ class LocalPostgresTest {
         assertThrows(IllegalStateException.class, postgres::getUrl);
         postgres.close();
     }
+
+    @Test
+    void aDurableClusterWithSettingsStarts() throws StateStoreException {
+        try (LocalPostgres postgres = LocalPostgres.builder().durable(true).setting("max_connections", "50").start();
+                PostgresStateStoreClient client = PostgresStateStoreClient.connect(postgres.getUrl())) {
+            assertEquals(List.of(), client.listTables());
+        }
+    }
+
+    @Test
+    void aSettingTheServerRefusesReachesIt() {
+        assertThrows(StateStoreException.class,
+                () -> LocalPostgres.builder().setting("no_such_setting", "1").start().close());
+    }
 }

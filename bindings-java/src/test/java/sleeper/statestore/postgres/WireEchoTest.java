@@ -146,4 +146,14 @@ class WireEchoTest {
             assertTrue(core.contains(expected), expected + " in " + core);
         }
     }
+
+    @Test
+    void localPostgresOptionsSendOnlyWhatTheCallerSet() {
+        String defaults = new WireReader(NativeTesting.echo(NativeTesting.LOCAL_POSTGRES_OPTIONS,
+                LocalPostgres.builder().encode())).string();
+        assertTrue(defaults.contains("settings: []"), defaults);
+        String set = new WireReader(NativeTesting.echo(NativeTesting.LOCAL_POSTGRES_OPTIONS,
+                LocalPostgres.builder().durable(true).setting("max_connections", "600").encode())).string();
+        assertEquals("LocalPostgresOptions { durable: true, settings: [(\"max_connections\", \"600\")] }", set);
+    }
 }

@@ -103,8 +103,8 @@ public final class Native {
     /** The answer is the entries applied, then each failure: entry number, index and encoded error. */
     public static native byte[] storeApplyTransactionLog(long store, byte[] logPath) throws StateStoreException;
 
-    /** Starts a cluster: the answer is its handle and URL. */
-    public static native byte[] localPostgresStart() throws StateStoreException;
+    /** Starts a cluster with the options set: the answer is its handle and URL. */
+    public static native byte[] localPostgresStart(byte[] options) throws StateStoreException;
 
     public static native void localPostgresStop(long localPostgres);
 

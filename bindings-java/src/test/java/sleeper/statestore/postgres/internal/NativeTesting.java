@@ -14,6 +14,7 @@ public final class NativeTesting {
     public static final int CUTOFF = 102;
     public static final int CLIENT_OPTIONS = 103;
     public static final int STRINGS = 104;
+    public static final int LOCAL_POSTGRES_OPTIONS = 105;
 
     static {
         Native.ensureLoaded();
