@@ -179,7 +179,7 @@ def report(results: dict[str, Any], bindings: dict[str, Any], command: str) -> t
         lines += ["## P6: batched compaction commits", ""]
         first = w["P6"][0]
         lines += [
-            f"The P1 table ({first['checks'][0]['references'] if first.get('checks') else '?'} leaves after the run), one "
+            f"The P1 table ({first.get('leaves', '?')} leaves x {first.get('files', '?')} files), one "
             "compaction job per leaf, committed as Sleeper's batcher sends them: a client takes a batch of jobs, "
             "assigns them in one call, then commits them in one asynchronous REPLACE_FILE_REFERENCES transaction. "
             "At most as many clients as there are batches.",

@@ -987,6 +987,8 @@ async fn batched_commits(
     Ok(json!({
         "batch": batch,
         "clients": clients,
+        "leaves": leaves,
+        "files": files,
         "jobs": applied,
         "seconds": seconds,
         "jobs_per_second": jobs_per_second,
