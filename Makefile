@@ -4,18 +4,19 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 CARGO ?= cargo
 
-.PHONY: demo test setup lint test-rust test-bench test-python test-java test-c bench
+.PHONY: demo test setup lint test-rust test-bench test-python test-java test-c test-dist bench dist install
 
 demo: setup
 	$(CARGO) run --quiet -p sleeper-pg --example demo
 
-test: setup lint test-rust test-bench test-python test-java test-c
+test: setup lint test-rust test-bench test-python test-java test-c test-dist
 	@echo "make test: every suite passed"
 
 setup:
 	scripts/setup.sh
 
 lint:
+	scripts/check-versions.sh
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --all-features --quiet -- -D warnings
 
@@ -43,3 +44,17 @@ test-java:
 
 test-c:
 	core/tests/c/run-tests.sh
+
+# Each artifact of `make dist`, built quickly (dev profile) and installed as a user would install it.
+test-dist:
+	scripts/dist.sh --profile dev --out $(CURDIR)/target/dist-test
+	scripts/test-dist.sh $(CURDIR)/target/dist-test
+
+# The artifacts a user installs (scripts/dist.sh): dist/python, dist/java, dist/c.
+dist: setup
+	scripts/dist.sh --out $(CURDIR)/dist
+
+# The C library, header and pkg-config file into PREFIX (default /usr/local).
+PREFIX ?= /usr/local
+install:
+	scripts/dist.sh --install $(PREFIX)
