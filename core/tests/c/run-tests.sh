@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The C API's checks, as `make test-c` runs them:
-#   1. run capi.rs's Rust unit tests (the error mapping and the options, against core's samples);
+#   1. run the Rust unit tests of core/src/capi/ (the error mapping and the options, against core's
+#      samples);
 #   2. build the C library: core with the `capi` feature as a cdylib and a staticlib (debug profile,
 #      the workspace's target/debug/libsleeper_pg.so and .a), and check that it exports exactly the
 #      functions of the header;
@@ -25,7 +26,7 @@ CC=${CC:-cc}
 CARGO=${CARGO:-cargo}
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
-echo "== capi.rs unit tests"
+echo "== capi unit tests"
 "$CARGO" test --quiet -p sleeper-pg --features capi,testing --lib capi::
 
 echo "== building the C library"

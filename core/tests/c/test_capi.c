@@ -5,8 +5,8 @@
  * the C boundary adds: every function called once on a success path and its results read and freed
  * (so that ASan and valgrind see each one), NULL and malformed input, status codes and messages, the
  * last error with its cause and SQLSTATE, options left zero, ownership, and threads sharing a client.
- * The mapping of every error kind to its status is checked by capi.rs's own unit tests, against
- * core's sample of every error.
+ * The mapping of every error kind to its status is checked by the Rust unit tests of
+ * core/src/capi/errors.rs, against core's sample of every error.
  * Prints "N passed, N failed" on its own line at the end; exits non-zero if any failed.
  *
  * Run through core/tests/c/run-tests.sh, which builds it under ASan/UBSan and under valgrind.
