@@ -3,7 +3,7 @@
 
 use jni::sys::{jbyteArray, jint};
 use sleeper_pg::testing::error_samples;
-use sleeper_pg::Result;
+use sleeper_pg::{AllReferencesToAllFiles, Result};
 
 use crate::wire::{malformed, Model, Reader, Writer};
 use crate::{answer, natives, read, Bytes};
@@ -15,6 +15,8 @@ const ECHO_CUTOFF: jint = 102;
 const ECHO_CLIENT_OPTIONS: jint = 103;
 const ECHO_STRINGS: jint = 104;
 const ECHO_LOCAL_POSTGRES_OPTIONS: jint = 105;
+/// A report of `get_all_files_with_max_unreferenced`, which only answers carry: read here for the echo alone.
+const ECHO_ALL_FILES: jint = 106;
 
 /// A value Java encoded, as Rust decoded it.
 enum Echo {
@@ -23,6 +25,7 @@ enum Echo {
     Time(Option<sleeper_pg::Timestamp>),
     Text(String),
     Strings(Vec<String>),
+    AllFiles(AllReferencesToAllFiles),
 }
 
 fn decode(kind: jint, r: &mut Reader<'_>) -> Result<Echo> {
@@ -34,6 +37,10 @@ fn decode(kind: jint, r: &mut Reader<'_>) -> Result<Echo> {
         ECHO_CLIENT_OPTIONS => Echo::Text(format!("{:?}", r.client_options()?)),
         ECHO_STRINGS => Echo::Strings(r.strings("string")?),
         ECHO_LOCAL_POSTGRES_OPTIONS => Echo::Text(format!("{:?}", r.local_postgres_options()?)),
+        ECHO_ALL_FILES => Echo::AllFiles(AllReferencesToAllFiles {
+            files: r.list(Reader::file)?,
+            more_than_max: r.bool()?,
+        }),
         kind => Echo::Model(r.model(kind)?),
     })
 }
@@ -48,6 +55,7 @@ fn encode<'a>(w: &mut Writer<'a>, value: &'a Echo) -> Result<()> {
         }
         Echo::Text(text) => w.owned_string(text),
         Echo::Strings(strings) => w.strings(strings),
+        Echo::AllFiles(files) => w.all_files(files),
         Echo::Model(Model::RowKeyField(field)) => w.row_key_field(field),
         Echo::Model(Model::Range(range)) => w.range(range),
         Echo::Model(Model::Region(region)) => w.list(&region.ranges, Writer::range),

@@ -1,5 +1,6 @@
 //! The byte format that carries values across JNI in one array per call, instead of one JNI call per
-//! field. Its Java twin is `sleeper.statestore.postgres.internal.WireWriter`/`WireReader`.
+//! field. Its Java twin is `sleeper.statestore.postgres.internal.WireWriter`/`WireReader`, and for
+//! each model object the `WIRE` codec kept in its Java class (`FileReference.WIRE`, ...).
 //!
 //! Everything is little-endian. Java to Rust (read here by [`Reader`]): a string is an `i32` count of
 //! UTF-16 code units and the units (count -1 for null), so that an unpaired surrogate reaches Rust and

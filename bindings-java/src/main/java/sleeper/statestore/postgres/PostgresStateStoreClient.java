@@ -88,7 +88,7 @@ public final class PostgresStateStoreClient implements AutoCloseable {
     private PostgresStateStore openStore(String tableId, byte[] answer) {
         WireReader in = new WireReader(answer);
         long address = in.i64();
-        return new PostgresStateStore(this, address, tableId, in.list(WireReader::rowKeyField));
+        return new PostgresStateStore(this, address, tableId, in.rowKeyFields());
     }
 
     /** The ids of all tables, in code point order. */

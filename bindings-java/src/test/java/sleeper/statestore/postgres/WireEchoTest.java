@@ -12,11 +12,14 @@ import java.util.function.Function;
 
 import org.junit.jupiter.api.Test;
 
+import sleeper.statestore.postgres.internal.ModelAccess;
 import sleeper.statestore.postgres.internal.NativeTesting;
+import sleeper.statestore.postgres.internal.WireCodec;
 import sleeper.statestore.postgres.internal.WireKind;
 import sleeper.statestore.postgres.internal.WireReader;
 import sleeper.statestore.postgres.internal.WireWriter;
 import sleeper.statestore.postgres.model.AllReferencesToAFile;
+import sleeper.statestore.postgres.model.AllReferencesToAllFiles;
 import sleeper.statestore.postgres.model.AssignJobIdRequest;
 import sleeper.statestore.postgres.model.CheckFileAssignmentsRequest;
 import sleeper.statestore.postgres.model.FileReference;
@@ -29,16 +32,23 @@ import sleeper.statestore.postgres.model.RowKeyField;
 import sleeper.statestore.postgres.model.SplitFileReferenceRequest;
 
 /**
- * The wire format's two sides agree: every type Java encodes is decoded by Rust, encoded back as answers
- * carry it, and read by Java equal to what was sent (Java -> Rust -> Java, through the testing library's
- * echo). The error kinds, which only Rust encodes, are {@link ExceptionMappingTest}'s.
+ * The wire format's two sides agree: every model class's codec writes what Rust decodes and reads what Rust
+ * encodes back as answers carry it, equal to what was sent (Java -> Rust -> Java, through the testing library's
+ * echo); so do the other values. The error kinds, which only Rust encodes, are {@link ExceptionMappingTest}'s.
  */
 class WireEchoTest {
     private static final Instant TIME = Instant.parse("2024-05-06T07:08:09.123Z");
     private static final String UNICODE = "s3://bucket/caf\u00e9/\ud83d\ude00/file.parquet";
+    /** Each model class's codec. */
+    private static final ModelAccess MODEL = ModelAccess.get();
 
     private static <T> T echo(int kind, WireWriter encoded, Function<WireReader, T> decode) {
         return decode.apply(new WireReader(NativeTesting.echo(kind, encoded.toBytes())));
+    }
+
+    /** {@code value} encoded by its class's codec, decoded by Rust as {@code kind}, encoded back and read. */
+    private static <T> T echo(int kind, WireCodec<T> codec, T value) {
+        return echo(kind, new WireWriter().write(codec, value), in -> in.read(codec));
     }
 
     private static FileReference reference() {
@@ -50,8 +60,7 @@ class WireEchoTest {
     void rowKeyFields() {
         for (KeyType type : KeyType.values()) {
             RowKeyField field = new RowKeyField("key-" + type.getName(), type);
-            assertEquals(field, echo(WireKind.ROW_KEY_FIELD, new WireWriter().rowKeyField(field),
-                    WireReader::rowKeyField));
+            assertEquals(field, echo(WireKind.ROW_KEY_FIELD, MODEL.rowKeyField(), field));
         }
     }
 
@@ -60,51 +69,48 @@ class WireEchoTest {
         List<Range> ranges = List.of(Range.of("i", Integer.MIN_VALUE, Integer.MAX_VALUE), Range.from("l", Long.MIN_VALUE),
                 Range.of("s", "", UNICODE), Range.of("b", new byte[0], new byte[] {0, -1, 127}));
         for (Range range : ranges) {
-            assertEquals(range, echo(WireKind.RANGE, new WireWriter().range(range), WireReader::range));
+            assertEquals(range, echo(WireKind.RANGE, MODEL.range(), range));
         }
     }
 
     @Test
     void regionsAndPartitions() {
         Region region = Region.of(Range.of("a", 1L, 10L), Range.from("b", "x"));
-        assertEquals(region, echo(WireKind.REGION, new WireWriter().region(region), WireReader::region));
+        assertEquals(region, echo(WireKind.REGION, MODEL.region(), region));
         Partition partition = Partition.builder().id("parent").region(region).leafPartition(false)
                 .parentPartitionId("root").childPartitionIds("left", "right").dimension(1).build();
-        assertEquals(partition, echo(WireKind.PARTITION, new WireWriter().partition(partition),
-                WireReader::partition));
+        assertEquals(partition, echo(WireKind.PARTITION, MODEL.partition(), partition));
         Partition root = Partition.builder().id("root").region(region).build();
-        assertEquals(root, echo(WireKind.PARTITION, new WireWriter().partition(root), WireReader::partition));
+        assertEquals(root, echo(WireKind.PARTITION, MODEL.partition(), root));
     }
 
     @Test
     void fileReferencesAndFiles() {
         FileReference reference = reference();
-        assertEquals(reference, echo(WireKind.FILE_REFERENCE, new WireWriter().fileReference(reference),
-                WireReader::fileReference));
+        assertEquals(reference, echo(WireKind.FILE_REFERENCE, MODEL.fileReference(), reference));
         FileReference plain = new FileReference("f", "p", 0);
-        assertEquals(plain, echo(WireKind.FILE_REFERENCE, new WireWriter().fileReference(plain),
-                WireReader::fileReference));
+        assertEquals(plain, echo(WireKind.FILE_REFERENCE, MODEL.fileReference(), plain));
         AllReferencesToAFile file = new AllReferencesToAFile(UNICODE, List.of(reference), TIME);
-        assertEquals(file, echo(WireKind.FILE, new WireWriter().file(file), WireReader::file));
+        assertEquals(file, echo(WireKind.FILE, MODEL.file(), file));
+        AllReferencesToAllFiles report = new AllReferencesToAllFiles(List.of(file,
+                new AllReferencesToAFile("unreferenced", List.of(), TIME)), true);
+        assertEquals(report, echo(NativeTesting.ALL_FILES, MODEL.allFiles(), report));
+        AllReferencesToAllFiles empty = new AllReferencesToAllFiles(List.of(), false);
+        assertEquals(empty, echo(NativeTesting.ALL_FILES, MODEL.allFiles(), empty));
     }
 
     @Test
     void requests() {
         SplitFileReferenceRequest split = SplitFileReferenceRequest.splitFileToChildPartitions(reference(), "L1", "L2");
-        assertEquals(split, echo(WireKind.SPLIT_REQUEST, new WireWriter().splitRequest(split),
-                WireReader::splitRequest));
+        assertEquals(split, echo(WireKind.SPLIT_REQUEST, MODEL.splitRequest(), split));
         ReplaceFileReferencesRequest replace = new ReplaceFileReferencesRequest("job", "L", List.of("a", UNICODE),
                 new FileReference("out", "L", 7));
-        assertEquals(replace, echo(WireKind.REPLACE_REQUEST, new WireWriter().replaceRequest(replace),
-                WireReader::replaceRequest));
+        assertEquals(replace, echo(WireKind.REPLACE_REQUEST, MODEL.replaceRequest(), replace));
         AssignJobIdRequest assign = new AssignJobIdRequest("job", "L", List.of("a", "b"));
-        assertEquals(assign, echo(WireKind.ASSIGN_REQUEST, new WireWriter().assignRequest(assign),
-                in -> new AssignJobIdRequest(in.string(), in.string(), in.strings())));
+        assertEquals(assign, echo(WireKind.ASSIGN_REQUEST, MODEL.assignRequest(), assign));
         CheckFileAssignmentsRequest check = CheckFileAssignmentsRequest.isJobAssignedToFilesOnPartition("job",
                 List.of("a"), "L");
-        assertEquals(check, echo(WireKind.CHECK_REQUEST, new WireWriter().checkRequest(check),
-                in -> CheckFileAssignmentsRequest.isJobAssignedToFilesOnPartition(in.string(), in.strings(),
-                        in.string())));
+        assertEquals(check, echo(WireKind.CHECK_REQUEST, MODEL.checkRequest(), check));
     }
 
     @Test

@@ -124,8 +124,8 @@ public final class Errors {
                 fields.put(name, in.u8() == FIELD_TEXT ? in.string() : (Object) in.i64());
             }
             byte requestsKind = in.u8();
-            List<?> requests = requestsKind == REQUESTS_SPLIT ? in.list(WireReader::splitRequest)
-                    : requestsKind == REQUESTS_REPLACE ? in.list(WireReader::replaceRequest) : List.of();
+            List<?> requests = requestsKind == REQUESTS_SPLIT ? in.splitRequests()
+                    : requestsKind == REQUESTS_REPLACE ? in.replaceRequests() : List.of();
             Throwable cause = in.bool() ? Errors.read(in) : null;
             return new Parts(kind, message, Map.copyOf(fields), requestsKind, requests, cause);
         }

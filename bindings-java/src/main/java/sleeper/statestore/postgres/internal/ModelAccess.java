@@ -1,12 +1,10 @@
 package sleeper.statestore.postgres.internal;
 
-import java.time.Instant;
-import java.util.List;
-
 import sleeper.statestore.postgres.model.AllReferencesToAFile;
 import sleeper.statestore.postgres.model.AllReferencesToAllFiles;
+import sleeper.statestore.postgres.model.AssignJobIdRequest;
+import sleeper.statestore.postgres.model.CheckFileAssignmentsRequest;
 import sleeper.statestore.postgres.model.FileReference;
-import sleeper.statestore.postgres.model.KeyType;
 import sleeper.statestore.postgres.model.Partition;
 import sleeper.statestore.postgres.model.Range;
 import sleeper.statestore.postgres.model.Region;
@@ -15,9 +13,9 @@ import sleeper.statestore.postgres.model.RowKeyField;
 import sleeper.statestore.postgres.model.SplitFileReferenceRequest;
 
 /**
- * Builds model objects from values the store returned, without validating them again (the public
- * constructors validate through native code, which would cost a call per object). The model package
- * registers its implementation; lists passed in must be unmodifiable already. Internal.
+ * The {@link WireCodec} of each model class, which the model package keeps package-private (a codec builds
+ * objects through the private constructor that skips validation) and hands over by registering its
+ * implementation. One method per class, none per field: a new field changes only its class. Internal.
  */
 public abstract class ModelAccess {
     private static volatile ModelAccess instance;
@@ -43,25 +41,25 @@ public abstract class ModelAccess {
         return access;
     }
 
-    public abstract RowKeyField rowKeyField(String name, KeyType type);
+    public abstract WireCodec<RowKeyField> rowKeyField();
 
-    public abstract Range range(String fieldName, Object min, Object max);
+    public abstract WireCodec<Range> range();
 
-    public abstract Region region(List<Range> ranges);
+    public abstract WireCodec<Region> region();
 
-    public abstract Partition partition(String id, Region region, boolean leaf, String parentId,
-            List<String> childIds, int dimension);
+    public abstract WireCodec<Partition> partition();
 
-    public abstract FileReference fileReference(String filename, String partitionId, long numberOfRows,
-            String jobId, Instant lastUpdateTime, boolean countApproximate, boolean onlyContainsDataForThisPartition);
+    public abstract WireCodec<FileReference> fileReference();
 
-    public abstract AllReferencesToAFile file(String filename, List<FileReference> references, Instant lastUpdateTime);
+    public abstract WireCodec<AllReferencesToAFile> file();
 
-    public abstract AllReferencesToAllFiles allFiles(List<AllReferencesToAFile> files, boolean moreThanMax);
+    public abstract WireCodec<AllReferencesToAllFiles> allFiles();
 
-    public abstract SplitFileReferenceRequest splitRequest(FileReference oldReference,
-            List<FileReference> newReferences);
+    public abstract WireCodec<SplitFileReferenceRequest> splitRequest();
 
-    public abstract ReplaceFileReferencesRequest replaceRequest(String jobId, String partitionId,
-            List<String> inputFiles, FileReference newReference);
+    public abstract WireCodec<ReplaceFileReferencesRequest> replaceRequest();
+
+    public abstract WireCodec<AssignJobIdRequest> assignRequest();
+
+    public abstract WireCodec<CheckFileAssignmentsRequest> checkRequest();
 }

@@ -12,21 +12,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
-import sleeper.statestore.postgres.model.AllReferencesToAFile;
 import sleeper.statestore.postgres.model.AllReferencesToAllFiles;
 import sleeper.statestore.postgres.model.FileReference;
 import sleeper.statestore.postgres.model.KeyType;
 import sleeper.statestore.postgres.model.Partition;
-import sleeper.statestore.postgres.model.Range;
-import sleeper.statestore.postgres.model.Region;
 import sleeper.statestore.postgres.model.ReplaceFileReferencesRequest;
 import sleeper.statestore.postgres.model.RowKeyField;
 import sleeper.statestore.postgres.model.SplitFileReferenceRequest;
 
 /**
  * Decodes one answer from native code (format in the JNI crate's {@code wire.rs}). Each distinct string
- * arrives once and is shared by every object that holds it; model objects are built without validating
- * them again, since the store wrote them. Internal.
+ * arrives once and is shared by every object that holds it. Model objects come in the format their class's
+ * {@link WireCodec} reads, and are built without validating them again, since the store wrote them; the
+ * methods named after a model class are shorthands for it. Internal.
  */
 public final class WireReader {
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
@@ -152,72 +150,47 @@ public final class WireReader {
         }
     }
 
-    public RowKeyField rowKeyField() {
-        String name = string();
-        return model.rowKeyField(name, keyType());
+    /** A model object, in its class's format, built without validating it again. */
+    public <T> T read(WireCodec<T> codec) {
+        return codec.read(this);
     }
 
-    public Range range() {
-        String field = string();
-        Object min = key();
-        Object max = key();
-        return model.range(field, min, max);
+    /** A list of model objects, each in its class's format. */
+    public <T> List<T> list(WireCodec<T> codec) {
+        int count = i32();
+        List<T> items = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            items.add(codec.read(this));
+        }
+        return Collections.unmodifiableList(items);
     }
 
-    public Region region() {
-        return model.region(list(WireReader::range));
+    public List<RowKeyField> rowKeyFields() {
+        return list(model.rowKeyField());
     }
 
     public Partition partition() {
-        String id = string();
-        Region region = region();
-        boolean leaf = bool();
-        String parent = string();
-        List<String> children = strings();
-        int dimension = i32();
-        return model.partition(id, region, leaf, parent, children, dimension);
+        return model.partition().read(this);
     }
 
     public List<Partition> partitions() {
-        return list(WireReader::partition);
-    }
-
-    public FileReference fileReference() {
-        String filename = string();
-        String partitionId = string();
-        long rows = i64();
-        String jobId = string();
-        Instant time = time();
-        boolean approximate = bool();
-        boolean onlyThisPartition = bool();
-        return model.fileReference(filename, partitionId, rows, jobId, time, approximate, onlyThisPartition);
+        return list(model.partition());
     }
 
     public List<FileReference> fileReferences() {
-        return list(WireReader::fileReference);
-    }
-
-    public AllReferencesToAFile file() {
-        String filename = string();
-        List<FileReference> references = fileReferences();
-        return model.file(filename, references, time());
+        return list(model.fileReference());
     }
 
     public AllReferencesToAllFiles allFiles() {
-        List<AllReferencesToAFile> files = list(WireReader::file);
-        return model.allFiles(files, bool());
+        return model.allFiles().read(this);
     }
 
-    public SplitFileReferenceRequest splitRequest() {
-        FileReference old = fileReference();
-        return model.splitRequest(old, fileReferences());
+    public List<SplitFileReferenceRequest> splitRequests() {
+        return list(model.splitRequest());
     }
 
-    public ReplaceFileReferencesRequest replaceRequest() {
-        String jobId = string();
-        String partitionId = string();
-        List<String> inputs = strings();
-        return model.replaceRequest(jobId, partitionId, inputs, fileReference());
+    public List<ReplaceFileReferencesRequest> replaceRequests() {
+        return list(model.replaceRequest());
     }
 
     /** Partition id to filenames, in the order sent (sorted by the store). */

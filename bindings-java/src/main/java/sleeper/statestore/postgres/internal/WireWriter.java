@@ -13,15 +13,15 @@ import sleeper.statestore.postgres.model.CheckFileAssignmentsRequest;
 import sleeper.statestore.postgres.model.FileReference;
 import sleeper.statestore.postgres.model.KeyType;
 import sleeper.statestore.postgres.model.Partition;
-import sleeper.statestore.postgres.model.Range;
-import sleeper.statestore.postgres.model.Region;
 import sleeper.statestore.postgres.model.ReplaceFileReferencesRequest;
 import sleeper.statestore.postgres.model.RowKeyField;
 import sleeper.statestore.postgres.model.SplitFileReferenceRequest;
 
 /**
  * Encodes the arguments of one native call (the format is described in the JNI crate's {@code wire.rs}).
- * Strings go as UTF-16 code units, unchanged, so that Rust sees and refuses unpaired surrogates. Internal.
+ * Strings go as UTF-16 code units, unchanged, so that Rust sees and refuses unpaired surrogates. Model objects
+ * go in the format their class's {@link WireCodec} writes; the methods named after a model class are
+ * shorthands for it. Internal.
  */
 public final class WireWriter {
     static final byte TAG_INT = 0;
@@ -151,133 +151,84 @@ public final class WireWriter {
                 + value.getClass().getName());
     }
 
-    public static byte keyTypeTag(KeyType type) {
+    /** A row key field's type, as the tag of its values. */
+    public WireWriter keyType(KeyType type) {
         switch (type) {
             case INT:
-                return TAG_INT;
+                return u8(TAG_INT);
             case LONG:
-                return TAG_LONG;
+                return u8(TAG_LONG);
             case STRING:
-                return TAG_STRING;
+                return u8(TAG_STRING);
             default:
-                return TAG_BYTES;
+                return u8(TAG_BYTES);
         }
     }
 
-    public WireWriter rowKeyField(RowKeyField field) {
-        return string(field.getName()).u8(keyTypeTag(field.getType()));
+    /** A model object, in its class's format. */
+    public <T> WireWriter write(WireCodec<T> codec, T value) {
+        codec.write(this, value);
+        return this;
+    }
+
+    /** A list of model objects: its size, then each in its class's format. */
+    public <T> WireWriter list(WireCodec<T> codec, List<? extends T> values) {
+        i32(values.size());
+        for (T value : values) {
+            codec.write(this, value);
+        }
+        return this;
+    }
+
+    private static ModelAccess model() {
+        return ModelAccess.get();
     }
 
     public WireWriter rowKeyFields(List<RowKeyField> fields) {
-        i32(fields.size());
-        fields.forEach(this::rowKeyField);
-        return this;
-    }
-
-    public WireWriter range(Range range) {
-        return string(range.getFieldName()).key(range.getMin(), "min").key(range.getMax(), "max");
-    }
-
-    public WireWriter region(Region region) {
-        List<Range> ranges = region.getRanges();
-        i32(ranges.size());
-        ranges.forEach(this::range);
-        return this;
+        return list(model().rowKeyField(), fields);
     }
 
     public WireWriter partition(Partition partition) {
-        string(partition.getId());
-        region(partition.getRegion());
-        bool(partition.isLeafPartition());
-        string(partition.getParentPartitionId());
-        strings(partition.getChildPartitionIds());
-        return i32(partition.getDimension());
+        return write(model().partition(), partition);
     }
 
     public WireWriter partitions(List<Partition> partitions) {
-        i32(partitions.size());
-        partitions.forEach(this::partition);
-        return this;
+        return list(model().partition(), partitions);
     }
 
     public WireWriter fileReference(FileReference reference) {
-        string(reference.getFilename());
-        string(reference.getPartitionId());
-        i64(reference.getNumberOfRows());
-        string(reference.getJobId());
-        time(reference.getLastUpdateTime());
-        bool(reference.isCountApproximate());
-        return bool(reference.onlyContainsDataForThisPartition());
+        return write(model().fileReference(), reference);
     }
 
     public WireWriter fileReferences(List<FileReference> references) {
-        i32(references.size());
-        references.forEach(this::fileReference);
-        return this;
-    }
-
-    public WireWriter file(AllReferencesToAFile file) {
-        string(file.getFilename());
-        fileReferences(file.getReferences());
-        return time(file.getLastUpdateTime());
+        return list(model().fileReference(), references);
     }
 
     public WireWriter files(List<AllReferencesToAFile> files) {
-        i32(files.size());
-        files.forEach(this::file);
-        return this;
-    }
-
-    public WireWriter splitRequest(SplitFileReferenceRequest request) {
-        fileReference(request.getOldReference());
-        return fileReferences(request.getNewReferences());
+        return list(model().file(), files);
     }
 
     public WireWriter splitRequests(List<SplitFileReferenceRequest> requests) {
-        i32(requests.size());
-        requests.forEach(this::splitRequest);
-        return this;
-    }
-
-    public WireWriter replaceRequest(ReplaceFileReferencesRequest request) {
-        string(request.getJobId());
-        string(request.getPartitionId());
-        strings(request.getInputFiles());
-        return fileReference(request.getNewReference());
+        return list(model().splitRequest(), requests);
     }
 
     public WireWriter replaceRequests(List<ReplaceFileReferencesRequest> requests) {
-        i32(requests.size());
-        requests.forEach(this::replaceRequest);
-        return this;
-    }
-
-    public WireWriter assignRequest(AssignJobIdRequest request) {
-        string(request.getJobId());
-        string(request.getPartitionId());
-        return strings(request.getFilenames());
+        return list(model().replaceRequest(), requests);
     }
 
     public WireWriter assignRequests(List<AssignJobIdRequest> requests) {
-        i32(requests.size());
-        requests.forEach(this::assignRequest);
-        return this;
-    }
-
-    public WireWriter checkRequest(CheckFileAssignmentsRequest request) {
-        string(request.getJobId());
-        strings(request.getFilenames());
-        return string(request.getPartitionId());
+        return list(model().assignRequest(), requests);
     }
 
     public WireWriter checkRequests(List<CheckFileAssignmentsRequest> requests) {
-        i32(requests.size());
-        requests.forEach(this::checkRequest);
-        return this;
+        return list(model().checkRequest(), requests);
     }
 
-    /** Runs the core's validation of a model object: IllegalArgumentException when it breaks a rule. */
-    public static void validate(int kind, WireWriter encoded) {
-        Native.validate(kind, encoded.toBytes());
+    /**
+     * Runs the core's validation of a model object of {@code kind} ({@link WireKind}):
+     * IllegalArgumentException when it breaks a rule.
+     */
+    public static <T> void validate(int kind, WireCodec<T> codec, T value) {
+        Native.validate(kind, new WireWriter().write(codec, value).toBytes());
     }
 }

@@ -5,7 +5,9 @@ import java.util.List;
 import java.util.Objects;
 
 import sleeper.statestore.postgres.internal.Args;
+import sleeper.statestore.postgres.internal.WireCodec;
 import sleeper.statestore.postgres.internal.WireKind;
+import sleeper.statestore.postgres.internal.WireReader;
 import sleeper.statestore.postgres.internal.WireWriter;
 
 /**
@@ -19,6 +21,22 @@ public final class AllReferencesToAFile {
     private final List<FileReference> references;
     private final Instant lastUpdateTime;
 
+    /** The wire format, as {@link FileReference}'s: the fields in order, read back without validation. */
+    static final WireCodec<AllReferencesToAFile> WIRE = new WireCodec<>() {
+        @Override
+        public void write(WireWriter out, AllReferencesToAFile value) {
+            out.string(value.filename).list(FileReference.WIRE, value.references).time(value.lastUpdateTime);
+        }
+
+        @Override
+        public AllReferencesToAFile read(WireReader in) {
+            String filename = in.string();
+            List<FileReference> references = in.list(FileReference.WIRE);
+            Instant lastUpdateTime = in.time();
+            return new AllReferencesToAFile(filename, references, lastUpdateTime, false);
+        }
+    };
+
     public AllReferencesToAFile(String filename, List<FileReference> references) {
         this(filename, references, null);
     }
@@ -27,12 +45,13 @@ public final class AllReferencesToAFile {
         this(Args.notNull(filename, "filename"), Args.listOf(references, "references"), lastUpdateTime, true);
     }
 
-    AllReferencesToAFile(String filename, List<FileReference> references, Instant lastUpdateTime, boolean validate) {
+    private AllReferencesToAFile(String filename, List<FileReference> references, Instant lastUpdateTime,
+            boolean validate) {
         this.filename = filename;
         this.references = references;
         this.lastUpdateTime = lastUpdateTime;
         if (validate) {
-            WireWriter.validate(WireKind.FILE, new WireWriter().file(this));
+            WireWriter.validate(WireKind.FILE, WIRE, this);
         }
     }
 

@@ -6,6 +6,9 @@ import java.util.List;
 import java.util.Objects;
 
 import sleeper.statestore.postgres.internal.Args;
+import sleeper.statestore.postgres.internal.WireCodec;
+import sleeper.statestore.postgres.internal.WireReader;
+import sleeper.statestore.postgres.internal.WireWriter;
 
 /**
  * The report of getAllFilesWithMaxUnreferenced: files sorted by filename, and whether unreferenced files
@@ -15,12 +18,27 @@ public final class AllReferencesToAllFiles {
     private final List<AllReferencesToAFile> files;
     private final boolean moreThanMax;
 
+    /** The wire format, as {@link FileReference}'s: the fields in order, read back without validation. */
+    static final WireCodec<AllReferencesToAllFiles> WIRE = new WireCodec<>() {
+        @Override
+        public void write(WireWriter out, AllReferencesToAllFiles value) {
+            out.list(AllReferencesToAFile.WIRE, value.files).bool(value.moreThanMax);
+        }
+
+        @Override
+        public AllReferencesToAllFiles read(WireReader in) {
+            List<AllReferencesToAFile> files = in.list(AllReferencesToAFile.WIRE);
+            boolean moreThanMax = in.bool();
+            return new AllReferencesToAllFiles(files, moreThanMax, false);
+        }
+    };
+
     public AllReferencesToAllFiles(List<AllReferencesToAFile> files, boolean moreThanMax) {
-        this.files = Args.listOf(files, "files");
-        this.moreThanMax = moreThanMax;
+        this(Args.listOf(files, "files"), moreThanMax, true);
     }
 
-    AllReferencesToAllFiles(List<AllReferencesToAFile> files, boolean moreThanMax, boolean trusted) {
+    /** {@code validate} changes nothing: the core has no rule for a report beyond the public constructor's checks. */
+    private AllReferencesToAllFiles(List<AllReferencesToAFile> files, boolean moreThanMax, boolean validate) {
         this.files = files;
         this.moreThanMax = moreThanMax;
     }

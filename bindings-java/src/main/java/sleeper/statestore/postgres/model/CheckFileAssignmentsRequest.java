@@ -4,7 +4,9 @@ import java.util.List;
 import java.util.Objects;
 
 import sleeper.statestore.postgres.internal.Args;
+import sleeper.statestore.postgres.internal.WireCodec;
 import sleeper.statestore.postgres.internal.WireKind;
+import sleeper.statestore.postgres.internal.WireReader;
 import sleeper.statestore.postgres.internal.WireWriter;
 
 /**
@@ -16,17 +18,36 @@ public final class CheckFileAssignmentsRequest {
     private final List<String> filenames;
     private final String partitionId;
 
-    private CheckFileAssignmentsRequest(String jobId, List<String> filenames, String partitionId) {
-        this.jobId = Args.notNull(jobId, "jobId");
-        this.filenames = Args.listOf(filenames, "filenames");
-        this.partitionId = Args.notNull(partitionId, "partitionId");
-        WireWriter.validate(WireKind.CHECK_REQUEST, new WireWriter().checkRequest(this));
+    /** The wire format, as {@link FileReference}'s: the fields in order, read back without validation. */
+    static final WireCodec<CheckFileAssignmentsRequest> WIRE = new WireCodec<>() {
+        @Override
+        public void write(WireWriter out, CheckFileAssignmentsRequest value) {
+            out.string(value.jobId).strings(value.filenames).string(value.partitionId);
+        }
+
+        @Override
+        public CheckFileAssignmentsRequest read(WireReader in) {
+            String jobId = in.string();
+            List<String> filenames = in.strings();
+            String partitionId = in.string();
+            return new CheckFileAssignmentsRequest(jobId, filenames, partitionId, false);
+        }
+    };
+
+    private CheckFileAssignmentsRequest(String jobId, List<String> filenames, String partitionId, boolean validate) {
+        this.jobId = jobId;
+        this.filenames = filenames;
+        this.partitionId = partitionId;
+        if (validate) {
+            WireWriter.validate(WireKind.CHECK_REQUEST, WIRE, this);
+        }
     }
 
     /** Sleeper's factory: is {@code jobId} assigned to each of {@code filenames} on {@code partitionId}? */
     public static CheckFileAssignmentsRequest isJobAssignedToFilesOnPartition(String jobId, List<String> filenames,
             String partitionId) {
-        return new CheckFileAssignmentsRequest(jobId, filenames, partitionId);
+        return new CheckFileAssignmentsRequest(Args.notNull(jobId, "jobId"), Args.listOf(filenames, "filenames"),
+                Args.notNull(partitionId, "partitionId"), true);
     }
 
     public String getJobId() {

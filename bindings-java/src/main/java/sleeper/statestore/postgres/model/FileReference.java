@@ -5,7 +5,9 @@ import java.util.Objects;
 
 import sleeper.statestore.postgres.internal.Args;
 import sleeper.statestore.postgres.internal.ModelAccess;
+import sleeper.statestore.postgres.internal.WireCodec;
 import sleeper.statestore.postgres.internal.WireKind;
+import sleeper.statestore.postgres.internal.WireReader;
 import sleeper.statestore.postgres.internal.WireWriter;
 
 /**
@@ -16,7 +18,7 @@ import sleeper.statestore.postgres.internal.WireWriter;
  */
 public final class FileReference {
     static {
-        ModelAccess.register(new TrustedModel());
+        ModelAccess.register(new ModelCodecs());
     }
 
     private final String filename;
@@ -26,6 +28,33 @@ public final class FileReference {
     private final Instant lastUpdateTime;
     private final boolean countApproximate;
     private final boolean onlyContainsDataForThisPartition;
+
+    /**
+     * The wire format (the JNI crate's {@code wire.rs}): the fields in order. {@code read} builds the reference
+     * through the private constructor, without validating it again. Every model class keeps its format so,
+     * beside its fields, which makes a new field a change to its class and to {@code wire.rs} alone.
+     */
+    static final WireCodec<FileReference> WIRE = new WireCodec<>() {
+        @Override
+        public void write(WireWriter out, FileReference value) {
+            out.string(value.filename).string(value.partitionId).i64(value.numberOfRows).string(value.jobId)
+                    .time(value.lastUpdateTime).bool(value.countApproximate)
+                    .bool(value.onlyContainsDataForThisPartition);
+        }
+
+        @Override
+        public FileReference read(WireReader in) {
+            String filename = in.string();
+            String partitionId = in.string();
+            long numberOfRows = in.i64();
+            String jobId = in.string();
+            Instant lastUpdateTime = in.time();
+            boolean countApproximate = in.bool();
+            boolean onlyContainsDataForThisPartition = in.bool();
+            return new FileReference(filename, partitionId, numberOfRows, jobId, lastUpdateTime, countApproximate,
+                    onlyContainsDataForThisPartition, false);
+        }
+    };
 
     /** A reference with the defaults for every other field. */
     public FileReference(String filename, String partitionId, long numberOfRows) {
@@ -38,8 +67,9 @@ public final class FileReference {
                 builder.countApproximate, builder.onlyContainsDataForThisPartition, true);
     }
 
-    FileReference(String filename, String partitionId, long numberOfRows, String jobId, Instant lastUpdateTime,
-            boolean countApproximate, boolean onlyContainsDataForThisPartition, boolean validate) {
+    private FileReference(String filename, String partitionId, long numberOfRows, String jobId,
+            Instant lastUpdateTime, boolean countApproximate, boolean onlyContainsDataForThisPartition,
+            boolean validate) {
         this.filename = filename;
         this.partitionId = partitionId;
         this.numberOfRows = numberOfRows;
@@ -48,7 +78,7 @@ public final class FileReference {
         this.countApproximate = countApproximate;
         this.onlyContainsDataForThisPartition = onlyContainsDataForThisPartition;
         if (validate) {
-            WireWriter.validate(WireKind.FILE_REFERENCE, new WireWriter().fileReference(this));
+            WireWriter.validate(WireKind.FILE_REFERENCE, WIRE, this);
         }
     }
 

@@ -5,7 +5,9 @@ import java.util.List;
 import java.util.Objects;
 
 import sleeper.statestore.postgres.internal.Args;
+import sleeper.statestore.postgres.internal.WireCodec;
 import sleeper.statestore.postgres.internal.WireKind;
+import sleeper.statestore.postgres.internal.WireReader;
 import sleeper.statestore.postgres.internal.WireWriter;
 
 /**
@@ -21,13 +23,33 @@ public final class Partition {
     private final List<String> childPartitionIds;
     private final int dimension;
 
+    /** The wire format, as {@link FileReference}'s: the fields in order, read back without validation. */
+    static final WireCodec<Partition> WIRE = new WireCodec<>() {
+        @Override
+        public void write(WireWriter out, Partition value) {
+            out.string(value.id).write(Region.WIRE, value.region).bool(value.leafPartition)
+                    .string(value.parentPartitionId).strings(value.childPartitionIds).i32(value.dimension);
+        }
+
+        @Override
+        public Partition read(WireReader in) {
+            String id = in.string();
+            Region region = in.read(Region.WIRE);
+            boolean leafPartition = in.bool();
+            String parentPartitionId = in.string();
+            List<String> childPartitionIds = in.strings();
+            int dimension = in.i32();
+            return new Partition(id, region, leafPartition, parentPartitionId, childPartitionIds, dimension, false);
+        }
+    };
+
     private Partition(Builder builder) {
         this(Args.notNull(builder.id, "id"), Args.notNull(builder.region, "region"), builder.leafPartition,
                 builder.parentPartitionId, Args.listOf(builder.childPartitionIds, "childPartitionIds"),
                 builder.dimension, true);
     }
 
-    Partition(String id, Region region, boolean leafPartition, String parentPartitionId,
+    private Partition(String id, Region region, boolean leafPartition, String parentPartitionId,
             List<String> childPartitionIds, int dimension, boolean validate) {
         this.id = id;
         this.region = region;
@@ -36,7 +58,7 @@ public final class Partition {
         this.childPartitionIds = childPartitionIds;
         this.dimension = dimension;
         if (validate) {
-            WireWriter.validate(WireKind.PARTITION, new WireWriter().partition(this));
+            WireWriter.validate(WireKind.PARTITION, WIRE, this);
         }
     }
 

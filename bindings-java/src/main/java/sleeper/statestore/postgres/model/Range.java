@@ -4,7 +4,9 @@ import java.util.Arrays;
 import java.util.Objects;
 
 import sleeper.statestore.postgres.internal.Args;
+import sleeper.statestore.postgres.internal.WireCodec;
 import sleeper.statestore.postgres.internal.WireKind;
+import sleeper.statestore.postgres.internal.WireReader;
 import sleeper.statestore.postgres.internal.WireWriter;
 
 /**
@@ -16,16 +18,32 @@ public final class Range {
     private final Object min;
     private final Object max;
 
+    /** The wire format, as {@link FileReference}'s: the fields in order, read back without validation. */
+    static final WireCodec<Range> WIRE = new WireCodec<>() {
+        @Override
+        public void write(WireWriter out, Range value) {
+            out.string(value.fieldName).key(value.min, "min").key(value.max, "max");
+        }
+
+        @Override
+        public Range read(WireReader in) {
+            String fieldName = in.string();
+            Object min = in.key();
+            Object max = in.key();
+            return new Range(fieldName, min, max, false);
+        }
+    };
+
     public Range(String fieldName, Object min, Object max) {
         this(Args.notNull(fieldName, "fieldName"), copy(Args.notNull(min, "min")), copy(max), true);
     }
 
-    Range(String fieldName, Object min, Object max, boolean validate) {
+    private Range(String fieldName, Object min, Object max, boolean validate) {
         this.fieldName = fieldName;
         this.min = min;
         this.max = max;
         if (validate) {
-            WireWriter.validate(WireKind.RANGE, new WireWriter().range(this));
+            WireWriter.validate(WireKind.RANGE, WIRE, this);
         }
     }
 

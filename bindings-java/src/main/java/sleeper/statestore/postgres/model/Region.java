@@ -4,21 +4,37 @@ import java.util.Arrays;
 import java.util.List;
 
 import sleeper.statestore.postgres.internal.Args;
+import sleeper.statestore.postgres.internal.WireCodec;
 import sleeper.statestore.postgres.internal.WireKind;
+import sleeper.statestore.postgres.internal.WireReader;
 import sleeper.statestore.postgres.internal.WireWriter;
 
 /** At most one range per row key field. Equality ignores the order of the ranges. */
 public final class Region {
     private final List<Range> ranges;
 
+    /** The wire format, as {@link FileReference}'s: the fields in order, read back without validation. */
+    static final WireCodec<Region> WIRE = new WireCodec<>() {
+        @Override
+        public void write(WireWriter out, Region value) {
+            out.list(Range.WIRE, value.ranges);
+        }
+
+        @Override
+        public Region read(WireReader in) {
+            List<Range> ranges = in.list(Range.WIRE);
+            return new Region(ranges, false);
+        }
+    };
+
     public Region(List<Range> ranges) {
         this(Args.listOf(ranges, "ranges"), true);
     }
 
-    Region(List<Range> ranges, boolean validate) {
+    private Region(List<Range> ranges, boolean validate) {
         this.ranges = ranges;
         if (validate) {
-            WireWriter.validate(WireKind.REGION, new WireWriter().region(this));
+            WireWriter.validate(WireKind.REGION, WIRE, this);
         }
     }
 

@@ -4,7 +4,9 @@ import java.util.List;
 import java.util.Objects;
 
 import sleeper.statestore.postgres.internal.Args;
+import sleeper.statestore.postgres.internal.WireCodec;
 import sleeper.statestore.postgres.internal.WireKind;
+import sleeper.statestore.postgres.internal.WireReader;
 import sleeper.statestore.postgres.internal.WireWriter;
 
 /**
@@ -17,20 +19,38 @@ public final class ReplaceFileReferencesRequest {
     private final List<String> inputFiles;
     private final FileReference newReference;
 
+    /** The wire format, as {@link FileReference}'s: the fields in order, read back without validation. */
+    static final WireCodec<ReplaceFileReferencesRequest> WIRE = new WireCodec<>() {
+        @Override
+        public void write(WireWriter out, ReplaceFileReferencesRequest value) {
+            out.string(value.jobId).string(value.partitionId).strings(value.inputFiles)
+                    .write(FileReference.WIRE, value.newReference);
+        }
+
+        @Override
+        public ReplaceFileReferencesRequest read(WireReader in) {
+            String jobId = in.string();
+            String partitionId = in.string();
+            List<String> inputFiles = in.strings();
+            FileReference newReference = in.read(FileReference.WIRE);
+            return new ReplaceFileReferencesRequest(jobId, partitionId, inputFiles, newReference, false);
+        }
+    };
+
     public ReplaceFileReferencesRequest(String jobId, String partitionId, List<String> inputFiles,
             FileReference newReference) {
         this(Args.notNull(jobId, "jobId"), Args.notNull(partitionId, "partitionId"),
                 Args.listOf(inputFiles, "inputFiles"), Args.notNull(newReference, "newReference"), true);
     }
 
-    ReplaceFileReferencesRequest(String jobId, String partitionId, List<String> inputFiles,
+    private ReplaceFileReferencesRequest(String jobId, String partitionId, List<String> inputFiles,
             FileReference newReference, boolean validate) {
         this.jobId = jobId;
         this.partitionId = partitionId;
         this.inputFiles = inputFiles;
         this.newReference = newReference;
         if (validate) {
-            WireWriter.validate(WireKind.REPLACE_REQUEST, new WireWriter().replaceRequest(this));
+            WireWriter.validate(WireKind.REPLACE_REQUEST, WIRE, this);
         }
     }
 

@@ -5,6 +5,7 @@ import java.util.Objects;
 
 import sleeper.statestore.postgres.internal.Args;
 import sleeper.statestore.postgres.internal.Native;
+import sleeper.statestore.postgres.internal.WireCodec;
 import sleeper.statestore.postgres.internal.WireKind;
 import sleeper.statestore.postgres.internal.WireReader;
 import sleeper.statestore.postgres.internal.WireWriter;
@@ -18,15 +19,31 @@ public final class SplitFileReferenceRequest {
     private final FileReference oldReference;
     private final List<FileReference> newReferences;
 
+    /** The wire format, as {@link FileReference}'s: the fields in order, read back without validation. */
+    static final WireCodec<SplitFileReferenceRequest> WIRE = new WireCodec<>() {
+        @Override
+        public void write(WireWriter out, SplitFileReferenceRequest value) {
+            out.write(FileReference.WIRE, value.oldReference).list(FileReference.WIRE, value.newReferences);
+        }
+
+        @Override
+        public SplitFileReferenceRequest read(WireReader in) {
+            FileReference oldReference = in.read(FileReference.WIRE);
+            List<FileReference> newReferences = in.list(FileReference.WIRE);
+            return new SplitFileReferenceRequest(oldReference, newReferences, false);
+        }
+    };
+
     public SplitFileReferenceRequest(FileReference oldReference, List<FileReference> newReferences) {
         this(Args.notNull(oldReference, "oldReference"), Args.listOf(newReferences, "newReferences"), true);
     }
 
-    SplitFileReferenceRequest(FileReference oldReference, List<FileReference> newReferences, boolean validate) {
+    private SplitFileReferenceRequest(FileReference oldReference, List<FileReference> newReferences,
+            boolean validate) {
         this.oldReference = oldReference;
         this.newReferences = newReferences;
         if (validate) {
-            WireWriter.validate(WireKind.SPLIT_REQUEST, new WireWriter().splitRequest(this));
+            WireWriter.validate(WireKind.SPLIT_REQUEST, WIRE, this);
         }
     }
 
@@ -39,8 +56,9 @@ public final class SplitFileReferenceRequest {
         Args.notNull(file, "file");
         Args.notNull(leftPartitionId, "leftPartitionId");
         Args.notNull(rightPartitionId, "rightPartitionId");
-        byte[] args = new WireWriter().fileReference(file).string(leftPartitionId).string(rightPartitionId).toBytes();
-        return new WireReader(Native.splitFileToChildPartitions(args)).splitRequest();
+        byte[] args = new WireWriter().write(FileReference.WIRE, file).string(leftPartitionId).string(rightPartitionId)
+                .toBytes();
+        return new WireReader(Native.splitFileToChildPartitions(args)).read(WIRE);
     }
 
     public FileReference getOldReference() {

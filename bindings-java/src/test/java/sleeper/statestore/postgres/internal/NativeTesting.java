@@ -15,6 +15,8 @@ public final class NativeTesting {
     public static final int CLIENT_OPTIONS = 103;
     public static final int STRINGS = 104;
     public static final int LOCAL_POSTGRES_OPTIONS = 105;
+    /** An {@code AllReferencesToAllFiles}, which only answers carry: Rust reads it here for the echo alone. */
+    public static final int ALL_FILES = 106;
 
     static {
         Native.ensureLoaded();
