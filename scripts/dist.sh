@@ -26,7 +26,9 @@ while [ $# -gt 0 ]; do
 done
 [ ${#parts[@]} -gt 0 ] || parts=(python java c)
 case "$profile" in release|dev) ;; *) echo "dist: --profile is release or dev" >&2; exit 2 ;; esac
-profile_dir=$([ "$profile" = release ] && echo release || echo debug)
+# A release is built with cargo's profile `dist` (release without debug information, Cargo.toml).
+cargo_profile=$([ "$profile" = release ] && echo dist || echo dev)
+profile_dir=$([ "$profile" = release ] && echo dist || echo debug)
 
 metadata="$(cd "$root" && cargo metadata --no-deps --format-version 1)"
 field() { python3 -c "import json, sys; m = json.load(sys.stdin); print($1)" <<<"$metadata"; }
@@ -45,12 +47,10 @@ python_tools() {
 build_python() {
   python_tools
   rm -rf "$out/python" && mkdir -p "$out/python"
-  local release=()
-  [ "$profile" = release ] && release=(--release)
   step "Python: abi3 wheel for manylinux2014 (zig as the linker, glibc 2.17) and sdist"
   # maturin finds zig through the environment's python: its bin/ first on PATH.
-  (cd "$root/bindings-python" && PATH="$tools/bin:$PATH" "$tools/bin/maturin" build --quiet "${release[@]}" \
-    --zig --compatibility manylinux2014 --out "$out/python")
+  (cd "$root/bindings-python" && PATH="$tools/bin:$PATH" "$tools/bin/maturin" build --quiet \
+    --profile "$cargo_profile" --zig --compatibility manylinux2014 --out "$out/python")
   (cd "$root/bindings-python" && PATH="$tools/bin:$PATH" "$tools/bin/maturin" sdist --out "$out/python") >/dev/null
   "$tools/bin/auditwheel" show "$out/python"/*.whl | grep -q '"manylinux_2_17_x86_64"' \
     || { "$tools/bin/auditwheel" show "$out/python"/*.whl; echo "dist: the wheel is not manylinux_2_17" >&2; exit 1; }
@@ -59,7 +59,7 @@ build_python() {
 build_java() {
   rm -rf "$out/java" && mkdir -p "$out/java"
   step "Java: the API's jars (native library inside), then the Sleeper module's, into the local repository"
-  (cd "$root/bindings-java" && mvn -B -q -ntp -Dcargo.profile="$profile" -DskipTests -Pdist install)
+  (cd "$root/bindings-java" && mvn -B -q -ntp -Dcargo.profile="$cargo_profile" -DskipTests -Pdist install)
   cp "$root/bindings-java/target/sleeper-pg-$version"{.jar,-sources.jar,-javadoc.jar} "$out/java/"
   cp "$root/bindings-java/pom.xml" "$out/java/sleeper-pg-$version.pom"
   if "$root/scripts/sleeper-core.sh"; then
@@ -73,10 +73,9 @@ build_java() {
 
 # The C library with its soname, into the layout of an installed prefix under $1.
 c_tree() {
-  local tree="$1" release=()
-  [ "$profile" = release ] && release=(--release)
+  local tree="$1"
   (cd "$root" && cargo rustc --quiet -p sleeper-pg --lib --features capi --crate-type cdylib,staticlib \
-    "${release[@]}" -- -C "link-arg=-Wl,-soname,libsleeper_pg.so.$major")
+    --profile "$cargo_profile" -- -C "link-arg=-Wl,-soname,libsleeper_pg.so.$major")
   local built="$target_dir/$profile_dir"
   mkdir -p "$tree/include" "$tree/lib/pkgconfig"
   cp "$root/include/sleeper_pg.h" "$tree/include/"
