@@ -6,8 +6,9 @@ use sqlx::{Connection, Executor, PgConnection};
 
 use crate::error::Result;
 
-/// The migrations in `migrations/`, compiled into the library.
-pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+/// The migrations in `migrations/` (core/migrations links to it, so that a package of the crate holds
+/// them), compiled into the library.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// The schema that holds every object of the store, so that it can share a database with others.
 #[derive(Debug, Clone)]
