@@ -52,8 +52,10 @@ build_python() {
   (cd "$root/bindings-python" && PATH="$tools/bin:$PATH" "$tools/bin/maturin" build --quiet \
     --profile "$cargo_profile" --zig --compatibility manylinux2014 --out "$out/python")
   (cd "$root/bindings-python" && PATH="$tools/bin:$PATH" "$tools/bin/maturin" sdist --out "$out/python") >/dev/null
-  "$tools/bin/auditwheel" show "$out/python"/*.whl | grep -q '"manylinux_2_17_x86_64"' \
-    || { "$tools/bin/auditwheel" show "$out/python"/*.whl; echo "dist: the wheel is not manylinux_2_17" >&2; exit 1; }
+  local shown
+  shown="$("$tools/bin/auditwheel" show "$out/python"/*.whl)"
+  grep -q '"manylinux_2_17_x86_64"' <<<"$shown" \
+    || { echo "$shown"; echo "dist: the wheel is not manylinux_2_17" >&2; exit 1; }
 }
 
 build_java() {

@@ -23,7 +23,8 @@ case "$(basename "$wheel")" in
 esac
 # The sdist builds with `pip install` where Rust is present (tried by hand: about 2 minutes); here, that it
 # holds what the build needs, the schema's migrations included.
-tar -tzf "$dist/python/sleeper_pg-$version.tar.gz" | grep -q "/core/migrations/0001_state_store.sql" \
+contents="$(tar -tzf "$dist/python/sleeper_pg-$version.tar.gz")"
+grep -q "/core/migrations/0001_state_store.sql" <<<"$contents" \
   || { echo "test-dist: the sdist lacks the migrations" >&2; exit 1; }
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install -q --disable-pip-version-check "$wheel"
