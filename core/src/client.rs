@@ -7,13 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Row};
 
 use crate::connection::{Session, WriteTransaction};
 use crate::error::{DriverError, Error, Result};
 use crate::local_postgres::LocalPostgres;
 use crate::model::RowKeyField;
+use crate::pool::{Pool, PoolOptions};
 use crate::schema::Schema;
 use crate::store::StateStore;
 
@@ -249,7 +250,7 @@ pub(crate) fn sqlstate(error: &sqlx::Error) -> Option<String> {
 
 pub(crate) struct ClientInner {
     /// Never dropped in a forked child (see `Drop`).
-    pub(crate) pool: std::mem::ManuallyDrop<PgPool>,
+    pub(crate) pool: std::mem::ManuallyDrop<Pool>,
     pub(crate) schema: Schema,
     retry: RetryPolicy,
     retries: AtomicU64,
@@ -474,15 +475,15 @@ impl Client {
                         Error::connection("Timed out connecting to the database to migrate it")
                     })??;
             }
-            let pool = PgPoolOptions::new()
-                .max_connections(options.max_connections)
-                .min_connections(0)
-                .acquire_timeout(options.acquire_timeout)
-                .idle_timeout(options.idle_timeout)
-                // A broken connection fails its call with a connection error and is then discarded;
-                // pinging before every call would add a round trip to each.
-                .test_before_acquire(false)
-                .connect_lazy_with(connect_options);
+            let pool = Pool::new(
+                connect_options,
+                PoolOptions {
+                    max_connections: options.max_connections,
+                    acquire_timeout: options.acquire_timeout,
+                    connect_timeout: options.connect_timeout,
+                    idle_timeout: options.idle_timeout,
+                },
+            );
             Ok::<_, Error>(pool)
         };
         let pool = connected.await.map_err(|e| scrub(e, &passwords))?;

@@ -2,17 +2,16 @@
 //! round trip, and a connection that never goes back to the pool with a transaction open), and the
 //! session of a single statement.
 
-use sqlx::pool::PoolConnection;
-use sqlx::{Executor, PgConnection, Postgres};
+use sqlx::{Executor, PgConnection};
 
 use crate::client::{sqlstate, ClientInner, Failure};
 use crate::error::Error;
+use crate::pool::PooledConnection;
 
+/// A transaction dropped before COMMIT or ROLLBACK has run (its call's future was cancelled) closes
+/// its connection, which makes the server roll it back.
 pub(crate) struct WriteTransaction {
-    connection: PoolConnection<Postgres>,
-    /// Set once COMMIT or ROLLBACK has run; a transaction dropped before that (its call's future
-    /// was cancelled) closes its connection, which makes the server roll it back.
-    finished: bool,
+    connection: PooledConnection,
 }
 
 impl WriteTransaction {
@@ -26,8 +25,7 @@ impl WriteTransaction {
         not_found: impl FnOnce() -> Error,
     ) -> Result<WriteTransaction, Failure> {
         let mut transaction = WriteTransaction {
-            connection: client.pool.acquire().await?,
-            finished: false,
+            connection: client.pool.acquire().await.map_err(Failure::Rejected)?,
         };
         // Literal numbers of our own, not caller input: the simple protocol sends both statements in
         // one round trip, which parameters would not allow.
@@ -52,7 +50,7 @@ impl WriteTransaction {
     pub(crate) async fn commit(mut self) -> Result<(), Failure> {
         let committed = self.connection.execute("COMMIT").await;
         if committed.is_ok() {
-            self.finished = true;
+            self.connection.finish();
         }
         // A connection lost here leaves the outcome unknown: never run the call again.
         committed.map(|_| ()).map_err(Failure::Uncertain)
@@ -61,47 +59,44 @@ impl WriteTransaction {
     /// Rolls back; a connection that cannot even do that is closed rather than reused.
     pub(crate) async fn rollback(mut self) {
         if self.connection.execute("ROLLBACK").await.is_ok() {
-            self.finished = true;
+            self.connection.finish();
         }
     }
 }
 
-impl Drop for WriteTransaction {
-    fn drop(&mut self) {
-        if !self.finished {
-            self.connection.close_on_drop();
-        }
-    }
-}
-
-/// The connection of a call that is one statement. Behind a transaction-pooling PgBouncer (the client's
-/// statement cache off) the statement runs inside a transaction: between the messages of one unnamed
-/// statement the pooler may otherwise switch the client to another server.
-pub(crate) enum Session {
-    Pooled(PoolConnection<Postgres>),
-    InTransaction(sqlx::Transaction<'static, Postgres>),
+/// The connection of a call that is one statement, or a few run one after another. Behind a
+/// transaction-pooling PgBouncer (the client's statement cache off) they run inside a transaction:
+/// between the messages of one unnamed statement the pooler may otherwise switch the client to
+/// another server.
+pub(crate) struct Session {
+    connection: PooledConnection,
+    in_transaction: bool,
 }
 
 impl Session {
-    pub(crate) async fn open(client: &ClientInner) -> Result<Session, sqlx::Error> {
-        Ok(if client.statement_cache {
-            Session::Pooled(client.pool.acquire().await?)
-        } else {
-            Session::InTransaction(client.pool.begin().await?)
+    pub(crate) async fn open(client: &ClientInner) -> Result<Session, Failure> {
+        let mut connection = client.pool.acquire().await.map_err(Failure::Rejected)?;
+        let in_transaction = !client.statement_cache;
+        if in_transaction {
+            connection.execute("BEGIN").await?;
+        }
+        Ok(Session {
+            connection,
+            in_transaction,
         })
     }
 
     pub(crate) fn connection(&mut self) -> &mut PgConnection {
-        match self {
-            Session::Pooled(connection) => connection,
-            Session::InTransaction(transaction) => transaction,
-        }
+        &mut self.connection
     }
 
-    pub(crate) async fn finish(self) -> Result<(), sqlx::Error> {
-        match self {
-            Session::Pooled(_) => Ok(()),
-            Session::InTransaction(transaction) => transaction.commit().await,
+    /// Ends the session, committing its transaction if it has one. A session dropped without this
+    /// closes its connection.
+    pub(crate) async fn finish(mut self) -> Result<(), sqlx::Error> {
+        if self.in_transaction {
+            self.connection.execute("COMMIT").await?;
         }
+        self.connection.finish();
+        Ok(())
     }
 }

@@ -16,6 +16,7 @@ pub mod keys;
 mod local_postgres;
 pub mod model;
 pub mod partitions;
+mod pool;
 mod runtime;
 mod schema;
 mod store;

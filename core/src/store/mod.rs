@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex};
 
 use futures_util::TryStreamExt;
 use sqlx::postgres::PgRow;
-use sqlx::Row;
+use sqlx::{Executor, Row};
 
 use crate::client::{retrying, ClientInner, Failure, PgQuery};
 use crate::connection::{Session, WriteTransaction};
@@ -153,9 +153,9 @@ impl StateStore {
         let client = &self.inner.client;
         let exists = self.sql("SELECT 1 FROM {s}.sleeper_tables WHERE table_pk = $1");
         retrying!(client, async {
-            let mut tx = client
-                .pool
-                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            let mut connection = client.pool.acquire().await.map_err(Failure::Rejected)?;
+            let tx: &mut sqlx::PgConnection = &mut connection;
+            tx.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 .await?;
             let found = self
                 .query(&exists)
@@ -175,7 +175,8 @@ impl StateStore {
                 .bind(self.inner.table_pk)
                 .fetch_all(&mut *tx)
                 .await?;
-            tx.commit().await?;
+            tx.execute("COMMIT").await?;
+            connection.finish();
             Ok::<_, Failure>((first, second))
         })
     }
