@@ -10,7 +10,7 @@ use rand::Rng;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Row};
 
-use crate::connection::{Session, WriteTransaction};
+use crate::connection::Session;
 use crate::error::{DriverError, Error, Result};
 use crate::local_postgres::LocalPostgres;
 use crate::model::RowKeyField;
@@ -211,6 +211,9 @@ pub(crate) enum Failure {
     Rejected(Error),
     /// Nothing of the attempt was committed: a conflict, or a lost connection, is worth another try.
     Database(sqlx::Error),
+    /// The rows the attempt read changed before it could write, so it wrote nothing: the call runs
+    /// again from its read.
+    Stale,
     /// The attempt may have committed (an error from `COMMIT` or from a statement that commits on its
     /// own): only a conflict the server reported, which means it did not commit, is retried.
     Uncertain(sqlx::Error),
@@ -322,6 +325,7 @@ impl Retrier<'_> {
         self.attempts += 1;
         let (error, committed_nothing) = match failure {
             Failure::Rejected(error) => return Err(error),
+            Failure::Stale => return self.rerun_stale().await,
             Failure::Database(error) => (error, true),
             Failure::Uncertain(error) => (error, false),
         };
@@ -357,6 +361,33 @@ impl Retrier<'_> {
         tracing::debug!(attempts = self.attempts, ?wait, %error, "retrying after a conflict");
         tokio::time::sleep(wait).await;
         self.ceiling = (self.ceiling * 2).min(policy.max_backoff);
+        Ok(())
+    }
+}
+
+impl Retrier<'_> {
+    /// After an attempt whose rows changed between its read and its write: the first time, at once
+    /// (the other call has committed, so the next read sees it); after that, as after a conflict.
+    async fn rerun_stale(&mut self) -> Result<()> {
+        let policy = &self.client.retry;
+        if self.attempts >= policy.max_attempts {
+            return Err(Error::connection(format!(
+                "Gave up after {} attempts because of conflicting concurrent updates: the rows \
+                 read kept changing before the write",
+                self.attempts
+            )));
+        }
+        self.client.retries.fetch_add(1, Ordering::Relaxed);
+        if self.attempts > 1 {
+            let wait = self.ceiling.mul_f64(rand::thread_rng().gen::<f64>());
+            tracing::debug!(
+                attempts = self.attempts,
+                ?wait,
+                "re-running after concurrent changes"
+            );
+            tokio::time::sleep(wait).await;
+            self.ceiling = (self.ceiling * 2).min(policy.max_backoff);
+        }
         Ok(())
     }
 }
@@ -613,42 +644,27 @@ impl Client {
     /// Removes a table with its partitions and files, once every write in flight on it has finished.
     pub async fn delete_table(&self, table_id: &str) -> Result<()> {
         crate::validate::id("table id", table_id)?;
-        let find = self
-            .inner
-            .schema
-            .sql("SELECT table_pk FROM {s}.sleeper_tables WHERE table_id = $1");
-        let delete = self.inner.schema.sql(
-            "WITH refs AS (DELETE FROM {s}.file_references WHERE table_pk = $1), \
-                  files AS (DELETE FROM {s}.files WHERE table_pk = $1), \
-                  parts AS (DELETE FROM {s}.partitions WHERE table_pk = $1) \
-             DELETE FROM {s}.sleeper_tables WHERE table_pk = $1",
-        );
-        let not_found = || Error::TableNotFound {
-            table_id: table_id.to_owned(),
-        };
+        let sql = self.inner.schema.sql("SELECT {s}.delete_table($1, $2)");
         retrying!(&self.inner, async {
             let mut session = Session::open(&self.inner).await?;
-            let found = self
-                .inner
-                .query(&find)
-                .bind(table_id)
-                .fetch_optional(session.connection())
-                .await?;
-            session.finish().await?;
-            let table_pk: i64 = found.ok_or_else(not_found)?.try_get(0)?;
-            let mut tx = WriteTransaction::begin(&self.inner, table_pk, true, not_found).await?;
             let deleted = self
                 .inner
-                .query(&delete)
-                .bind(table_pk)
-                .execute(tx.connection())
+                .query(&sql)
+                .bind(self.inner.schema.lock_space)
+                .bind(table_id)
+                .execute(session.connection())
                 .await;
             match deleted {
-                Ok(_) => tx.commit().await,
-                Err(error) => {
-                    tx.rollback().await;
-                    Err(error.into())
+                Ok(_) => session.finish().await.map_err(Failure::Uncertain),
+                Err(error) if sqlstate(&error).as_deref() == Some("P0002") => {
+                    Err(Failure::Rejected(Error::TableNotFound {
+                        table_id: table_id.to_owned(),
+                    }))
                 }
+                Err(error) if session.in_transaction() || sqlstate(&error).is_some() => {
+                    Err(Failure::Database(error))
+                }
+                Err(error) => Err(Failure::Uncertain(error)),
             }
         })?;
         tracing::info!(table_id, "deleted table");

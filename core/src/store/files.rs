@@ -11,7 +11,8 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use super::StateStore;
-use crate::client::Failure;
+use crate::client::{retrying, Failure};
+use crate::connection::Session;
 use crate::error::{Error, Result};
 use crate::model::{
     AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, CheckFileAssignmentsRequest,
@@ -20,66 +21,39 @@ use crate::model::{
 use crate::transaction::{CommitMode, TransactionFailure};
 use crate::validate;
 
-/// Loads the file records named in `$4` and the reference rows (live or removed) at the pairs of `$2`
-/// and `$3`, locking the reference rows (and the file rows with `{file_lock}`) in the arrays' order,
-/// which the caller sorts. File rows come first, as `partition_id` NULL.
+/// Reads, in one statement and so one snapshot, whether the table exists (the row of kind 0), the
+/// file records named in `$4` (kind 1) and the reference rows, live or removed, at the pairs of `$2`
+/// and `$3` (kind 2), each with its version (see `migrations/0002_optimistic_writes.sql`). No locks:
+/// `write_file_changes` checks the rows are unchanged when the call writes.
 ///
 /// Every key is looked up on its own through a LATERAL subquery (`OFFSET 0` keeps the planner from
 /// flattening it): planned as a join, a table whose statistics are stale (a new table, growing fast)
 /// would be scanned whole for each call.
-const LOAD: &str = "WITH found_files AS ( \
-         SELECT f.filename FROM unnest($4::text[]) WITH ORDINALITY AS n(filename, ord) \
-         CROSS JOIN LATERAL ( \
-             SELECT f.filename FROM {s}.files f WHERE f.table_pk = $1 AND f.filename = n.filename \
-             OFFSET 0 {file_lock} \
-         ) f \
-     ), found_refs AS ( \
-         SELECT r.* FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS w(filename, partition_id, ord) \
-         CROSS JOIN LATERAL ( \
-             SELECT r.filename, r.partition_id, r.number_of_rows, r.job_id, r.count_approximate, \
-                    r.only_this_partition, r.removed \
-             FROM {s}.file_references r \
-             WHERE r.table_pk = $1 AND r.filename = w.filename AND r.partition_id = w.partition_id \
-             OFFSET 0 FOR UPDATE \
-         ) r \
-     ) \
-     SELECT filename, NULL::text AS partition_id, NULL::bigint AS number_of_rows, NULL::text AS job_id, \
-            NULL::bool AS count_approximate, NULL::bool AS only_this_partition, NULL::bool AS removed \
-     FROM found_files \
-     UNION ALL SELECT * FROM found_refs";
+const READ: &str = "SELECT 0 AS kind, NULL::text AS filename, NULL::text AS partition_id, NULL::bigint AS seq, \
+            NULL::bigint AS number_of_rows, NULL::text AS job_id, NULL::bool AS count_approximate, \
+            NULL::bool AS only_this_partition, NULL::bool AS removed \
+     FROM {s}.sleeper_tables WHERE table_pk = $1 \
+     UNION ALL \
+     SELECT 1, f.filename, NULL, f.created_seq, NULL, NULL, NULL, NULL, NULL \
+     FROM unnest($4::text[]) AS n(filename) \
+     CROSS JOIN LATERAL ( \
+         SELECT f.filename, f.created_seq FROM {s}.files f \
+         WHERE f.table_pk = $1 AND f.filename = n.filename OFFSET 0 \
+     ) f \
+     UNION ALL \
+     SELECT 2, r.filename, r.partition_id, r.update_seq, r.number_of_rows, r.job_id, \
+            r.count_approximate, r.only_this_partition, r.removed \
+     FROM unnest($2::text[], $3::text[]) AS w(filename, partition_id) \
+     CROSS JOIN LATERAL ( \
+         SELECT r.filename, r.partition_id, r.update_seq, r.number_of_rows, r.job_id, \
+                r.count_approximate, r.only_this_partition, r.removed \
+         FROM {s}.file_references r \
+         WHERE r.table_pk = $1 AND r.filename = w.filename AND r.partition_id = w.partition_id OFFSET 0 \
+     ) r";
 
-/// Writes a call's net changes: new file records, the final state of every changed reference row
-/// that exists (`$4`..`$10`), and the new reference rows (`$11`..`$17`), all with the call's time and
-/// transaction id. Plain UPDATE and INSERT rather than an upsert: the call knows which rows exist. The
-/// rows to update are found key by key, as in `LOAD`, then updated by their row id.
-const APPLY: &str = "WITH now_ AS ( \
-         SELECT COALESCE($2::timestamptz, date_trunc('milliseconds', now())) AS at, \
-                pg_current_xact_id()::text::bigint AS seq \
-     ), new_files AS ( \
-         INSERT INTO {s}.files (table_pk, filename, created_at, created_seq) \
-         SELECT $1, f.filename, now_.at, now_.seq FROM unnest($3::text[]) AS f(filename), now_ \
-     ), changed AS ( \
-         UPDATE {s}.file_references r SET number_of_rows = x.number_of_rows, job_id = x.job_id, \
-             count_approximate = x.count_approximate, only_this_partition = x.only_this_partition, \
-             removed = x.removed, updated_at = now_.at, update_seq = now_.seq \
-         FROM ( \
-             SELECT x.*, found.row_id \
-             FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::bool[], $9::bool[], $10::bool[]) \
-                  AS x(filename, partition_id, number_of_rows, job_id, count_approximate, only_this_partition, removed) \
-             CROSS JOIN LATERAL ( \
-                 SELECT k.ctid AS row_id FROM {s}.file_references k \
-                 WHERE k.table_pk = $1 AND k.filename = x.filename AND k.partition_id = x.partition_id OFFSET 0 \
-             ) found \
-         ) x, now_ \
-         WHERE r.ctid = x.row_id \
-     ) \
-     INSERT INTO {s}.file_references (table_pk, filename, partition_id, number_of_rows, job_id, \
-         count_approximate, only_this_partition, removed, updated_at, update_seq) \
-     SELECT $1, y.filename, y.partition_id, y.number_of_rows, y.job_id, y.count_approximate, \
-            y.only_this_partition, y.removed, now_.at, now_.seq \
-     FROM unnest($11::text[], $12::text[], $13::bigint[], $14::text[], $15::bool[], $16::bool[], $17::bool[]) \
-          AS y(filename, partition_id, number_of_rows, job_id, count_approximate, only_this_partition, removed), \
-          now_";
+/// Writes a call's net changes if what it read is unchanged; see the function in the migrations.
+const WRITE: &str = "SELECT {s}.write_file_changes($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+     $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)";
 
 const REFERENCE_COLUMNS: &str =
     "r.filename, r.partition_id, r.number_of_rows, r.job_id, r.updated_at, \
@@ -104,19 +78,16 @@ fn key(filename: &str, partition_id: &str) -> RefKey {
     (filename.to_owned(), partition_id.to_owned())
 }
 
-/// What a call needs loaded: file records to look up and (file, partition) reference rows to lock.
+/// What a call needs read: file records and (file, partition) reference rows.
 #[derive(Default)]
 struct Wanted {
     files: Vec<String>,
     refs: Vec<RefKey>,
-    /// Lock the file rows too: a split adds references to an existing file, which must not race
-    /// another split or a garbage collector's delete of the same file.
-    lock_files: bool,
 }
 
 impl Wanted {
-    /// Sorted and without repeats: every call locks rows in key order (byte order, which is the
-    /// columns' `COLLATE "C"` order), so that lock waits cannot form a cycle.
+    /// Sorted and without repeats: every write locks the rows it read in key order (byte order, which
+    /// is the columns' `COLLATE "C"` order), so that lock waits cannot form a cycle.
     fn in_key_order(mut self) -> Wanted {
         self.files.sort_unstable();
         self.files.dedup();
@@ -126,12 +97,14 @@ impl Wanted {
     }
 }
 
-/// The loaded rows with the call's changes applied in order.
+/// The rows read with the call's changes applied in order.
 struct View {
     files: HashSet<String>,
     refs: HashMap<RefKey, RefRow>,
-    /// The keys of the rows loaded from the database: changes to them are updates, others inserts.
-    stored: HashSet<RefKey>,
+    /// The version of each file record read (see `READ`).
+    file_versions: HashMap<String, i64>,
+    /// The version of each reference row read: changes to these rows are updates, others inserts.
+    ref_versions: HashMap<RefKey, i64>,
     created_files: Vec<String>,
     /// The keys of changed rows, in order of first change, to write their final state once.
     changed_refs: Vec<RefKey>,
@@ -152,23 +125,29 @@ enum Undo {
 }
 
 impl View {
-    fn from_rows(rows: &[PgRow]) -> Result<View> {
+    /// The view of `READ`'s rows, or `None` if the table is gone.
+    fn from_rows(rows: &[PgRow]) -> Result<Option<View>> {
         let mut view = View {
             files: HashSet::new(),
             refs: HashMap::new(),
-            stored: HashSet::new(),
+            file_versions: HashMap::new(),
+            ref_versions: HashMap::new(),
             created_files: Vec::new(),
             changed_refs: Vec::new(),
             changed: HashSet::new(),
             undo: Vec::new(),
         };
+        let mut table_exists = false;
         for row in rows {
-            let filename: String = row.try_get("filename")?;
-            match row.try_get::<Option<String>, _>("partition_id")? {
-                None => {
-                    view.files.insert(filename);
+            match row.try_get::<i32, _>("kind")? {
+                0 => table_exists = true,
+                1 => {
+                    let filename: String = row.try_get("filename")?;
+                    view.files.insert(filename.clone());
+                    view.file_versions.insert(filename, row.try_get("seq")?);
                 }
-                Some(partition_id) => {
+                _ => {
+                    let key = (row.try_get("filename")?, row.try_get("partition_id")?);
                     let stored = RefRow {
                         number_of_rows: row.try_get("number_of_rows")?,
                         job_id: row.try_get("job_id")?,
@@ -176,12 +155,12 @@ impl View {
                         only_this_partition: row.try_get("only_this_partition")?,
                         removed: row.try_get("removed")?,
                     };
-                    view.stored.insert((filename.clone(), partition_id.clone()));
-                    view.refs.insert((filename, partition_id), stored);
+                    view.ref_versions.insert(key.clone(), row.try_get("seq")?);
+                    view.refs.insert(key, stored);
                 }
             }
         }
-        Ok(view)
+        Ok(table_exists.then_some(view))
     }
 
     fn has_file(&self, filename: &str) -> bool {
@@ -278,14 +257,9 @@ impl View {
 }
 
 impl StateStore {
-    /// Loads what `wanted` names, locking the reference rows (and the file rows if asked).
-    async fn load(&self, tx: &mut PgConnection, wanted: &Wanted) -> Result<View, Failure> {
-        let file_lock = if wanted.lock_files {
-            "FOR UPDATE OF f"
-        } else {
-            ""
-        };
-        let sql = self.sql(&LOAD.replace("{file_lock}", file_lock));
+    /// Reads what `wanted` names.
+    async fn read(&self, connection: &mut PgConnection, wanted: &Wanted) -> Result<View, Failure> {
+        let sql = self.sql(READ);
         let (ref_files, ref_partitions): (Vec<&str>, Vec<&str>) = wanted
             .refs
             .iter()
@@ -297,46 +271,77 @@ impl StateStore {
             .bind(ref_files)
             .bind(ref_partitions)
             .bind(&wanted.files)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *connection)
             .await?;
-        Ok(View::from_rows(&rows)?)
+        View::from_rows(&rows)?.ok_or_else(|| Failure::Rejected(self.table_not_found()))
     }
 
-    /// Writes the view's changes with this handle's clock.
-    async fn apply(&self, tx: &mut PgConnection, view: &View) -> Result<(), Failure> {
-        if view.created_files.is_empty() && view.changed_refs.is_empty() {
-            return Ok(());
-        }
+    /// Writes the view's changes with this handle's clock, if the rows `wanted` names are as the view
+    /// read them; false, writing nothing, if not.
+    async fn write(
+        &self,
+        session: &mut Session,
+        wanted: &Wanted,
+        view: &View,
+    ) -> Result<bool, Failure> {
         let (updates, inserts): (Vec<RowRef>, Vec<RowRef>) = view
             .changed_refs
             .iter()
             .filter_map(|key| view.refs.get(key).map(|row| (key, row)))
-            .partition(|(key, _)| view.stored.contains(*key));
-        let sql = self.sql(APPLY);
+            .partition(|(key, _)| view.ref_versions.contains_key(*key));
+        let file_versions: Vec<Option<i64>> = wanted
+            .files
+            .iter()
+            .map(|f| view.file_versions.get(f).copied())
+            .collect();
+        let (ref_files, ref_partitions): (Vec<&str>, Vec<&str>) = wanted
+            .refs
+            .iter()
+            .map(|(f, p)| (f.as_str(), p.as_str()))
+            .unzip();
+        let ref_versions: Vec<Option<i64>> = wanted
+            .refs
+            .iter()
+            .map(|k| view.ref_versions.get(k).copied())
+            .collect();
+        let sql = self.sql(WRITE);
         let query = self
             .query(&sql)
+            .bind(self.inner.client.schema.lock_space)
             .bind(self.inner.table_pk)
             .bind(self.file_clock())
+            .bind(&wanted.files)
+            .bind(file_versions)
+            .bind(ref_files)
+            .bind(ref_partitions)
+            .bind(ref_versions)
             .bind(&view.created_files);
-        bind_rows(bind_rows(query, &updates), &inserts)
-            .execute(&mut *tx)
-            .await?;
-        Ok(())
+        let query = bind_rows(bind_rows(query, &updates), &inserts);
+        self.run_write(session, query).await
     }
 
-    /// The pattern of every file write: load `wanted`, let `check` apply the requests to the view in
-    /// order, then write the view.
+    /// The pattern of every file write: read `wanted`, let `check` apply the requests to the view in
+    /// order, then write the view's changes, as one attempt of the call; the whole call runs again
+    /// if the rows changed between its read and its write.
     async fn change_files<T>(
         &self,
         wanted: Wanted,
         check: impl Fn(&mut View) -> Result<T>,
     ) -> Result<T> {
         let wanted = wanted.in_key_order();
-        in_transaction!(self, false, tx => {
-            let mut view = self.load(tx, &wanted).await?;
+        let client = &self.inner.client;
+        retrying!(client, async {
+            let mut session = Session::open(client).await?;
+            let mut view = self.read(session.connection(), &wanted).await?;
             let checked = check(&mut view)?;
-            self.apply(tx, &view).await?;
-            checked
+            let written = view.created_files.is_empty() && view.changed_refs.is_empty()
+                || self.write(&mut session, &wanted, &view).await?;
+            session.finish().await.map_err(Failure::Uncertain)?;
+            if written {
+                Ok(checked)
+            } else {
+                Err(Failure::Stale)
+            }
         })
     }
 
@@ -418,10 +423,7 @@ impl StateStore {
         if requests.is_empty() {
             return Ok(());
         }
-        let mut wanted = Wanted {
-            lock_files: true,
-            ..Wanted::default()
-        };
+        let mut wanted = Wanted::default();
         for request in requests {
             let filename = &request.old_reference.filename;
             wanted.files.push(filename.clone());
@@ -557,48 +559,47 @@ impl StateStore {
         if filenames.is_empty() {
             return Ok(());
         }
-        // Locking the file rows holds off a concurrent split, the only call that could add a
-        // reference to an existing file; other calls only remove or change references.
-        // Key by key, in key order, as in LOAD.
-        let select = self.sql(
-            "SELECT f.filename, (SELECT count(*) FROM {s}.file_references r \
-                 WHERE r.table_pk = $1 AND r.filename = f.filename AND NOT r.removed) AS live \
-             FROM unnest($2::text[]) WITH ORDINALITY AS n(filename, ord) \
-             CROSS JOIN LATERAL ( \
-                 SELECT f.filename FROM {s}.files f WHERE f.table_pk = $1 AND f.filename = n.filename \
-                 OFFSET 0 FOR UPDATE \
-             ) f",
-        );
-        let delete = self.sql(
-            "WITH refs AS ( \
-                 DELETE FROM {s}.file_references r USING ( \
-                     SELECT k.ctid AS row_id FROM unnest($2::text[]) AS n(filename) \
-                     CROSS JOIN LATERAL ( \
-                         SELECT k.ctid FROM {s}.file_references k \
-                         WHERE k.table_pk = $1 AND k.filename = n.filename OFFSET 0 \
-                     ) k \
-                 ) d WHERE r.ctid = d.row_id \
-             ) \
-             DELETE FROM {s}.files f USING ( \
-                 SELECT k.ctid AS row_id FROM unnest($2::text[]) AS n(filename) \
-                 CROSS JOIN LATERAL ( \
-                     SELECT k.ctid FROM {s}.files k WHERE k.table_pk = $1 AND k.filename = n.filename OFFSET 0 \
-                 ) k \
-             ) d WHERE f.ctid = d.row_id",
-        );
         let mut in_key_order = filenames.to_vec();
         in_key_order.sort_unstable();
         in_key_order.dedup();
-        let table_pk = self.inner.table_pk;
-        in_transaction!(self, false, tx => {
-            let rows = self.query(&select).bind(table_pk).bind(&in_key_order).fetch_all(&mut *tx).await?;
+        // The count of each file's live references, read without locks; the delete checks again,
+        // under the file rows' locks, that the files are still there without references.
+        let read = self.sql(
+            "SELECT f.filename, f.live FROM {s}.sleeper_tables t LEFT JOIN LATERAL ( \
+                 SELECT f.filename, (SELECT count(*) FROM {s}.file_references r \
+                     WHERE r.table_pk = f.table_pk AND r.filename = f.filename AND NOT r.removed) AS live \
+                 FROM unnest($2::text[]) AS n(filename) \
+                 CROSS JOIN LATERAL ( \
+                     SELECT f.table_pk, f.filename FROM {s}.files f \
+                     WHERE f.table_pk = t.table_pk AND f.filename = n.filename OFFSET 0 \
+                 ) f \
+             ) f ON true WHERE t.table_pk = $1",
+        );
+        let delete = self.sql("SELECT {s}.delete_unreferenced_files($1, $2, $3)");
+        let client = &self.inner.client;
+        retrying!(client, async {
+            let mut session = Session::open(client).await?;
+            let rows = self
+                .query(&read)
+                .bind(self.inner.table_pk)
+                .bind(&in_key_order)
+                .fetch_all(session.connection())
+                .await?;
+            if rows.is_empty() {
+                return Err(Failure::Rejected(self.table_not_found()));
+            }
             let mut live: HashMap<String, i64> = HashMap::with_capacity(rows.len());
             for row in &rows {
-                live.insert(row.try_get("filename")?, row.try_get("live")?);
+                if let Some(filename) = row.try_get::<Option<String>, _>(0)? {
+                    live.insert(filename, row.try_get(1)?);
+                }
             }
+            // Taken out as checked: a second delete of a file in the call finds it gone.
             for filename in filenames {
                 match live.remove(filename) {
-                    None => Err(Error::FileNotFound { filename: filename.clone() })?,
+                    None => Err(Error::FileNotFound {
+                        filename: filename.clone(),
+                    })?,
                     Some(count) if count > 0 => Err(Error::FileHasReferences {
                         filename: filename.clone(),
                         reference_count: u64::try_from(count).unwrap_or_default(),
@@ -606,7 +607,18 @@ impl StateStore {
                     Some(_) => {}
                 }
             }
-            self.query(&delete).bind(table_pk).bind(&in_key_order).execute(&mut *tx).await?;
+            let query = self
+                .query(&delete)
+                .bind(self.inner.client.schema.lock_space)
+                .bind(self.inner.table_pk)
+                .bind(&in_key_order);
+            let deleted = self.run_write(&mut session, query).await?;
+            session.finish().await.map_err(Failure::Uncertain)?;
+            if deleted {
+                Ok(())
+            } else {
+                Err(Failure::Stale)
+            }
         })
     }
 
@@ -685,38 +697,77 @@ impl StateStore {
         max_unreferenced_files: u64,
     ) -> Result<AllReferencesToAllFiles> {
         validate::max_unreferenced_files(max_unreferenced_files)?;
-        // Two ordered scans in one snapshot, merged here: a join of the two tables could be planned
-        // badly while the table's statistics are stale, and each scan follows its primary key.
-        let files_sql = self.sql(
-            "SELECT f.filename, f.created_at, f.created_seq FROM {s}.files f \
-             WHERE f.table_pk = $1 ORDER BY f.filename",
-        );
-        let references_sql = self.sql(&format!(
-            "SELECT r.removed, r.update_seq, {REFERENCE_COLUMNS} FROM {{s}}.file_references r \
-             WHERE r.table_pk = $1 ORDER BY r.filename, r.partition_id"
+        // Two ordered scans in one statement (so one snapshot), merged here: a join of the two tables
+        // could be planned badly while the table's statistics are stale, and each scan follows its
+        // primary key. Columns: kind (0 the table, 1 a file, 2 a reference row), removed, version,
+        // then REFERENCE_COLUMNS, a file's time standing in for `updated_at`.
+        let sql = self.sql(&format!(
+            "SELECT 0 AS kind, NULL::bool, NULL::bigint, NULL::text, NULL::text, NULL::bigint, \
+                    NULL::text, NULL::timestamptz, NULL::bool, NULL::bool \
+             FROM {{s}}.sleeper_tables WHERE table_pk = $1 \
+             UNION ALL (SELECT 1, NULL, f.created_seq, f.filename, NULL, NULL, NULL, f.created_at, NULL, NULL \
+                 FROM {{s}}.files f WHERE f.table_pk = $1 ORDER BY f.filename) \
+             UNION ALL (SELECT 2, r.removed, r.update_seq, {REFERENCE_COLUMNS} \
+                 FROM {{s}}.file_references r WHERE r.table_pk = $1 ORDER BY r.filename, r.partition_id)"
         ));
-        let (files, rows) = self.read_snapshot(&files_sql, &references_sql).await?;
+        let client = &self.inner.client;
+        let rows = retrying!(client, async {
+            let mut session = Session::open(client).await?;
+            let rows = self
+                .query(&sql)
+                .bind(self.inner.table_pk)
+                .fetch_all(session.connection())
+                .await?;
+            session.finish().await?;
+            Ok::<_, Failure>(rows)
+        })?;
+        let (mut table, mut files, mut references) = (false, Vec::new(), Vec::new());
+        for row in &rows {
+            match row.try_get::<i32, _>(0)? {
+                0 => table = true,
+                1 => files.push(row),
+                _ => references.push(row),
+            }
+        }
+        if !table {
+            return Err(self.table_not_found());
+        }
+        // Each scan's order is kept by PostgreSQL's append of the two; checked rather than assumed.
+        let key = |row: &&PgRow| -> (String, String) {
+            (
+                row.try_get(3).unwrap_or_default(),
+                row.try_get(4).unwrap_or_default(),
+            )
+        };
+        let in_order = |a: &&PgRow, b: &&PgRow| {
+            (text_at(a, 3), text_at(a, 4)) <= (text_at(b, 3), text_at(b, 4))
+        };
+        if !files.is_sorted_by(in_order) {
+            files.sort_by_cached_key(key);
+        }
+        if !references.is_sorted_by(in_order) {
+            references.sort_by_cached_key(key);
+        }
         let mut report = AllReferencesToAllFiles::default();
         let mut unreferenced = 0_u64;
-        let mut rows = rows.iter().peekable();
-        for file in &files {
-            let filename: String = file.try_get("filename")?;
-            let mut latest: (i64, Timestamp) =
-                (file.try_get("created_seq")?, file.try_get("created_at")?);
+        let mut rows = references.into_iter().peekable();
+        for file in files {
+            let filename: String = file.try_get(3)?;
+            let mut latest: (i64, Timestamp) = (file.try_get(2)?, file.try_get(7)?);
             let mut references = Vec::new();
             while let Some(row) = rows.next_if(|row| {
-                row.try_get::<&str, _>("filename")
+                row.try_get::<&str, _>(3)
                     .is_ok_and(|f| f <= filename.as_str())
             }) {
-                if row.try_get::<&str, _>("filename")? != filename {
+                if row.try_get::<&str, _>(3)? != filename {
                     continue; // a reference without a file record: not part of any file
                 }
-                let seq: i64 = row.try_get("update_seq")?;
+                let seq: i64 = row.try_get(2)?;
                 if seq > latest.0 {
-                    latest = (seq, row.try_get("updated_at")?);
+                    latest = (seq, row.try_get(7)?);
                 }
-                if !row.try_get::<bool, _>("removed")? {
-                    references.push(reference_from_row(row, 2)?);
+                if !row.try_get::<bool, _>(1)? {
+                    references.push(reference_from_row(row, 3)?);
                 }
             }
             if references.is_empty() {
@@ -822,28 +873,12 @@ impl StateStore {
 
     /// Removes every file record and reference of the table; partitions stay.
     pub async fn clear_file_data(&self) -> Result<()> {
-        self.clear(false).await
+        self.clear_table(true, false).await
     }
 
     /// Removes every file and partition of the table; it needs `initialise` again.
     pub async fn clear_sleeper_table(&self) -> Result<()> {
-        self.clear(true).await
-    }
-
-    async fn clear(&self, partitions_too: bool) -> Result<()> {
-        let partitions = if partitions_too {
-            ", parts AS (DELETE FROM {s}.partitions WHERE table_pk = $1)"
-        } else {
-            ""
-        };
-        let sql = self.sql(&format!(
-            "WITH refs AS (DELETE FROM {{s}}.file_references WHERE table_pk = $1){partitions} \
-             DELETE FROM {{s}}.files WHERE table_pk = $1"
-        ));
-        let table_pk = self.inner.table_pk;
-        in_transaction!(self, true, tx => {
-            self.query(&sql).bind(table_pk).execute(&mut *tx).await?;
-        })
+        self.clear_table(true, true).await
     }
 }
 
@@ -980,6 +1015,11 @@ fn wrap_failure(error: Error, wrap: impl FnOnce(Box<Error>) -> Error) -> Error {
         }
         specific => wrap(Box::new(specific)),
     }
+}
+
+/// The text in column `i` of a row, if it has one.
+fn text_at(row: &PgRow, i: usize) -> Option<&str> {
+    row.try_get::<Option<&str>, _>(i).ok().flatten()
 }
 
 /// The reference in the `REFERENCE_COLUMNS` of a row, which start at column `first`. By position:

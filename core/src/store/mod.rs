@@ -1,28 +1,6 @@
 //! `StateStore`: a handle on one Sleeper table. Its methods are split by concept: `partitions` for the
 //! partition tree, `files` for file references. Every method is one PostgreSQL transaction.
 
-/// Runs `$body` (an expression that may `.await` and use `?` with `Failure`) in one write
-/// transaction on the store's table, with `$tx` the transaction's connection; the whole transaction is
-/// retried after a conflict. `$exclusive` waits for every other write on the table to finish and holds
-/// them off.
-macro_rules! in_transaction {
-    ($store:expr, $exclusive:expr, $tx:ident => $body:expr) => {{
-        let store: &$crate::store::StateStore = $store;
-        $crate::client::retrying!(&store.inner.client, async {
-            let mut transaction = store.begin_write($exclusive).await?;
-            let $tx: &mut sqlx::PgConnection = transaction.connection();
-            let outcome = async { Ok::<_, $crate::client::Failure>($body) }.await;
-            match outcome {
-                Ok(value) => transaction.commit().await.map(|()| value),
-                Err(failure) => {
-                    transaction.rollback().await;
-                    Err(failure)
-                }
-            }
-        })
-    }};
-}
-
 mod codec;
 mod files;
 mod partitions;
@@ -34,10 +12,10 @@ use std::sync::{Arc, Mutex};
 
 use futures_util::TryStreamExt;
 use sqlx::postgres::PgRow;
-use sqlx::{Executor, Row};
+use sqlx::Row;
 
-use crate::client::{retrying, ClientInner, Failure, PgQuery};
-use crate::connection::{Session, WriteTransaction};
+use crate::client::{retrying, sqlstate, ClientInner, Failure, PgQuery};
+use crate::connection::Session;
 use crate::error::{Error, Result};
 use crate::model::{RowKeyField, Timestamp};
 
@@ -54,6 +32,9 @@ struct StoreInner {
     table_id: String,
     row_keys: Vec<RowKeyField>,
     file_clock: Mutex<Option<Timestamp>>,
+    /// See `testing::before_next_write`.
+    #[cfg(feature = "testing")]
+    before_next_write: Mutex<Option<crate::testing::Change>>,
 }
 
 impl std::fmt::Debug for StateStore {
@@ -79,6 +60,8 @@ impl StateStore {
                 table_id: table_id.to_owned(),
                 row_keys,
                 file_clock: Mutex::new(None),
+                #[cfg(feature = "testing")]
+                before_next_write: Mutex::new(None),
             }),
         }
     }
@@ -139,46 +122,52 @@ impl StateStore {
         }
     }
 
-    /// Begins a write transaction on this table, holding its lock (see `WriteTransaction`).
-    async fn begin_write(&self, exclusive: bool) -> Result<WriteTransaction, Failure> {
-        WriteTransaction::begin(&self.inner.client, self.inner.table_pk, exclusive, || {
-            self.table_not_found()
-        })
-        .await
+    /// Runs `query`, a call of one of the write functions of the migrations that returns whether it
+    /// wrote: outside a transaction the statement commits on its own, so an error that is not the
+    /// server's answer leaves its outcome unknown.
+    async fn run_write(&self, session: &mut Session, query: PgQuery<'_>) -> Result<bool, Failure> {
+        #[cfg(feature = "testing")]
+        self.between_read_and_write().await;
+        let commits_on_its_own = !session.in_transaction();
+        match query.fetch_one(session.connection()).await {
+            Ok(row) => Ok(row.try_get::<bool, _>(0)?),
+            Err(error) => Err(match sqlstate(&error).as_deref() {
+                Some("P0002") => Failure::Rejected(self.table_not_found()),
+                Some(_) => Failure::Database(error),
+                None if commits_on_its_own => Failure::Uncertain(error),
+                None => Failure::Database(error),
+            }),
+        }
     }
 
-    /// Runs two queries, each taking the table's key as `$1`, in one read-only snapshot after checking
-    /// that the table exists.
-    async fn read_snapshot(&self, first: &str, second: &str) -> Result<(Vec<PgRow>, Vec<PgRow>)> {
+    /// One write that is a single call of a function of the migrations, taking the lock space and
+    /// the table's key as `$1` and `$2` and the parameters `bind` adds after them; returns what the
+    /// function returned.
+    async fn write_once<'q>(
+        &self,
+        sql: &'q str,
+        bind: impl Fn(PgQuery<'q>) -> PgQuery<'q>,
+    ) -> Result<bool> {
         let client = &self.inner.client;
-        let exists = self.sql("SELECT 1 FROM {s}.sleeper_tables WHERE table_pk = $1");
         retrying!(client, async {
-            let mut connection = client.pool.acquire().await.map_err(Failure::Rejected)?;
-            let tx: &mut sqlx::PgConnection = &mut connection;
-            tx.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                .await?;
-            let found = self
-                .query(&exists)
-                .bind(self.inner.table_pk)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if found.is_none() {
-                return Err(Failure::Rejected(self.table_not_found()));
-            }
-            let first = self
-                .query(first)
-                .bind(self.inner.table_pk)
-                .fetch_all(&mut *tx)
-                .await?;
-            let second = self
-                .query(second)
-                .bind(self.inner.table_pk)
-                .fetch_all(&mut *tx)
-                .await?;
-            tx.execute("COMMIT").await?;
-            connection.finish();
-            Ok::<_, Failure>((first, second))
+            let mut session = Session::open(client).await?;
+            let query = self
+                .query(sql)
+                .bind(client.schema.lock_space)
+                .bind(self.inner.table_pk);
+            let written = self.run_write(&mut session, bind(query)).await?;
+            session.finish().await.map_err(Failure::Uncertain)?;
+            Ok::<_, Failure>(written)
         })
+    }
+
+    /// Removes the table's files and references, its partitions, or both, once every write in flight
+    /// on the table has finished.
+    async fn clear_table(&self, files: bool, partitions: bool) -> Result<()> {
+        let sql = self.sql("SELECT {s}.clear_table($1, $2, $3, $4)");
+        self.write_once(&sql, |q| q.bind(files).bind(partitions))
+            .await
+            .map(drop)
     }
 
     /// Runs one query of the form `SELECT .. FROM {s}.sleeper_tables t LEFT JOIN ..  WHERE t.table_pk = $1`
@@ -217,6 +206,30 @@ impl StateStore {
             return Err(self.table_not_found());
         }
         Ok(results)
+    }
+}
+
+#[cfg(feature = "testing")]
+impl StateStore {
+    pub(crate) fn set_before_next_write(&self, change: crate::testing::Change) {
+        *self
+            .inner
+            .before_next_write
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(change);
+    }
+
+    /// Runs the change set by `testing::before_next_write`, once.
+    async fn between_read_and_write(&self) {
+        let change = self
+            .inner
+            .before_next_write
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(change) = change {
+            change.await;
+        }
     }
 }
 

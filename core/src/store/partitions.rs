@@ -4,39 +4,18 @@
 use std::collections::HashMap;
 
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::Row;
 
 use super::codec::{region_from_json, region_to_json};
 use super::StateStore;
-use crate::client::{Failure, PgQuery};
+use crate::client::{retrying, Failure, PgQuery};
+use crate::connection::Session;
 use crate::error::{Error, Result};
 use crate::model::Partition;
 use crate::partitions::{root_partition, validate_extension, validate_split, validate_tree};
 
 const PARTITION_COLUMNS: &str =
     "p.partition_id, p.is_leaf, p.parent_id, p.child_ids, p.dimension, p.region";
-
-/// The partitions in `$2`..`$7`, one array per column (`bind_partitions`).
-const PARTITION_ROWS: &str =
-    "unnest($2::text[], $3::bool[], $4::text[], $5::jsonb[], $6::int[], $7::jsonb[]) \
-     AS x(id, is_leaf, parent, children, dimension, region)";
-
-const INSERT_PARTITIONS: &str = "INSERT INTO {s}.partitions \
-     (table_pk, partition_id, is_leaf, parent_id, child_ids, dimension, region) \
-     SELECT $1, x.id, x.is_leaf, x.parent, ARRAY(SELECT jsonb_array_elements_text(x.children)), x.dimension, x.region \
-     FROM {rows}";
-
-/// Each row found by its key, as every lookup of the store is (see `files::LOAD`).
-const UPDATE_PARTITIONS: &str =
-    "UPDATE {s}.partitions p SET is_leaf = x.is_leaf, parent_id = x.parent, \
-         child_ids = ARRAY(SELECT jsonb_array_elements_text(x.children)), dimension = x.dimension, \
-         region = x.region \
-     FROM (SELECT x.*, found.row_id FROM {rows} \
-           CROSS JOIN LATERAL ( \
-               SELECT k.ctid AS row_id FROM {s}.partitions k \
-               WHERE k.table_pk = $1 AND k.partition_id = x.id OFFSET 0 \
-           ) found) x \
-     WHERE p.ctid = x.row_id";
 
 impl StateStore {
     /// Replaces the partitions with the single root partition covering every key.
@@ -53,17 +32,13 @@ impl StateStore {
     }
 
     pub(super) async fn replace_partitions(&self, tree: Vec<Partition>) -> Result<()> {
-        let any_file = self.sql("SELECT EXISTS (SELECT 1 FROM {s}.files WHERE table_pk = $1)");
-        let delete = self.sql("DELETE FROM {s}.partitions WHERE table_pk = $1");
-        let table_pk = self.inner.table_pk;
-        in_transaction!(self, true, tx => {
-            let files_present: bool = self.query(&any_file).bind(table_pk).fetch_one(&mut *tx).await?.try_get(0)?;
-            if files_present {
-                Err(Error::InitialiseWithFilesPresent)?;
-            }
-            self.query(&delete).bind(table_pk).execute(&mut *tx).await?;
-            self.write_partitions(tx, &[], &tree).await?
-        })?;
+        let sql = self.sql("SELECT {s}.replace_partitions($1, $2, $3, $4, $5, $6, $7, $8)");
+        let replaced = self
+            .write_once(&sql, |query| bind_partitions(query, &tree))
+            .await?;
+        if !replaced {
+            return Err(Error::InitialiseWithFilesPresent);
+        }
         tracing::info!(
             table_id = self.table_id(),
             partitions = tree.len(),
@@ -101,31 +76,30 @@ impl StateStore {
             .collect();
         ids.sort_unstable();
         ids.dedup();
-        let select = self.sql(&format!(
+        let read = self.with_tree_version(&format!(
             "SELECT {PARTITION_COLUMNS} FROM unnest($2::text[]) AS n(id) \
              CROSS JOIN LATERAL ( \
                  SELECT * FROM {{s}}.partitions p WHERE p.table_pk = $1 AND p.partition_id = n.id OFFSET 0 \
              ) p"
         ));
-        let table_pk = self.inner.table_pk;
-        in_transaction!(self, false, tx => {
-            self.lock_partition_tree(tx).await?;
-            let rows = self.query(&select).bind(table_pk).bind(&ids).fetch_all(&mut *tx).await?;
-            let mut stored = HashMap::new();
-            for row in &rows {
-                if let Some(partition) = self.partition_from_row(row)? {
-                    stored.insert(partition.id.clone(), partition);
-                }
-            }
-            let written = validate_split(
-                stored.get(&parent.id),
-                parent,
-                new_children,
-                self.row_keys(),
-                |id| stored.contains_key(id),
-            )?;
-            self.write_partitions(tx, &written[..1], &written[1..]).await?
-        })?;
+        self.change_partitions(
+            &read,
+            |query| query.bind(&ids),
+            |rows| {
+                let stored: HashMap<String, Partition> =
+                    rows.into_iter().map(|p| (p.id.clone(), p)).collect();
+                let mut written = validate_split(
+                    stored.get(&parent.id),
+                    parent,
+                    new_children,
+                    self.row_keys(),
+                    |id| stored.contains_key(id),
+                )?;
+                let added = written.split_off(1);
+                Ok((written, added))
+            },
+        )
+        .await?;
         tracing::debug!(table_id = self.table_id(), partition_id = %parent.id, "split partition");
         Ok(())
     }
@@ -143,21 +117,24 @@ impl StateStore {
         if update_partitions.is_empty() && new_partitions.is_empty() {
             return Ok(());
         }
-        let select = self.sql(&format!(
+        let read = self.with_tree_version(&format!(
             "SELECT {PARTITION_COLUMNS} FROM {{s}}.partitions p WHERE p.table_pk = $1"
         ));
-        let table_pk = self.inner.table_pk;
-        in_transaction!(self, false, tx => {
-            self.lock_partition_tree(tx).await?;
-            let rows = self.query(&select).bind(table_pk).fetch_all(&mut *tx).await?;
-            let stored = rows
-                .iter()
-                .filter_map(|row| self.partition_from_row(row).transpose())
-                .collect::<Result<Vec<_>>>()?;
-            let written = validate_extension(&stored, update_partitions, new_partitions, self.row_keys())?;
-            let (updated, added) = written.split_at(update_partitions.len());
-            self.write_partitions(tx, updated, added).await?
-        })?;
+        self.change_partitions(
+            &read,
+            |query| query,
+            |stored| {
+                let mut written = validate_extension(
+                    &stored,
+                    update_partitions,
+                    new_partitions,
+                    self.row_keys(),
+                )?;
+                let added = written.split_off(update_partitions.len());
+                Ok((written, added))
+            },
+        )
+        .await?;
         tracing::info!(
             table_id = self.table_id(),
             updated = update_partitions.len(),
@@ -191,11 +168,7 @@ impl StateStore {
 
     /// Removes every partition; files and references stay. The table needs `initialise` again.
     pub async fn clear_partition_data(&self) -> Result<()> {
-        let delete = self.sql("DELETE FROM {s}.partitions WHERE table_pk = $1");
-        let table_pk = self.inner.table_pk;
-        in_transaction!(self, true, tx => {
-            self.query(&delete).bind(table_pk).execute(&mut *tx).await?;
-        })
+        self.clear_table(false, true).await
     }
 
     async fn select_partitions(
@@ -240,49 +213,70 @@ impl StateStore {
 }
 
 impl StateStore {
-    /// Makes the partition writes of this table wait for each other: a split or an extension checks the
-    /// tree as the ones before it left it. Row lock on the table's own row, which no file write takes.
-    async fn lock_partition_tree(&self, tx: &mut PgConnection) -> Result<(), Failure> {
-        let lock =
-            self.sql("SELECT 1 FROM {s}.sleeper_tables WHERE table_pk = $1 FOR NO KEY UPDATE");
-        self.query(&lock)
-            .bind(self.inner.table_pk)
-            .execute(&mut *tx)
-            .await?;
-        Ok(())
+    /// A query of the tree's version, as a first row, and then of the partitions `select` finds
+    /// (taking the table's key as `$1`), in one statement and so one snapshot. No row: the table is gone.
+    fn with_tree_version(&self, select: &str) -> String {
+        self.sql(&format!(
+            "SELECT t.partitions_version, NULL AS partition_id, NULL::bool AS is_leaf, NULL AS parent_id, \
+                    NULL::text[] AS child_ids, NULL::int AS dimension, NULL::jsonb AS region \
+             FROM {{s}}.sleeper_tables t WHERE t.table_pk = $1 \
+             UNION ALL SELECT NULL, * FROM ({select}) p"
+        ))
     }
 
-    /// Stores `updated` partitions over their rows and inserts `added` ones.
-    async fn write_partitions(
+    /// The pattern of every partition write: read the partitions with the tree's version (`read`, of
+    /// `with_tree_version`, with what `bind` adds after the table's key), let `check` turn them into
+    /// the partitions to update and to add, then write those if the tree is still at that version; the
+    /// whole call runs again if it is not.
+    async fn change_partitions<'q>(
         &self,
-        tx: &mut PgConnection,
-        updated: &[Partition],
-        added: &[Partition],
-    ) -> Result<(), Failure> {
-        if !updated.is_empty() {
-            let update = self.sql(&UPDATE_PARTITIONS.replace("{rows}", PARTITION_ROWS));
-            bind_partitions(self.query(&update).bind(self.inner.table_pk), updated)
-                .execute(&mut *tx)
+        read: &'q str,
+        bind: impl Fn(PgQuery<'q>) -> PgQuery<'q>,
+        check: impl Fn(Vec<Partition>) -> Result<(Vec<Partition>, Vec<Partition>)>,
+    ) -> Result<()> {
+        let write = self.sql(
+            "SELECT {s}.write_partitions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        );
+        let client = &self.inner.client;
+        retrying!(client, async {
+            let mut session = Session::open(client).await?;
+            let rows = bind(self.query(read).bind(self.inner.table_pk))
+                .fetch_all(session.connection())
                 .await?;
-        }
-        if !added.is_empty() {
-            let insert = self.sql(&INSERT_PARTITIONS.replace("{rows}", PARTITION_ROWS));
-            bind_partitions(self.query(&insert).bind(self.inner.table_pk), added)
-                .execute(&mut *tx)
-                .await?;
-        }
-        Ok(())
+            let Some((first, rows)) = rows.split_first() else {
+                return Err(Failure::Rejected(self.table_not_found()));
+            };
+            let version: i64 = first.try_get(0)?;
+            let stored = rows
+                .iter()
+                .filter_map(|row| self.partition_from_row(row).transpose())
+                .collect::<Result<Vec<_>>>()?;
+            let (updated, added) = check(stored)?;
+            let query = self
+                .query(&write)
+                .bind(client.schema.lock_space)
+                .bind(self.inner.table_pk)
+                .bind(version);
+            let query = bind_partitions(bind_partitions(query, &updated), &added);
+            let written = self.run_write(&mut session, query).await?;
+            session.finish().await.map_err(Failure::Uncertain)?;
+            if written {
+                Ok(())
+            } else {
+                Err(Failure::Stale)
+            }
+        })
     }
 }
 
-/// Binds partitions as six arrays, one per column, from `$2` on.
-fn bind_partitions<'q>(query: PgQuery<'q>, partitions: &'q [Partition]) -> PgQuery<'q> {
+/// Binds partitions as six arrays, one per column, after the parameters bound already.
+fn bind_partitions<'q>(query: PgQuery<'q>, partitions: &[Partition]) -> PgQuery<'q> {
     let children: Vec<serde_json::Value> = partitions
         .iter()
         .map(|p| serde_json::Value::from(p.child_partition_ids.clone()))
         .collect();
     query
-        .bind(partitions.iter().map(|p| p.id.as_str()).collect::<Vec<_>>())
+        .bind(partitions.iter().map(|p| p.id.clone()).collect::<Vec<_>>())
         .bind(
             partitions
                 .iter()
@@ -292,7 +286,7 @@ fn bind_partitions<'q>(query: PgQuery<'q>, partitions: &'q [Partition]) -> PgQue
         .bind(
             partitions
                 .iter()
-                .map(|p| p.parent_partition_id.as_deref())
+                .map(|p| p.parent_partition_id.clone())
                 .collect::<Vec<_>>(),
         )
         .bind(children)

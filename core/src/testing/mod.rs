@@ -1,16 +1,29 @@
 //! What tests and benchmarks share, in every language, and a production library leaves out (the
-//! `testing` feature): one database per test process, PgBouncer in front of a local cluster, and a
-//! sample of every error for the tests of each binding's error mapping.
+//! `testing` feature): one database per test process, PgBouncer in front of a local cluster, a TCP
+//! proxy that cuts, freezes or delays connections, and a sample of every error for the tests of each
+//! binding's error mapping.
 
 mod pgbouncer;
+mod proxy;
 
 pub use pgbouncer::PgBouncer;
+pub use proxy::TcpProxy;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use crate::model::{FileReference, ReplaceFileReferencesRequest, SplitFileReferenceRequest};
 use crate::{Error, LocalPostgres};
+
+/// A change to the database made by a test while a call is under way (see `before_next_write`).
+pub type Change = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// Makes the next file write through `store` (or a clone of it) run `change` after it has read the
+/// rows it needs and checked the call against them, before it writes: a test of what a call does when
+/// those rows change under it.
+pub fn before_next_write(store: &crate::StateStore, change: Change) {
+    store.set_before_next_write(change);
+}
 
 static LOCAL: Mutex<Option<LocalPostgres>> = Mutex::new(None);
 static URL: OnceLock<String> = OnceLock::new();

@@ -9,10 +9,8 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 use crate::model::snapshot::{self, Snapshot};
+use sleeper_pg::testing::TcpProxy;
 use sleeper_pg::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{broadcast, watch};
 
 /// A call that takes longer than this has hung: far above every timeout the tests configure.
 const HANG: Duration = Duration::from_secs(60);
@@ -43,104 +41,10 @@ fn options(url: String) -> ClientOptions {
 
 // ---- The TCP proxy ----
 
-/// A TCP proxy on 127.0.0.1 in front of the server. It can cut every open connection, and freeze:
-/// stop forwarding anything, in either direction, until thawed.
-struct Proxy {
-    port: u16,
-    /// Connections closed by `cut_all`.
-    cut_count: Arc<AtomicUsize>,
-    frozen: watch::Sender<bool>,
-    cut: broadcast::Sender<()>,
-    accept: tokio::task::JoinHandle<()>,
-}
-
-impl Proxy {
-    async fn start(upstream: u16) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (frozen, _) = watch::channel(false);
-        let (cut, _) = broadcast::channel(16);
-        let (frozen_tx, cut_tx) = (frozen.clone(), cut.clone());
-        let cut_count = Arc::new(AtomicUsize::new(0));
-        let counter = cut_count.clone();
-        let accept = tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)).await else {
-                    continue;
-                };
-                let (mut cut, frozen) = (cut_tx.subscribe(), frozen_tx.subscribe());
-                let counter = counter.clone();
-                tokio::spawn(async move {
-                    let (client_read, client_write) = client.into_split();
-                    let (server_read, server_write) = server.into_split();
-                    tokio::select! {
-                        _ = pump(client_read, server_write, frozen.clone()) => {}
-                        _ = pump(server_read, client_write, frozen) => {}
-                        _ = cut.recv() => {
-                            counter.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                });
-            }
-        });
-        Proxy {
-            port,
-            cut_count,
-            frozen,
-            cut,
-            accept,
-        }
-    }
-
-    /// Closes every connection open through the proxy; new ones still get through.
-    fn cut_all(&self) {
-        let _ = self.cut.send(());
-    }
-
-    fn cut_connections(&self) -> usize {
-        self.cut_count.load(Ordering::Relaxed)
-    }
-
-    fn freeze(&self, frozen: bool) {
-        self.frozen.send_replace(frozen);
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.accept.abort();
-        self.cut_all();
-    }
-}
-
-async fn pump(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    mut frozen: watch::Receiver<bool>,
-) {
-    let mut buffer = vec![0_u8; 16 * 1024];
-    loop {
-        if !thawed(&mut frozen).await {
-            return;
-        }
-        let n = match from.read(&mut buffer).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        if !thawed(&mut frozen).await || to.write_all(&buffer[..n]).await.is_err() {
-            return;
-        }
-    }
-}
-
-/// Waits while the proxy is frozen; false once the proxy is gone.
-async fn thawed(frozen: &mut watch::Receiver<bool>) -> bool {
-    while *frozen.borrow_and_update() {
-        if frozen.changed().await.is_err() {
-            return false;
-        }
-    }
-    true
+/// A TCP proxy on 127.0.0.1 in front of the server (`sleeper_pg::testing::TcpProxy`), which can cut
+/// every open connection and freeze.
+fn start_proxy(local: &LocalPostgres) -> TcpProxy {
+    TcpProxy::start(("127.0.0.1", local.port())).expect("start the TCP proxy")
 }
 
 // ---- The commit storm ----
@@ -460,8 +364,8 @@ async fn terminated_backends_fail_only_their_calls_and_lose_no_acknowledged_comm
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn connections_cut_by_a_proxy_lose_no_acknowledged_commit() {
     let local = crash_safe_server();
-    let proxy = Proxy::start(local.port()).await;
-    let client = Client::connect_with(options(tcp_url(proxy.port)))
+    let proxy = start_proxy(&local);
+    let client = Client::connect_with(options(tcp_url(proxy.port())))
         .await
         .unwrap();
     let mut tally = Tally::default();
@@ -499,8 +403,8 @@ async fn fails_in_time<T: std::fmt::Debug>(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_server_that_stops_answering_makes_calls_fail_within_the_timeouts() {
     let local = crash_safe_server();
-    let proxy = Proxy::start(local.port()).await;
-    let client = Client::connect_with(options(tcp_url(proxy.port)))
+    let proxy = start_proxy(&local);
+    let client = Client::connect_with(options(tcp_url(proxy.port())))
         .await
         .unwrap();
     let store = storm_table(&client, 4).await;
@@ -521,7 +425,7 @@ async fn a_server_that_stops_answering_makes_calls_fail_within_the_timeouts() {
     .await;
     fails_in_time(
         "a new client",
-        Client::connect_with(options(tcp_url(proxy.port))),
+        Client::connect_with(options(tcp_url(proxy.port()))),
     )
     .await;
     proxy.freeze(false);

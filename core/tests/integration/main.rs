@@ -14,6 +14,7 @@ mod local_postgres;
 mod model_check;
 mod partitions;
 mod pooler;
+mod rerun;
 mod security;
 mod sleeper_transactions;
 mod tables;
