@@ -59,8 +59,8 @@ BEGIN
         RETURN false;
     END IF;
     -- A new statement, so a new snapshot: the rows read absent are still absent now that every call
-    -- holding a lock on a row this one read has committed. (Rows this call inserts are also guarded by
-    -- their primary key.)
+    -- holding a lock on a row this one read has committed. (The client leaves out of these lists the
+    -- rows it inserts: their primary keys refuse them if another call inserted them first.)
     PERFORM 1 FROM unnest(p_files, p_file_seqs) AS w(filename, seq)
     WHERE w.seq IS NULL AND EXISTS (
         SELECT 1 FROM files f WHERE f.table_pk = p_table_pk AND f.filename = w.filename);

@@ -289,28 +289,40 @@ impl StateStore {
             .iter()
             .filter_map(|key| view.refs.get(key).map(|row| (key, row)))
             .partition(|(key, _)| view.ref_versions.contains_key(*key));
-        let file_versions: Vec<Option<i64>> = wanted
+        // Rows read absent that the call inserts need no check of their own: their primary key
+        // refuses them if another call inserted them first.
+        let created: HashSet<&str> = view.created_files.iter().map(String::as_str).collect();
+        let inserted: HashSet<(&str, &str)> = inserts
+            .iter()
+            .map(|(key, _)| (key.0.as_str(), key.1.as_str()))
+            .collect();
+        let (files, file_versions): (Vec<&str>, Vec<Option<i64>>) = wanted
             .files
             .iter()
-            .map(|f| view.file_versions.get(f).copied())
-            .collect();
-        let (ref_files, ref_partitions): (Vec<&str>, Vec<&str>) = wanted
-            .refs
-            .iter()
-            .map(|(f, p)| (f.as_str(), p.as_str()))
+            .map(|f| (f.as_str(), view.file_versions.get(f).copied()))
+            .filter(|(f, version)| version.is_some() || !created.contains(f))
             .unzip();
-        let ref_versions: Vec<Option<i64>> = wanted
+        let checked_refs: Vec<((&str, &str), Option<i64>)> = wanted
             .refs
             .iter()
-            .map(|k| view.ref_versions.get(k).copied())
+            .map(|k| {
+                (
+                    (k.0.as_str(), k.1.as_str()),
+                    view.ref_versions.get(k).copied(),
+                )
+            })
+            .filter(|(key, version)| version.is_some() || !inserted.contains(key))
             .collect();
+        let (ref_files, ref_partitions): (Vec<&str>, Vec<&str>) =
+            checked_refs.iter().map(|(key, _)| *key).unzip();
+        let ref_versions: Vec<Option<i64>> = checked_refs.iter().map(|(_, v)| *v).collect();
         let sql = self.sql(WRITE);
         let query = self
             .query(&sql)
             .bind(self.inner.client.schema.lock_space)
             .bind(self.inner.table_pk)
             .bind(self.file_clock())
-            .bind(&wanted.files)
+            .bind(files)
             .bind(file_versions)
             .bind(ref_files)
             .bind(ref_partitions)

@@ -374,7 +374,7 @@ mod tests {
 
     #[test]
     fn a_delay_is_added_each_way_without_serialising_the_messages() {
-        let delay = Duration::from_millis(20);
+        let delay = Duration::from_millis(30);
         let proxy = TcpProxy::start_with_delay(("127.0.0.1", echo_server()), delay).unwrap();
         let mut stream = TcpStream::connect(("127.0.0.1", proxy.port())).unwrap();
         stream.set_nodelay(true).unwrap();
@@ -383,12 +383,9 @@ mod tests {
         assert_eq!(read_exactly(&mut stream, 4), b"ping");
         let round_trip = started.elapsed();
         assert!(round_trip >= 2 * delay, "{round_trip:?}");
-        assert!(
-            round_trip < 2 * delay + Duration::from_millis(15),
-            "{round_trip:?}"
-        );
+        assert!(round_trip < 5 * delay, "{round_trip:?}");
         // Ten messages 2 ms apart all arrive about one round trip after they were sent, not one
-        // round trip after another.
+        // round trip after another (which would take 600 ms).
         let started = Instant::now();
         for i in 0..10_u8 {
             stream.write_all(&[i]).unwrap();
@@ -396,7 +393,7 @@ mod tests {
         }
         assert_eq!(read_exactly(&mut stream, 10), (0..10).collect::<Vec<u8>>());
         let all = started.elapsed();
-        assert!(all < 2 * delay + Duration::from_millis(40), "{all:?}");
+        assert!(all < 10 * delay, "{all:?}");
     }
 
     #[test]
