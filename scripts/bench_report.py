@@ -74,6 +74,55 @@ def report(results: dict[str, Any], bindings: dict[str, Any], command: str) -> t
                     verdict(ok),
                 )
             )
+    if "P1f" in w:
+        lines += ["## P1f: the storm and pgbench with fsync on and off", ""]
+        lines += [
+            "The P1 storm and pgbench tpcb-like at each client count once more with `fsync = off` (`ALTER SYSTEM`, "
+            "reset afterwards; `synchronous_commit` left on), so that the ratio is also seen where the server does "
+            "not wait for the disk. Target (issue 16): jobs/s >= 0.6 x pgbench TPS at each client count, with fsync on "
+            "(the P1 runs) and off.",
+            "",
+            "| clients | fsync on: jobs/s | pgbench TPS | ratio | fsync off: jobs/s | pgbench TPS | ratio |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        on_runs = {run["clients"]: run for run in w.get("P1", [])}
+        for off in w["P1f"]:
+            on = on_runs.get(off["clients"])
+            on_cells = (f"{on['jobs_per_second']:.0f} | {on['pgbench_tps']:.0f} | {on['ratio_to_pgbench']:.2f}"
+                        if on else "- | - | -")
+            lines.append(
+                f"| {off['clients']} | {on_cells} | {off['jobs_per_second']:.0f} | {off['pgbench_tps']:.0f} "
+                f"| {off['ratio_to_pgbench']:.2f} |"
+            )
+            settings = [("off", off)] if on is None else [("on", on), ("off", off)]
+            measured = "; ".join(
+                f"fsync {name}: {run['ratio_to_pgbench']:.2f} x pgbench ({run['jobs_per_second']:.0f} jobs/s, "
+                f"{run['pgbench_tps']:.0f} TPS)"
+                for name, run in settings
+            )
+            ok = all(run["ratio_to_pgbench"] >= 0.6 and run["failed_calls"] == 0 for _, run in settings)
+            summary.append((f"P1f, {off['clients']} clients, fsync {'on and off' if on else 'off'}", measured,
+                            verdict(ok)))
+        lines += ["", "The storm with fsync off:", ""]
+        lines += storm_rows(w["P1f"]) + [""]
+    if "P1e" in w:
+        run = w["P1e"]
+        lines += ["## P1e: the storm through a network delay", ""]
+        lines += [
+            f"The P1 storm with {run['clients']} clients and pgbench tpcb-like (`-M prepared`, {run['clients']} clients) "
+            f"both through a TCP proxy that holds every chunk {run['delay_ms']:g} ms in each direction (a "
+            f"{2 * run['delay_ms']:g} ms round trip, as between machines), so that every round trip a call makes "
+            "costs what it would on a network. Target (issue 16): jobs/s >= 0.6 x pgbench TPS.",
+            "",
+        ]
+        lines += storm_rows([run]) + [""]
+        conserved = all(check["conserved"] for check in run["checks"])
+        summary.append(
+            (f"P1e, {run['clients']} clients through a {run['delay_ms']:g} ms proxy",
+             f"{run['jobs_per_second']:.0f} jobs/s = {run['ratio_to_pgbench']:.2f} x pgbench "
+             f"({run['pgbench_tps']:.0f} TPS); {run['failed_calls']} failed; rows conserved: {conserved}",
+             verdict(run["ratio_to_pgbench"] >= 0.6 and run["failed_calls"] == 0 and conserved))
+        )
     if "P1c" in w:
         run = w["P1c"]
         lines += ["## P1c: the storm through PgBouncer", ""]
@@ -174,6 +223,21 @@ def report(results: dict[str, Any], bindings: dict[str, Any], command: str) -> t
                 lines.append(f"| {language} | {us:.1f} | {base:.1f} | {us - base:+.1f} |")
                 summary.append((f"P4, {language}", f"{us - base:+.1f} us over Rust", verdict(us - base <= 5)))
         lines.append("")
+    if "P4p" in w:
+        run = w["P4p"]
+        lines += [
+            "## P4p: get_partition from Rust beside pgbench", "",
+            f"`get_partition` from Rust on one connection in a loop for {run['seconds']} s, beside pgbench (one client, "
+            "`-M prepared`, a script of the one statement `get_partition` runs, with the table's key and the partition "
+            f"id as literals) for as long. Target (issue 16): Rust's mean time per call <= 1.3 x pgbench's.", "",
+            "| Rust calls | Rust us per call | pgbench transactions | pgbench us per transaction | Rust / pgbench |",
+            "|---|---|---|---|---|",
+            f"| {run['rust_calls']} | {run['rust_us_per_call']:.1f} | {run['pgbench_transactions']} "
+            f"| {run['pgbench_us_per_call']:.1f} | {run['ratio']:.2f} |", "",
+        ]
+        summary.append(("P4p, get_partition against pgbench",
+                        f"{run['ratio']:.2f} x pgbench ({run['rust_us_per_call']:.1f} us against "
+                        f"{run['pgbench_us_per_call']:.1f} us)", verdict(run["ratio"] <= 1.3)))
 
     if "P6" in w:
         lines += ["## P6: batched compaction commits", ""]
@@ -198,6 +262,53 @@ def report(results: dict[str, Any], bindings: dict[str, Any], command: str) -> t
                  f"every job applied: {run['every_job_applied']}",
                  "reported" if run["every_job_applied"] and conserved else "**jobs lost**")
             )
+        lines.append("")
+    if "P7" in w:
+        run = w["P7"]
+        delay = run["delay_ms"]
+        limits = {"read": 1.3, "write": 2.3}
+        lines += [
+            "## P7: round trips per call", "",
+            "One client with one connection makes each kind of call (`get_partition` of one partition, `add_file` of "
+            "one file, `assign_job_ids` of one reference, the commit of one job, `split_partition` of one leaf) one "
+            f"after another through a TCP proxy that holds "
+            f"every chunk {delay:g} ms in each direction, and the same calls straight to the server over TCP, "
+            f"alternating, every kind in turn (after {run['warmup_calls']} calls of each kind to warm up). A call's round trips are "
+            f"(median through the proxy - median direct) / {2 * delay:g} ms. Goal (issue 16): every read one round trip, "
+            "every write two at most. A read is counted as meeting it at <= 1.3 and a write at <= 2.3: the 0.3 allows "
+            "for the server's own time and the proxy's hop, which the difference of medians does not cancel exactly. "
+            "`SELECT 1` on a plain sqlx connection is one round trip by definition, and shows what one reads as here; "
+            "the last column divides each call's difference by its difference instead of by the nominal delay.",
+            "",
+            "| call | kind | calls | median through the proxy ms | median direct ms | round trips | over `SELECT 1`'s |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for call in run["store_calls"]:
+            over = call.get("over_select_1")
+            lines.append(
+                f"| `{call['call']}` | {call['kind']} | {call['calls']} | {call['proxy_p50_ms']:.2f} "
+                f"| {call['direct_p50_ms']:.2f} | {call['round_trips']:.2f} | {'-' if over is None else f'{over:.2f}'} |"
+            )
+            limit = limits.get(call["kind"])
+            summary.append(
+                (f"P7, {call['call']} ({call['kind']})", f"{call['round_trips']:.2f} round trips",
+                 verdict(call["round_trips"] <= limit) if limit else "reported")
+            )
+        lines += [
+            "",
+            "pgbench with one client (`-M prepared`), the same way, from its mean time per transaction (1 / TPS, "
+            "without the connection's start):",
+            "",
+            "| script | transactions | mean through the proxy ms | mean direct ms | round trips |",
+            "|---|---|---|---|---|",
+        ]
+        for bench in run["pgbench"]:
+            lines.append(
+                f"| {bench['script']} | {bench['transactions']} | {bench['proxy_latency_ms']:.2f} "
+                f"| {bench['direct_latency_ms']:.2f} | {bench['round_trips']:.2f} |"
+            )
+            summary.append((f"P7, pgbench {bench['script']}", f"{bench['round_trips']:.2f} round trips per transaction",
+                            "reported"))
         lines.append("")
     if "T1" in w:
         run = w["T1"]

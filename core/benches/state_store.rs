@@ -2,16 +2,24 @@
 //!
 //! - P1: the compaction commit storm (assign + commit per job) at several client counts, beside
 //!   `pgbench` tpcb-like at the same client counts (pgbench's default scale 1 unless
-//!   `--pgbench-scale` says otherwise, as in ANCHORS.md); P1b the same storm on several tables at once;
-//!   P1c the storm through PgBouncer (transaction pooling, 20 server connections); P1d Sleeper's
-//!   largest compaction test (8,192 leaves x 10 files, 200 clients);
+//!   `--pgbench-scale` says otherwise, as in ANCHORS.md); P1f the same with `fsync` off (ALTER SYSTEM,
+//!   reset afterwards); P1e the storm and pgbench both through a TCP proxy that delays each direction
+//!   by 1 ms, as a network would; P1b the same storm on several tables at once; P1c the storm through
+//!   PgBouncer (transaction pooling, 20 server connections); P1d Sleeper's largest compaction test
+//!   (8,192 leaves x 10 files, 200 clients);
 //! - P5: the prototype's failing design (per-file count table, SERIALIZABLE), same storm;
 //! - P2: adding file references in batches, beside raw `COPY` into an equivalent table;
 //! - P3: reading every reference back, beside `psql \copy ... TO /dev/null`;
-//! - P4: `get_partition` in a loop;
+//! - P4: `get_partition` in a loop; P4p the same loop on one connection beside pgbench running the
+//!   same statement (`-M prepared`, one client) for as long;
 //! - P6: batched compaction commits, as Sleeper's batcher sends them (assign a batch of jobs, then
 //!   commit them in one REPLACE_FILE_REFERENCES transaction, asynchronous mode), per batch size;
+//! - P7: round trips per call: each kind of call made one after another on one connection through
+//!   the 1 ms proxy and directly, the difference of the medians over 2 ms; pgbench select-only and
+//!   tpcb-like (one client) the same way, for reference;
 //! - T1: extending the partition tree from its root to 100,000 leaves in one call.
+//!
+//! `--workloads P7,P4p` runs only the workloads named.
 //!
 //! `cargo bench -p sleeper-pg --bench state_store -- --size full --json docs/benchmarks.json`
 //! (`make bench` does that and writes docs/benchmarks.md). `--size tiny` runs every workload once,
@@ -27,6 +35,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
+use sleeper_pg::testing::TcpProxy;
 use sleeper_pg::*;
 use sqlx::{Connection, Executor, PgConnection, Row};
 use tokio::sync::Barrier;
@@ -53,6 +62,16 @@ struct Settings {
     batch_sizes: Vec<usize>,
     batch_clients: usize,
     extension_leaves: usize,
+    /// The delay the TCP proxy adds in each direction (P7, P1e), in milliseconds.
+    delay_ms: f64,
+    /// Calls of each kind measured through the proxy and directly (P7), after a few to warm up.
+    round_trip_calls: usize,
+    /// Transactions of each pgbench run of P7 (one client).
+    round_trip_transactions: usize,
+    /// Clients of the storm and of pgbench through the delaying proxy (P1e).
+    delay_clients: usize,
+    /// Seconds of the Rust loop and of pgbench each (P4p).
+    loop_seconds: u64,
     workloads: Vec<String>,
     json: Option<PathBuf>,
 }
@@ -60,7 +79,8 @@ struct Settings {
 impl Settings {
     fn preset(size: &str) -> Settings {
         let all = [
-            "P1", "P1b", "P1c", "P1d", "P5", "P2", "P3", "P4", "P6", "T1",
+            "P1", "P1f", "P1e", "P1b", "P1c", "P1d", "P5", "P2", "P3", "P4", "P4p", "P6", "P7",
+            "T1",
         ]
         .map(String::from)
         .to_vec();
@@ -84,6 +104,11 @@ impl Settings {
                 batch_sizes: vec![1, 4],
                 batch_clients: 4,
                 extension_leaves: 1_000,
+                delay_ms: 1.0,
+                round_trip_calls: 10,
+                round_trip_transactions: 30,
+                delay_clients: 4,
+                loop_seconds: 1,
                 workloads: all,
                 json: None,
             },
@@ -106,6 +131,11 @@ impl Settings {
                 batch_sizes: vec![1, 16, 64, 256],
                 batch_clients: 16,
                 extension_leaves: 100_000,
+                delay_ms: 1.0,
+                round_trip_calls: 200,
+                round_trip_transactions: 1_000,
+                delay_clients: 64,
+                loop_seconds: 10,
                 workloads: all,
                 json: None,
             },
@@ -158,6 +188,11 @@ impl Settings {
                 "calls" => settings.get_partition_calls = number()?,
                 "batch-clients" => settings.batch_clients = number()?,
                 "extension-leaves" => settings.extension_leaves = number()?,
+                "delay-ms" => settings.delay_ms = value.parse()?,
+                "round-trip-calls" => settings.round_trip_calls = number()?,
+                "round-trip-transactions" => settings.round_trip_transactions = number()?,
+                "delay-clients" => settings.delay_clients = number()?,
+                "loop-seconds" => settings.loop_seconds = value.parse()?,
                 "workloads" => {
                     settings.workloads = value.split(',').map(|w| w.trim().to_owned()).collect()
                 }
@@ -170,6 +205,10 @@ impl Settings {
 
     fn runs(&self, workload: &str) -> bool {
         self.workloads.iter().any(|w| w == workload)
+    }
+
+    fn delay(&self) -> Duration {
+        Duration::from_secs_f64(self.delay_ms / 1000.0)
     }
 }
 
@@ -228,6 +267,63 @@ impl Server {
         ClientOptions::default().with(|o| {
             o.url = Some(self.url.clone());
             o.max_connections = 1;
+        })
+    }
+
+    /// Where the server listens on TCP: 127.0.0.1 for the benchmark's own cluster (which listens
+    /// there besides its Unix socket), else the host and port of `DATABASE_URL`.
+    fn tcp_address(&self) -> BenchResult<(String, u16)> {
+        if let Some(local) = &self._local {
+            return Ok(("127.0.0.1".into(), local.port()));
+        }
+        let url = url::Url::parse(&self.url)?;
+        let host = url
+            .query_pairs()
+            .find(|(name, _)| name == "host")
+            .map(|(_, value)| value.into_owned())
+            .or_else(|| url.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "localhost".into());
+        if host.starts_with('/') || host.is_empty() {
+            return Err(
+                "DATABASE_URL names a Unix socket: the TCP proxy needs a TCP address".into(),
+            );
+        }
+        Ok((host, url.port().unwrap_or(5432)))
+    }
+
+    /// The server's URL with another host and port (any `host`, `hostaddr` or `port` parameter
+    /// dropped): the server over TCP, or a proxy in front of it.
+    fn url_at(&self, host: &str, port: u16) -> BenchResult<String> {
+        let mut url = url::Url::parse(&self.url)?;
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(name, _)| !matches!(name.as_ref(), "host" | "hostaddr" | "port"))
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect();
+        url.set_host(Some(host))?;
+        url.set_port(Some(port))
+            .map_err(|()| "the server's URL takes no port")?;
+        url.set_query(None);
+        if !kept.is_empty() {
+            url.query_pairs_mut().extend_pairs(kept);
+        }
+        Ok(url.into())
+    }
+
+    /// A TCP proxy in front of the server that holds every chunk for `delay` each way, and the
+    /// server's URL through it.
+    fn delay_proxy(&self, delay: Duration) -> BenchResult<(TcpProxy, String)> {
+        let (host, port) = self.tcp_address()?;
+        let proxy = TcpProxy::start_with_delay((host.as_str(), port), delay)?;
+        let url = self.url_at("127.0.0.1", proxy.port())?;
+        Ok((proxy, url))
+    }
+
+    /// Client options for one connection of its own to `url` (the schema is already migrated).
+    fn one_connection_to(&self, url: &str) -> ClientOptions {
+        self.direct().with(|o| {
+            o.url = Some(url.to_owned());
+            o.migrate = false;
         })
     }
 }
@@ -516,36 +612,84 @@ fn pgbench(
     clients: usize,
     builtin: &str,
 ) -> BenchResult<f64> {
+    let run = run_pgbench(
+        server,
+        &server.url,
+        clients,
+        Length::Seconds(settings.pgbench_seconds),
+        &["-b", builtin],
+    )?;
+    eprintln!("pgbench {builtin}: {clients} clients: {:.0} tps", run.tps);
+    Ok(run.tps)
+}
+
+/// How long a pgbench run lasts: `-T` seconds, or `-t` transactions per client.
+#[derive(Clone, Copy)]
+enum Length {
+    Seconds(u64),
+    Transactions(usize),
+}
+
+/// What one pgbench run printed.
+struct PgbenchRun {
+    tps: f64,
+    /// Mean time per transaction of one client.
+    latency_ms: f64,
+    transactions: u64,
+}
+
+/// pgbench (`-n -M prepared`) against `url` with `clients` clients and the script arguments
+/// `script` (`-b tpcb-like`, `-f file`, ...).
+fn run_pgbench(
+    server: &Server,
+    url: &str,
+    clients: usize,
+    length: Length,
+    script: &[&str],
+) -> BenchResult<PgbenchRun> {
+    let (flag, amount) = match length {
+        Length::Seconds(seconds) => ("-T", seconds.to_string()),
+        Length::Transactions(transactions) => ("-t", transactions.to_string()),
+    };
     let output = server
         .program("pgbench")
-        .args(["-b", builtin])
+        .args(script)
         .args([
             "-n",
             "-M",
             "prepared",
             "-j",
-            "2",
+            &clients.clamp(1, 2).to_string(),
             "-c",
             &clients.to_string(),
-            "-T",
-            &settings.pgbench_seconds.to_string(),
+            flag,
+            &amount,
         ])
-        .arg(&server.url)
+        .arg(url)
         .output()?;
     let text = String::from_utf8_lossy(&output.stdout);
-    let tps = text
-        .lines()
-        .find(|l| l.starts_with("tps = "))
-        .and_then(|l| l.split_whitespace().nth(2))
-        .and_then(|n| n.parse::<f64>().ok())
-        .ok_or_else(|| {
-            format!(
-                "pgbench printed no tps: {text} {}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        })?;
-    eprintln!("pgbench {builtin}: {clients} clients: {tps:.0} tps");
-    Ok(tps)
+    let figure = |prefix: &str, at: usize| -> Option<f64> {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.split_whitespace().nth(at))
+            .and_then(|n| n.split('/').next())
+            .and_then(|n| n.parse::<f64>().ok())
+    };
+    let missing = || {
+        format!(
+            "pgbench {script:?} printed no tps: {text} {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    };
+    let tps = figure("tps = ", 2).ok_or_else(missing)?;
+    Ok(PgbenchRun {
+        tps,
+        // From the TPS without the connections' start: pgbench's "latency average" counts it in,
+        // which a short run through the delaying proxy would feel.
+        latency_ms: 1000.0 * clients as f64 / tps,
+        transactions: figure("number of transactions actually processed: ", 5).unwrap_or(0.0)
+            as u64,
+    })
 }
 
 fn pgbench_init(server: &Server, settings: &Settings) -> BenchResult<()> {
@@ -884,6 +1028,383 @@ async fn get_partition_loop(client: &Client, calls: usize) -> BenchResult<Value>
     Ok(json!({"calls": calls, "rust_us_per_call": micros}))
 }
 
+/// The statement `get_partition` runs (`select_partitions` in core/src/store/partitions.rs), with
+/// the table's key and the partition id as literals: what pgbench runs beside the Rust loop in P4p.
+fn get_partition_sql(table_pk: i64, partition_id: &str) -> String {
+    format!(
+        "SELECT p.partition_id, p.is_leaf, p.parent_id, p.child_ids, p.dimension, p.region \
+         FROM sleeper.sleeper_tables t \
+         LEFT JOIN sleeper.partitions p ON p.table_pk = t.table_pk AND p.partition_id = '{partition_id}' \
+         WHERE t.table_pk = {table_pk} ORDER BY p.partition_id;\n"
+    )
+}
+
+/// P4p: `get_partition` from Rust on one connection in a loop for `loop_seconds`, beside pgbench
+/// (one client, `-M prepared`) running the same statement for as long.
+async fn get_partition_against_pgbench(
+    server: &Server,
+    client: &Client,
+    settings: &Settings,
+) -> BenchResult<Value> {
+    let name = "bench-p4p";
+    let _ = client.delete_table(name).await; // left by an interrupted run
+    let store = client
+        .create_table(name, &[RowKeyField::new("key", KeyType::Long)])
+        .await?;
+    store.initialise().await?;
+    let partition_id = store.get_all_partitions().await?[0].id.clone();
+    let mut connection = server.connection().await?;
+    let table_pk: i64 =
+        sqlx::query_scalar("SELECT table_pk FROM sleeper.sleeper_tables WHERE table_id = $1")
+            .bind(name)
+            .fetch_one(&mut connection)
+            .await?;
+    drop(connection);
+    let one = server.client(1).await?;
+    let store = one.table(name).await?;
+    for _ in 0..100 {
+        store.get_partition(&partition_id).await?;
+    }
+    let length = Duration::from_secs(settings.loop_seconds);
+    let started = Instant::now();
+    let mut calls = 0_u64;
+    while started.elapsed() < length {
+        store.get_partition(&partition_id).await?;
+        calls += 1;
+    }
+    let rust_us = started.elapsed().as_secs_f64() * 1e6 / calls as f64;
+    one.close().await;
+    let script =
+        std::env::temp_dir().join(format!("sleeper-pg-bench-p4p-{}.sql", std::process::id()));
+    write_file(&script, &get_partition_sql(table_pk, &partition_id))?;
+    let run = run_pgbench(
+        server,
+        &server.url,
+        1,
+        Length::Seconds(settings.loop_seconds),
+        &["-f", &script.to_string_lossy()],
+    );
+    let _ = std::fs::remove_file(&script);
+    let run = run?;
+    client.delete_table(name).await?;
+    let pgbench_us = run.latency_ms * 1000.0;
+    eprintln!(
+        "P4p: get_partition from Rust {rust_us:.1} us per call, pgbench {pgbench_us:.1} us: {:.2} x",
+        rust_us / pgbench_us
+    );
+    Ok(json!({
+        "seconds": settings.loop_seconds,
+        "rust_calls": calls,
+        "rust_us_per_call": rust_us,
+        "pgbench_transactions": run.transactions,
+        "pgbench_us_per_call": pgbench_us,
+        "ratio": rust_us / pgbench_us,
+    }))
+}
+
+/// The calls P7 measures, each with its kind: a read (goal: one round trip) or a write (goal: two at
+/// most); `SELECT 1` is the reference, one round trip by definition.
+const ROUND_TRIP_CALLS: [(&str, &str); 6] = [
+    ("SELECT 1 (sqlx)", "reference"),
+    ("get_partition", "read"),
+    ("add_file", "write"),
+    ("assign_job_ids", "write"),
+    ("atomically_replace_file_references_with_new_ones", "write"),
+    ("split_partition", "write"),
+];
+
+/// Calls of each kind made before the measured ones (statements prepared, caches warm).
+const WARMUP_CALLS: usize = 5;
+
+/// One path of P7: a client with one connection (through the proxy or not), its table's store and
+/// leaves, and a plain connection for `SELECT 1`.
+struct RoundTripPath {
+    store: StateStore,
+    leaves: Vec<Partition>,
+    connection: PgConnection,
+    latencies: Vec<Vec<Duration>>,
+}
+
+impl RoundTripPath {
+    async fn open(
+        client: &Client,
+        server: &Server,
+        name: &str,
+        url: &str,
+        calls: usize,
+    ) -> BenchResult<Self> {
+        let row_keys = [RowKeyField::new("key", KeyType::Long)];
+        let _ = client.delete_table(name).await; // left by an interrupted run
+        let store = client.create_table(name, &row_keys).await?;
+        let split_points: Vec<KeyValue> = (1..calls as i64)
+            .map(|i| KeyValue::Long(i * 1_000))
+            .collect();
+        let tree = partitions_from_split_points(&row_keys, &split_points)?;
+        store.initialise_with_partitions(&tree).await?;
+        let leaves = tree[..calls].to_vec();
+        let inputs: Vec<FileReference> = leaves
+            .iter()
+            .enumerate()
+            .map(|(i, leaf)| FileReference::new(round_trip_input(i), &leaf.id, 1_000))
+            .collect();
+        store.add_files(&inputs).await?;
+        let store = Client::connect_with(server.one_connection_to(url))
+            .await?
+            .table(name)
+            .await?;
+        Ok(RoundTripPath {
+            store,
+            leaves,
+            connection: PgConnection::connect(url).await?,
+            latencies: vec![Vec::new(); ROUND_TRIP_CALLS.len()],
+        })
+    }
+
+    /// Makes call `i` of kind `kind` and records how long it took once warm.
+    async fn call(&mut self, kind: usize, i: usize) -> BenchResult<()> {
+        let leaf = &self.leaves[i];
+        let store = &self.store;
+        let job = format!("job-{i}");
+        let started = Instant::now();
+        match ROUND_TRIP_CALLS[kind].0 {
+            "SELECT 1 (sqlx)" => {
+                sqlx::query("SELECT 1")
+                    .execute(&mut self.connection)
+                    .await?;
+            }
+            "get_partition" => {
+                store.get_partition(&leaf.id).await?;
+            }
+            "add_file" => {
+                store
+                    .add_file(&FileReference::new(
+                        format!("s3a://sleeper-bench/p7/added/{i:05}.parquet"),
+                        &leaf.id,
+                        100,
+                    ))
+                    .await?
+            }
+            "assign_job_ids" => {
+                store
+                    .assign_job_ids(&[AssignJobIdRequest::new(
+                        &job,
+                        &leaf.id,
+                        vec![round_trip_input(i)],
+                    )])
+                    .await?
+            }
+            "atomically_replace_file_references_with_new_ones" => {
+                store
+                    .atomically_replace_file_references_with_new_ones(&[
+                        ReplaceFileReferencesRequest::new(
+                            &job,
+                            &leaf.id,
+                            vec![round_trip_input(i)],
+                            FileReference::new(
+                                format!("s3a://sleeper-bench/p7/compacted/{i:05}.parquet"),
+                                &leaf.id,
+                                1_000,
+                            ),
+                        ),
+                    ])
+                    .await?
+            }
+            "split_partition" => {
+                let (split, left, right) = split_in_two(leaf)?;
+                store.split_partition(&split, &[left, right]).await?
+            }
+            other => return Err(format!("no call {other}").into()),
+        }
+        let elapsed = started.elapsed();
+        if i >= WARMUP_CALLS {
+            self.latencies[kind].push(elapsed);
+        }
+        Ok(())
+    }
+}
+
+fn round_trip_input(i: usize) -> String {
+    format!("s3a://sleeper-bench/p7/ingest/{i:05}.parquet")
+}
+
+/// A leaf of one long key split at the middle of its range: the split leaf and its two children.
+fn split_in_two(leaf: &Partition) -> BenchResult<(Partition, Partition, Partition)> {
+    let range = &leaf.region.ranges[0];
+    let (KeyValue::Long(min), max) = (&range.min, &range.max) else {
+        return Err("a long key".into());
+    };
+    let max = match max {
+        Some(KeyValue::Long(max)) => Some(*max),
+        None => None,
+        Some(_) => return Err("a long key".into()),
+    };
+    let at = match (*min, max) {
+        (i64::MIN, Some(max)) => max - 500,
+        (min, Some(max)) => min / 2 + max / 2,
+        (min, None) => min.saturating_add(500),
+    };
+    let child = |side: &str, min: i64, max: Option<i64>| Partition {
+        parent_partition_id: Some(leaf.id.clone()),
+        ..Partition::new(
+            format!("{}-{side}", leaf.id),
+            Region::new(vec![Range::new(
+                range.field_name.clone(),
+                KeyValue::Long(min),
+                max.map(KeyValue::Long),
+            )]),
+        )
+    };
+    let (left, right) = (child("L", *min, Some(at)), child("R", at, max));
+    let split = Partition {
+        is_leaf_partition: false,
+        child_partition_ids: vec![left.id.clone(), right.id.clone()],
+        dimension: 0,
+        ..leaf.clone()
+    };
+    Ok((split, left, right))
+}
+
+fn median_ms(latencies: &mut [Duration]) -> f64 {
+    latencies.sort();
+    latencies
+        .get(latencies.len() / 2)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+/// P7: round trips per call. One client with one connection makes each kind of call one after
+/// another through a TCP proxy that delays each direction by `delay_ms`, and the same calls straight
+/// to the server over TCP, alternating; the round trips of a call are the difference of the medians
+/// over one round trip's added delay (`2 * delay_ms`). pgbench (one client, `-M prepared`)
+/// select-only and tpcb-like through the same proxy and directly, for reference.
+async fn round_trips(server: &Server, client: &Client, settings: &Settings) -> BenchResult<Value> {
+    let delay = settings.delay();
+    let (proxy, proxy_url) = server.delay_proxy(delay)?;
+    let (host, port) = server.tcp_address()?;
+    let direct_url = server.url_at(&host, port)?;
+    let calls = WARMUP_CALLS + settings.round_trip_calls;
+    let mut through =
+        RoundTripPath::open(client, server, "bench-p7-proxy", &proxy_url, calls).await?;
+    let mut direct =
+        RoundTripPath::open(client, server, "bench-p7-direct", &direct_url, calls).await?;
+    // Every kind in turn for each leaf (a job is assigned before it is committed, a leaf split
+    // last), so that each kind meets the same load on a shared machine.
+    for i in 0..calls {
+        for kind in 0..ROUND_TRIP_CALLS.len() {
+            through.call(kind, i).await?;
+            direct.call(kind, i).await?;
+        }
+    }
+    let round_trip_ms = 2.0 * settings.delay_ms;
+    let mut store_calls = Vec::new();
+    // What one round trip (`SELECT 1`, the first kind) costs through the proxy here, its hop included.
+    let mut one_trip_ms = round_trip_ms;
+    for (kind, (call, class)) in ROUND_TRIP_CALLS.iter().enumerate() {
+        let proxy_ms = median_ms(&mut through.latencies[kind]);
+        let direct_ms = median_ms(&mut direct.latencies[kind]);
+        if kind == 0 && proxy_ms > direct_ms {
+            one_trip_ms = proxy_ms - direct_ms;
+        }
+        let trips = (proxy_ms - direct_ms) / round_trip_ms;
+        eprintln!("P7: {call}: {proxy_ms:.2} ms through the proxy, {direct_ms:.2} ms direct: {trips:.2} round trips");
+        store_calls.push(json!({
+            "call": call,
+            "kind": class,
+            "calls": through.latencies[kind].len(),
+            "proxy_p50_ms": proxy_ms,
+            "direct_p50_ms": direct_ms,
+            "round_trips": trips,
+            "over_select_1": (proxy_ms - direct_ms) / one_trip_ms,
+        }));
+    }
+    drop((through, direct));
+    let mut pgbench_runs = Vec::new();
+    for builtin in ["select-only", "tpcb-like"] {
+        let length = Length::Transactions(settings.round_trip_transactions);
+        let proxied = run_pgbench(server, &proxy_url, 1, length, &["-b", builtin])?;
+        let straight = run_pgbench(server, &direct_url, 1, length, &["-b", builtin])?;
+        let trips = (proxied.latency_ms - straight.latency_ms) / round_trip_ms;
+        eprintln!(
+            "P7: pgbench {builtin}: {:.2} ms through the proxy, {:.2} ms direct: {trips:.2} round trips",
+            proxied.latency_ms, straight.latency_ms
+        );
+        pgbench_runs.push(json!({
+            "script": builtin,
+            "transactions": proxied.transactions,
+            "proxy_latency_ms": proxied.latency_ms,
+            "direct_latency_ms": straight.latency_ms,
+            "round_trips": trips,
+        }));
+    }
+    drop(proxy);
+    client.delete_table("bench-p7-proxy").await?;
+    client.delete_table("bench-p7-direct").await?;
+    Ok(json!({
+        "delay_ms": settings.delay_ms,
+        "warmup_calls": WARMUP_CALLS,
+        "store_calls": store_calls,
+        "pgbench": pgbench_runs,
+    }))
+}
+
+/// Sets `fsync` with ALTER SYSTEM (`None` resets it) and reloads the configuration, then waits until
+/// new connections see `expected`; returns what they see.
+async fn set_fsync(server: &Server, value: Option<&str>, expected: &str) -> BenchResult<String> {
+    let mut connection = server.connection().await?;
+    match value {
+        Some(value) => {
+            connection
+                .execute(format!("ALTER SYSTEM SET fsync = {value}").as_str())
+                .await?
+        }
+        None => connection.execute("ALTER SYSTEM RESET fsync").await?,
+    };
+    connection.execute("SELECT pg_reload_conf()").await?;
+    drop(connection);
+    // The reload is asynchronous: wait until a new connection sees the change.
+    let mut seen = String::new();
+    for _ in 0..100 {
+        let mut connection = server.connection().await?;
+        seen = sqlx::query_scalar("SHOW fsync")
+            .fetch_one(&mut connection)
+            .await?;
+        if seen == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(seen)
+}
+
+/// P1f: the P1 storm and pgbench tpcb-like at each client count with `fsync` off.
+async fn storms_without_fsync(
+    server: &Server,
+    client: &Client,
+    settings: &Settings,
+) -> BenchResult<Value> {
+    let mut runs = Vec::new();
+    for &clients in &settings.clients {
+        let mut result = storm(
+            &server.direct(),
+            client,
+            "p1f",
+            Storm {
+                tables: 1,
+                leaves: settings.leaves,
+                files: settings.files,
+                clients,
+            },
+        )
+        .await?;
+        let tps = pgbench(server, settings, clients, "tpcb-like")?;
+        result["fsync"] = json!("off");
+        result["pgbench_tps"] = json!(tps);
+        result["pgbench_scale"] = json!(settings.pgbench_scale);
+        result["ratio_to_pgbench"] = json!(result["jobs_per_second"].as_f64().unwrap_or(0.0) / tps);
+        runs.push(result);
+    }
+    Ok(Value::Array(runs))
+}
+
 /// P6: the storm's table, one compaction job per leaf, committed in batches as Sleeper's batcher
 /// sends them: a client takes `batch` jobs, assigns them in one call, then commits them in one
 /// asynchronous REPLACE_FILE_REFERENCES transaction. Every job must apply.
@@ -1068,7 +1589,10 @@ async fn run(server: &Server, settings: &Settings) -> BenchResult<Value> {
         pgbench_tps.insert(clients, tps);
         Ok(tps)
     };
-    if settings.runs("P1") || settings.runs("P1b") || settings.runs("P5") {
+    if ["P1", "P1b", "P5", "P1f", "P1e", "P7"]
+        .iter()
+        .any(|w| settings.runs(w))
+    {
         pgbench_init(server, settings)?;
     }
     if settings.runs("P1") {
@@ -1096,6 +1620,64 @@ async fn run(server: &Server, settings: &Settings) -> BenchResult<Value> {
             runs.push(result);
         }
         workloads.insert("P1".into(), Value::Array(runs));
+    }
+    if settings.runs("P1f") {
+        let mut connection = server.connection().await?;
+        let before: String = sqlx::query_scalar("SHOW fsync")
+            .fetch_one(&mut connection)
+            .await?;
+        drop(connection);
+        let off = set_fsync(server, Some("off"), "off").await;
+        let runs = match off {
+            Ok(seen) if seen == "off" => storms_without_fsync(server, &client, settings).await,
+            Ok(seen) => Err(format!(
+                "P1f: fsync is still {seen} after ALTER SYSTEM (set on the server's command line?)"
+            )
+            .into()),
+            Err(error) => Err(error),
+        };
+        // fsync back as it was, whatever happened.
+        let restored = set_fsync(server, None, &before).await?;
+        if restored != before {
+            return Err(
+                format!("P1f: fsync is {restored} after ALTER SYSTEM RESET, was {before}").into(),
+            );
+        }
+        workloads.insert("P1f".into(), runs?);
+    }
+    if settings.runs("P1e") {
+        let clients = settings.delay_clients;
+        let (proxy, url) = server.delay_proxy(settings.delay())?;
+        let mut result = storm(
+            &server.one_connection_to(&url),
+            &client,
+            "p1e",
+            Storm {
+                tables: 1,
+                leaves: settings.leaves,
+                files: settings.files,
+                clients,
+            },
+        )
+        .await?;
+        let run = run_pgbench(
+            server,
+            &url,
+            clients,
+            Length::Seconds(settings.pgbench_seconds),
+            &["-b", "tpcb-like"],
+        )?;
+        drop(proxy);
+        eprintln!(
+            "pgbench tpcb-like through the proxy: {clients} clients: {:.0} tps",
+            run.tps
+        );
+        result["delay_ms"] = json!(settings.delay_ms);
+        result["pgbench_tps"] = json!(run.tps);
+        result["pgbench_scale"] = json!(settings.pgbench_scale);
+        result["ratio_to_pgbench"] =
+            json!(result["jobs_per_second"].as_f64().unwrap_or(0.0) / run.tps);
+        workloads.insert("P1e".into(), result);
     }
     if settings.runs("P1b") {
         let clients = *settings.clients.last().unwrap_or(&16);
@@ -1181,12 +1763,21 @@ async fn run(server: &Server, settings: &Settings) -> BenchResult<Value> {
             get_partition_loop(&client, settings.get_partition_calls).await?,
         );
     }
+    if settings.runs("P4p") {
+        workloads.insert(
+            "P4p".into(),
+            get_partition_against_pgbench(server, &client, settings).await?,
+        );
+    }
     if settings.runs("P6") {
         let mut runs = Vec::new();
         for &batch in &settings.batch_sizes {
             runs.push(batched_commits(server, &client, settings, batch).await?);
         }
         workloads.insert("P6".into(), Value::Array(runs));
+    }
+    if settings.runs("P7") {
+        workloads.insert("P7".into(), round_trips(server, &client, settings).await?);
     }
     if settings.runs("T1") {
         workloads.insert(
