@@ -34,72 +34,75 @@ DECLARE
     seq_ bigint := pg_current_xact_id()::text::bigint;
 BEGIN
     PERFORM lock_table(p_lock_space, p_table_pk, false);
-    -- Locks the rows that were read present, key by key in key order (the LATERAL probes of
-    -- files.rs's read), file rows before reference rows. A file row is only locked against its
-    -- deletion (KEY SHARE), so calls on other references of one file never wait for each other.
-    SELECT bool_and(f.created_seq IS NOT DISTINCT FROM w.seq) INTO unchanged
-    FROM unnest(p_files, p_file_seqs) WITH ORDINALITY AS w(filename, seq, ord)
-    LEFT JOIN LATERAL (
-        SELECT f.created_seq FROM files f
-        WHERE f.table_pk = p_table_pk AND f.filename = w.filename AND w.seq IS NOT NULL
-        OFFSET 0 FOR KEY SHARE
-    ) f ON true;
-    IF NOT COALESCE(unchanged, true) THEN
-        RETURN false;
+    -- Locks the reference rows that were read present, key by key in key order (the LATERAL probes of
+    -- files.rs's read). File rows are not locked: many commits name the same input files, and a lock,
+    -- even a shared one, is a write to the row. Their existence follows from the references: a file
+    -- with a live reference is never deleted, and the checks below see any change.
+    IF cardinality(array_remove(p_ref_seqs, NULL)) > 0 THEN
+        SELECT bool_and(r.update_seq IS NOT DISTINCT FROM w.seq) INTO unchanged
+        FROM unnest(p_ref_files, p_ref_partitions, p_ref_seqs) WITH ORDINALITY AS w(filename, partition_id, seq, ord)
+        LEFT JOIN LATERAL (
+            SELECT r.update_seq FROM file_references r
+            WHERE r.table_pk = p_table_pk AND r.filename = w.filename AND r.partition_id = w.partition_id
+              AND w.seq IS NOT NULL
+            OFFSET 0 FOR UPDATE
+        ) r ON true;
+        IF NOT COALESCE(unchanged, true) THEN
+            RETURN false;
+        END IF;
     END IF;
-    SELECT bool_and(r.update_seq IS NOT DISTINCT FROM w.seq) INTO unchanged
-    FROM unnest(p_ref_files, p_ref_partitions, p_ref_seqs) WITH ORDINALITY AS w(filename, partition_id, seq, ord)
-    LEFT JOIN LATERAL (
-        SELECT r.update_seq FROM file_references r
-        WHERE r.table_pk = p_table_pk AND r.filename = w.filename AND r.partition_id = w.partition_id
-          AND w.seq IS NOT NULL
-        OFFSET 0 FOR UPDATE
-    ) r ON true;
-    IF NOT COALESCE(unchanged, true) THEN
-        RETURN false;
-    END IF;
-    -- A new statement, so a new snapshot: the rows read absent are still absent now that every call
-    -- holding a lock on a row this one read has committed. (The client leaves out of these lists the
-    -- rows it inserts: their primary keys refuse them if another call inserted them first.)
-    PERFORM 1 FROM unnest(p_files, p_file_seqs) AS w(filename, seq)
-    WHERE w.seq IS NULL AND EXISTS (
-        SELECT 1 FROM files f WHERE f.table_pk = p_table_pk AND f.filename = w.filename);
-    IF FOUND THEN
-        RETURN false;
-    END IF;
-    PERFORM 1 FROM unnest(p_ref_files, p_ref_partitions, p_ref_seqs) AS w(filename, partition_id, seq)
-    WHERE w.seq IS NULL AND EXISTS (
-        SELECT 1 FROM file_references r
-        WHERE r.table_pk = p_table_pk AND r.filename = w.filename AND r.partition_id = w.partition_id);
-    IF FOUND THEN
-        RETURN false;
+    -- A new statement, so a new snapshot, taken once every call holding a lock on a reference row this
+    -- one read has committed: the file rows are as read, and the reference rows read absent are still
+    -- absent. (The client leaves out of these lists the rows it inserts: their primary keys refuse
+    -- them if another call inserted them first.)
+    IF cardinality(p_files) > 0 OR array_position(p_ref_seqs, NULL) IS NOT NULL THEN
+        PERFORM 1
+        WHERE EXISTS (
+            SELECT 1 FROM unnest(p_files, p_file_seqs) AS w(filename, seq)
+            WHERE (SELECT f.created_seq FROM files f
+                   WHERE f.table_pk = p_table_pk AND f.filename = w.filename) IS DISTINCT FROM w.seq)
+        OR EXISTS (
+            SELECT 1 FROM unnest(p_ref_files, p_ref_partitions, p_ref_seqs) AS w(filename, partition_id, seq)
+            WHERE w.seq IS NULL AND EXISTS (
+                SELECT 1 FROM file_references r
+                WHERE r.table_pk = p_table_pk AND r.filename = w.filename AND r.partition_id = w.partition_id));
+        IF FOUND THEN
+            RETURN false;
+        END IF;
     END IF;
 
-    INSERT INTO files (table_pk, filename, created_at, created_seq)
-    SELECT p_table_pk, f.filename, at_, seq_ FROM unnest(p_new_files) AS f(filename);
+    -- Each write only when there is something to write: a statement costs the server even when empty.
+    IF cardinality(p_new_files) > 0 THEN
+        INSERT INTO files (table_pk, filename, created_at, created_seq)
+        SELECT p_table_pk, f.filename, at_, seq_ FROM unnest(p_new_files) AS f(filename);
+    END IF;
     -- Plain UPDATE and INSERT rather than an upsert: the call knows which rows exist.
-    UPDATE file_references r SET number_of_rows = x.number_of_rows, job_id = x.job_id,
-        count_approximate = x.count_approximate, only_this_partition = x.only_this_partition,
-        removed = x.removed, updated_at = at_, update_seq = seq_
-    FROM (
-        SELECT x.*, found.row_id
-        FROM unnest(p_upd_files, p_upd_partitions, p_upd_rows, p_upd_jobs, p_upd_approximate,
-                    p_upd_only_this, p_upd_removed)
-             AS x(filename, partition_id, number_of_rows, job_id, count_approximate, only_this_partition, removed)
-        CROSS JOIN LATERAL (
-            SELECT k.ctid AS row_id FROM file_references k
-            WHERE k.table_pk = p_table_pk AND k.filename = x.filename AND k.partition_id = x.partition_id
-            OFFSET 0
-        ) found
-    ) x
-    WHERE r.ctid = x.row_id;
-    INSERT INTO file_references (table_pk, filename, partition_id, number_of_rows, job_id,
-        count_approximate, only_this_partition, removed, updated_at, update_seq)
-    SELECT p_table_pk, y.filename, y.partition_id, y.number_of_rows, y.job_id, y.count_approximate,
-           y.only_this_partition, y.removed, at_, seq_
-    FROM unnest(p_ins_files, p_ins_partitions, p_ins_rows, p_ins_jobs, p_ins_approximate,
-                p_ins_only_this, p_ins_removed)
-         AS y(filename, partition_id, number_of_rows, job_id, count_approximate, only_this_partition, removed);
+    IF cardinality(p_upd_files) > 0 THEN
+        UPDATE file_references r SET number_of_rows = x.number_of_rows, job_id = x.job_id,
+            count_approximate = x.count_approximate, only_this_partition = x.only_this_partition,
+            removed = x.removed, updated_at = at_, update_seq = seq_
+        FROM (
+            SELECT x.*, found.row_id
+            FROM unnest(p_upd_files, p_upd_partitions, p_upd_rows, p_upd_jobs, p_upd_approximate,
+                        p_upd_only_this, p_upd_removed)
+                 AS x(filename, partition_id, number_of_rows, job_id, count_approximate, only_this_partition, removed)
+            CROSS JOIN LATERAL (
+                SELECT k.ctid AS row_id FROM file_references k
+                WHERE k.table_pk = p_table_pk AND k.filename = x.filename AND k.partition_id = x.partition_id
+                OFFSET 0
+            ) found
+        ) x
+        WHERE r.ctid = x.row_id;
+    END IF;
+    IF cardinality(p_ins_files) > 0 THEN
+        INSERT INTO file_references (table_pk, filename, partition_id, number_of_rows, job_id,
+            count_approximate, only_this_partition, removed, updated_at, update_seq)
+        SELECT p_table_pk, y.filename, y.partition_id, y.number_of_rows, y.job_id, y.count_approximate,
+               y.only_this_partition, y.removed, at_, seq_
+        FROM unnest(p_ins_files, p_ins_partitions, p_ins_rows, p_ins_jobs, p_ins_approximate,
+                    p_ins_only_this, p_ins_removed)
+             AS y(filename, partition_id, number_of_rows, job_id, count_approximate, only_this_partition, removed);
+    END IF;
     RETURN true;
 END
 $$;
