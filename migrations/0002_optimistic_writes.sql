@@ -12,32 +12,38 @@
 
 ALTER TABLE sleeper_tables ADD COLUMN partitions_version bigint NOT NULL DEFAULT 0;
 
--- The call read the files in p_files (created_seq in p_file_seqs, NULL for a file it found absent) and
+-- The call read the files in p_files (created_seq in p_file_seqs, NULL for a file it found absent),
 -- the reference rows at the pairs of p_ref_files and p_ref_partitions (update_seq in p_ref_seqs, NULL
--- for absent), each list in key order. If all are still so, writes the new files, the final state of
--- changed reference rows that exist (p_upd_*) and the new reference rows (p_ins_*), all with the
--- time p_at (NULL: the transaction's, to the millisecond) and this transaction's id.
+-- for absent) and the reference rows it changes (p_upd_*, read at p_upd_seqs), each list in key order.
+-- If all are still so, writes the new files, the final state of the changed reference rows and the new
+-- reference rows (p_ins_*), all with the time p_at (NULL: the transaction's, to the millisecond) and
+-- this transaction's id. A row that changed makes it write nothing: false, or, once the update has
+-- run, the error rows_changed (SQLSTATE SL001), which rolls the update back.
 CREATE FUNCTION write_file_changes(
     p_lock_space integer, p_table_pk bigint, p_at timestamptz,
     p_files text[], p_file_seqs bigint[],
     p_ref_files text[], p_ref_partitions text[], p_ref_seqs bigint[],
     p_new_files text[],
     p_upd_files text[], p_upd_partitions text[], p_upd_rows bigint[], p_upd_jobs text[],
-    p_upd_approximate boolean[], p_upd_only_this boolean[], p_upd_removed boolean[],
+    p_upd_approximate boolean[], p_upd_only_this boolean[], p_upd_removed boolean[], p_upd_seqs bigint[],
     p_ins_files text[], p_ins_partitions text[], p_ins_rows bigint[], p_ins_jobs text[],
     p_ins_approximate boolean[], p_ins_only_this boolean[], p_ins_removed boolean[]
 ) RETURNS boolean
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     unchanged boolean;
+    updated_ bigint;
     at_ timestamptz := COALESCE(p_at, date_trunc('milliseconds', now()));
     seq_ bigint := pg_current_xact_id()::text::bigint;
 BEGIN
     PERFORM lock_table(p_lock_space, p_table_pk, false);
-    -- Locks the reference rows that were read present, key by key in key order (the LATERAL probes of
-    -- files.rs's read). File rows are not locked: many commits name the same input files, and a lock,
-    -- even a shared one, is a write to the row. Their existence follows from the references: a file
-    -- with a live reference is never deleted, and the checks below see any change.
+    -- Locks the reference rows in p_ref_* that were read present, key by key in key order (the LATERAL
+    -- probes of files.rs's read): the client lists them only when the call read rows it does not
+    -- change, and then lists the changed ones too, so that rows are locked in one order. The changed
+    -- rows are otherwise locked, and checked, by their update below. File rows are not locked: many
+    -- commits name the same input files, and a lock, even a shared one, is a write to the row. Their
+    -- existence follows from the references: a file with a live reference is never deleted, and the
+    -- checks below see any change.
     IF cardinality(array_remove(p_ref_seqs, NULL)) > 0 THEN
         SELECT bool_and(r.update_seq IS NOT DISTINCT FROM w.seq) INTO unchanged
         FROM unnest(p_ref_files, p_ref_partitions, p_ref_seqs) WITH ORDINALITY AS w(filename, partition_id, seq, ord)
@@ -49,6 +55,29 @@ BEGIN
         ) r ON true;
         IF NOT COALESCE(unchanged, true) THEN
             RETURN false;
+        END IF;
+    END IF;
+    -- Plain UPDATE and INSERT rather than an upsert: the call knows which rows exist. Each statement
+    -- only when there is something to do: a statement costs the server even when empty.
+    IF cardinality(p_upd_files) > 0 THEN
+        UPDATE file_references r SET number_of_rows = x.number_of_rows, job_id = x.job_id,
+            count_approximate = x.count_approximate, only_this_partition = x.only_this_partition,
+            removed = x.removed, updated_at = at_, update_seq = seq_
+        FROM (
+            SELECT x.*, found.row_id
+            FROM unnest(p_upd_files, p_upd_partitions, p_upd_rows, p_upd_jobs, p_upd_approximate,
+                        p_upd_only_this, p_upd_removed, p_upd_seqs)
+                 AS x(filename, partition_id, number_of_rows, job_id, count_approximate, only_this_partition, removed, seq)
+            CROSS JOIN LATERAL (
+                SELECT k.ctid AS row_id FROM file_references k
+                WHERE k.table_pk = p_table_pk AND k.filename = x.filename AND k.partition_id = x.partition_id
+                OFFSET 0
+            ) found
+        ) x
+        WHERE r.ctid = x.row_id AND r.update_seq = x.seq;
+        GET DIAGNOSTICS updated_ = ROW_COUNT;
+        IF updated_ <> cardinality(p_upd_files) THEN
+            RAISE EXCEPTION 'rows changed since the call read them' USING ERRCODE = 'SL001';
         END IF;
     END IF;
     -- A new statement, so a new snapshot, taken once every call holding a lock on a reference row this
@@ -67,32 +96,12 @@ BEGIN
                 SELECT 1 FROM file_references r
                 WHERE r.table_pk = p_table_pk AND r.filename = w.filename AND r.partition_id = w.partition_id));
         IF FOUND THEN
-            RETURN false;
+            RAISE EXCEPTION 'rows changed since the call read them' USING ERRCODE = 'SL001';
         END IF;
     END IF;
-
-    -- Each write only when there is something to write: a statement costs the server even when empty.
     IF cardinality(p_new_files) > 0 THEN
         INSERT INTO files (table_pk, filename, created_at, created_seq)
         SELECT p_table_pk, f.filename, at_, seq_ FROM unnest(p_new_files) AS f(filename);
-    END IF;
-    -- Plain UPDATE and INSERT rather than an upsert: the call knows which rows exist.
-    IF cardinality(p_upd_files) > 0 THEN
-        UPDATE file_references r SET number_of_rows = x.number_of_rows, job_id = x.job_id,
-            count_approximate = x.count_approximate, only_this_partition = x.only_this_partition,
-            removed = x.removed, updated_at = at_, update_seq = seq_
-        FROM (
-            SELECT x.*, found.row_id
-            FROM unnest(p_upd_files, p_upd_partitions, p_upd_rows, p_upd_jobs, p_upd_approximate,
-                        p_upd_only_this, p_upd_removed)
-                 AS x(filename, partition_id, number_of_rows, job_id, count_approximate, only_this_partition, removed)
-            CROSS JOIN LATERAL (
-                SELECT k.ctid AS row_id FROM file_references k
-                WHERE k.table_pk = p_table_pk AND k.filename = x.filename AND k.partition_id = x.partition_id
-                OFFSET 0
-            ) found
-        ) x
-        WHERE r.ctid = x.row_id;
     END IF;
     IF cardinality(p_ins_files) > 0 THEN
         INSERT INTO file_references (table_pk, filename, partition_id, number_of_rows, job_id,

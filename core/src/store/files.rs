@@ -53,7 +53,7 @@ const READ: &str = "SELECT 0 AS kind, NULL::text AS filename, NULL::text AS part
 
 /// Writes a call's net changes if what it read is unchanged; see the function in the migrations.
 const WRITE: &str = "SELECT {s}.write_file_changes($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-     $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)";
+     $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)";
 
 const REFERENCE_COLUMNS: &str =
     "r.filename, r.partition_id, r.number_of_rows, r.job_id, r.updated_at, \
@@ -302,6 +302,14 @@ impl StateStore {
             .map(|f| (f.as_str(), view.file_versions.get(f).copied()))
             .filter(|(f, version)| version.is_some() || !created.contains(f))
             .unzip();
+        // The rows the call changes are checked by their update itself. Only if the call read rows it
+        // leaves unchanged are all the rows it read locked and checked first, in one pass in key order,
+        // so that two calls never lock rows in orders that could cross.
+        let changed: HashSet<&RefKey> = updates.iter().map(|(key, _)| *key).collect();
+        let lock_all_first = wanted
+            .refs
+            .iter()
+            .any(|k| view.ref_versions.contains_key(k) && !changed.contains(k));
         let checked_refs: Vec<((&str, &str), Option<i64>)> = wanted
             .refs
             .iter()
@@ -311,11 +319,18 @@ impl StateStore {
                     view.ref_versions.get(k).copied(),
                 )
             })
-            .filter(|(key, version)| version.is_some() || !inserted.contains(key))
+            .filter(|(key, version)| match version {
+                Some(_) => lock_all_first,
+                None => !inserted.contains(key),
+            })
             .collect();
         let (ref_files, ref_partitions): (Vec<&str>, Vec<&str>) =
             checked_refs.iter().map(|(key, _)| *key).unzip();
         let ref_versions: Vec<Option<i64>> = checked_refs.iter().map(|(_, v)| *v).collect();
+        let update_versions: Vec<Option<i64>> = updates
+            .iter()
+            .map(|(key, _)| view.ref_versions.get(*key).copied())
+            .collect();
         let sql = self.sql(WRITE);
         let query = self
             .query(&sql)
@@ -328,7 +343,7 @@ impl StateStore {
             .bind(ref_partitions)
             .bind(ref_versions)
             .bind(&view.created_files);
-        let query = bind_rows(bind_rows(query, &updates), &inserts);
+        let query = bind_rows(bind_rows(query, &updates).bind(update_versions), &inserts);
         self.run_write(session, query).await
     }
 

@@ -123,7 +123,7 @@ impl StateStore {
     }
 
     /// Runs `query`, a call of one of the write functions of the migrations that returns whether it
-    /// wrote: outside a transaction the statement commits on its own, so an error that is not the
+    /// wrote (or raises `SL001` when the rows it read changed): outside a transaction the statement commits on its own, so an error that is not the
     /// server's answer leaves its outcome unknown.
     async fn run_write(&self, session: &mut Session, query: PgQuery<'_>) -> Result<bool, Failure> {
         #[cfg(feature = "testing")]
@@ -133,6 +133,8 @@ impl StateStore {
             Ok(row) => Ok(row.try_get::<bool, _>(0)?),
             Err(error) => Err(match sqlstate(&error).as_deref() {
                 Some("P0002") => Failure::Rejected(self.table_not_found()),
+                // Raised by a write function whose rows changed after it had begun to write.
+                Some("SL001") => Failure::Stale,
                 Some(_) => Failure::Database(error),
                 None if commits_on_its_own => Failure::Uncertain(error),
                 None => Failure::Database(error),
