@@ -4,6 +4,7 @@
 use sqlx::{Executor, PgConnection};
 
 use crate::client::{ClientInner, Failure};
+use crate::error::Error;
 use crate::pool::PooledConnection;
 
 /// The connection of a call that is one statement, or a few run one after another. Behind a
@@ -35,6 +36,21 @@ impl Session {
     /// Whether the session's statements run in a transaction it commits at the end.
     pub(crate) fn in_transaction(&self) -> bool {
         self.in_transaction
+    }
+
+    /// After a statement the server refused: outside a transaction nothing is left open, so the
+    /// connection can serve another call.
+    pub(crate) fn keep_after_refusal(&mut self) {
+        if !self.in_transaction {
+            self.connection.finish();
+        }
+    }
+
+    /// Ends the session of a call whose checks failed on what it read, with that failure: its
+    /// statements have all completed, so the connection goes back to the pool.
+    pub(crate) async fn end_rejected<T>(self, error: Error) -> Result<T, Failure> {
+        self.finish().await?;
+        Err(Failure::Rejected(error))
     }
 
     /// Ends the session, committing its transaction if it has one. A session dropped without this

@@ -360,7 +360,10 @@ impl StateStore {
         retrying!(client, async {
             let mut session = Session::open(client).await?;
             let mut view = self.read(session.connection(), &wanted).await?;
-            let checked = check(&mut view)?;
+            let checked = match check(&mut view) {
+                Ok(checked) => checked,
+                Err(error) => return session.end_rejected(error).await,
+            };
             let written = view.created_files.is_empty() && view.changed_refs.is_empty()
                 || self.write(&mut session, &wanted, &view).await?;
             session.finish().await.map_err(Failure::Uncertain)?;
@@ -622,17 +625,21 @@ impl StateStore {
                 }
             }
             // Taken out as checked: a second delete of a file in the call finds it gone.
-            for filename in filenames {
-                match live.remove(filename) {
-                    None => Err(Error::FileNotFound {
-                        filename: filename.clone(),
-                    })?,
-                    Some(count) if count > 0 => Err(Error::FileHasReferences {
-                        filename: filename.clone(),
-                        reference_count: u64::try_from(count).unwrap_or_default(),
-                    })?,
-                    Some(_) => {}
-                }
+            let unreferenced =
+                filenames
+                    .iter()
+                    .try_for_each(|filename| match live.remove(filename) {
+                        None => Err(Error::FileNotFound {
+                            filename: filename.clone(),
+                        }),
+                        Some(count) if count > 0 => Err(Error::FileHasReferences {
+                            filename: filename.clone(),
+                            reference_count: u64::try_from(count).unwrap_or_default(),
+                        }),
+                        Some(_) => Ok(()),
+                    });
+            if let Err(error) = unreferenced {
+                return session.end_rejected(error).await;
             }
             let query = self
                 .query(&delete)

@@ -123,13 +123,20 @@ impl StateStore {
     }
 
     /// Runs `query`, a call of one of the write functions of the migrations that returns whether it
-    /// wrote (or raises `SL001` when the rows it read changed): outside a transaction the statement commits on its own, so an error that is not the
-    /// server's answer leaves its outcome unknown.
+    /// wrote (or raises `SL001` when the rows it read changed). Outside a transaction the statement
+    /// commits on its own, so an error that is not the server's answer leaves its outcome unknown.
     async fn run_write(&self, session: &mut Session, query: PgQuery<'_>) -> Result<bool, Failure> {
         #[cfg(feature = "testing")]
         self.between_read_and_write().await;
         let commits_on_its_own = !session.in_transaction();
-        match query.fetch_one(session.connection()).await {
+        let outcome = query.fetch_one(session.connection()).await;
+        if outcome
+            .as_ref()
+            .is_err_and(|error| sqlstate(error).is_some())
+        {
+            session.keep_after_refusal();
+        }
+        match outcome {
             Ok(row) => Ok(row.try_get::<bool, _>(0)?),
             Err(error) => Err(match sqlstate(&error).as_deref() {
                 Some("P0002") => Failure::Rejected(self.table_not_found()),

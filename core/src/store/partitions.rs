@@ -251,7 +251,10 @@ impl StateStore {
                 .iter()
                 .filter_map(|row| self.partition_from_row(row).transpose())
                 .collect::<Result<Vec<_>>>()?;
-            let (updated, added) = check(stored)?;
+            let (updated, added) = match check(stored) {
+                Ok(written) => written,
+                Err(error) => return session.end_rejected(error).await,
+            };
             let query = self
                 .query(&write)
                 .bind(client.schema.lock_space)
