@@ -218,13 +218,10 @@ BEGIN
         RETURN false;
     END IF;
     DELETE FROM partitions WHERE table_pk = p_table_pk;
-    INSERT INTO partitions (table_pk, partition_id, is_leaf, parent_id, child_ids, dimension, region)
-    SELECT p_table_pk, x.id, x.is_leaf, x.parent, ARRAY(SELECT jsonb_array_elements_text(x.children)),
-           x.dimension, x.region
-    FROM unnest(p_ids, p_leaf, p_parents, p_children, p_dimensions, p_regions)
-         AS x(id, is_leaf, parent, children, dimension, region);
-    UPDATE sleeper_tables SET partitions_version = partitions_version + 1 WHERE table_pk = p_table_pk;
-    RETURN true;
+    -- Inserts the tree and moves the version on; the exclusive lock held covers its shared one.
+    RETURN write_partitions(p_lock_space, p_table_pk,
+        (SELECT partitions_version FROM sleeper_tables WHERE table_pk = p_table_pk),
+        '{}', '{}', '{}', '{}', '{}', '{}', p_ids, p_leaf, p_parents, p_children, p_dimensions, p_regions);
 END
 $$;
 

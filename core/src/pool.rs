@@ -90,7 +90,7 @@ impl Pool {
         match acquired {
             Ok(acquired) => acquired,
             Err(_) => Err(Error::connection(format!(
-                "Timed out after {:?} waiting for a database connection ({} in use)",
+                "Timed out after {:?} waiting for a database connection (the client holds at most {})",
                 shared.acquire_timeout, shared.max_connections
             ))),
         }
