@@ -1375,18 +1375,21 @@ async fn set_fsync(server: &Server, value: Option<&str>, expected: &str) -> Benc
     Ok(seen)
 }
 
-/// P1f: the P1 storm and pgbench tpcb-like at each client count with `fsync` off.
-async fn storms_without_fsync(
+/// The P1 storm at each client count, each beside pgbench tpcb-like's TPS at that count (`baseline`),
+/// with the ratio of the two.
+async fn storms_against_pgbench(
     server: &Server,
     client: &Client,
     settings: &Settings,
-) -> BenchResult<Value> {
+    name: &str,
+    mut baseline: impl FnMut(usize) -> BenchResult<f64>,
+) -> BenchResult<Vec<Value>> {
     let mut runs = Vec::new();
     for &clients in &settings.clients {
         let mut result = storm(
             &server.direct(),
             client,
-            "p1f",
+            name,
             Storm {
                 tables: 1,
                 leaves: settings.leaves,
@@ -1395,12 +1398,27 @@ async fn storms_without_fsync(
             },
         )
         .await?;
-        let tps = pgbench(server, settings, clients, "tpcb-like")?;
-        result["fsync"] = json!("off");
+        let tps = baseline(clients)?;
         result["pgbench_tps"] = json!(tps);
         result["pgbench_scale"] = json!(settings.pgbench_scale);
         result["ratio_to_pgbench"] = json!(result["jobs_per_second"].as_f64().unwrap_or(0.0) / tps);
         runs.push(result);
+    }
+    Ok(runs)
+}
+
+/// P1f: the P1 storm and pgbench tpcb-like at each client count with `fsync` off.
+async fn storms_without_fsync(
+    server: &Server,
+    client: &Client,
+    settings: &Settings,
+) -> BenchResult<Value> {
+    let mut runs = storms_against_pgbench(server, client, settings, "p1f", |clients| {
+        pgbench(server, settings, clients, "tpcb-like")
+    })
+    .await?;
+    for run in &mut runs {
+        run["fsync"] = json!("off");
     }
     Ok(Value::Array(runs))
 }
@@ -1596,28 +1614,11 @@ async fn run(server: &Server, settings: &Settings) -> BenchResult<Value> {
         pgbench_init(server, settings)?;
     }
     if settings.runs("P1") {
-        let mut runs = Vec::new();
-        for &clients in &settings.clients {
-            let mut result = storm(
-                &server.direct(),
-                &client,
-                "p1",
-                Storm {
-                    tables: 1,
-                    leaves: settings.leaves,
-                    files: settings.files,
-                    clients,
-                },
-            )
-            .await?;
-            let tps = baseline(clients)?;
-            result["pgbench_tps"] = json!(tps);
-            result["pgbench_scale"] = json!(settings.pgbench_scale);
+        let mut runs =
+            storms_against_pgbench(server, &client, settings, "p1", &mut baseline).await?;
+        for (run, &clients) in runs.iter_mut().zip(&settings.clients) {
             let simple = pgbench(server, settings, clients, "simple-update")?;
-            result["pgbench_simple_update_tps"] = json!(simple);
-            result["ratio_to_pgbench"] =
-                json!(result["jobs_per_second"].as_f64().unwrap_or(0.0) / tps);
-            runs.push(result);
+            run["pgbench_simple_update_tps"] = json!(simple);
         }
         workloads.insert("P1".into(), Value::Array(runs));
     }

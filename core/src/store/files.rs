@@ -99,10 +99,10 @@ impl Wanted {
 
 /// The rows read with the call's changes applied in order.
 struct View {
-    files: HashSet<String>,
+    /// The file records the call sees: each one read, with its version (see `READ`), or created by
+    /// the call (`None`).
+    files: HashMap<String, Option<i64>>,
     refs: HashMap<RefKey, RefRow>,
-    /// The version of each file record read (see `READ`).
-    file_versions: HashMap<String, i64>,
     /// The version of each reference row read: changes to these rows are updates, others inserts.
     ref_versions: HashMap<RefKey, i64>,
     created_files: Vec<String>,
@@ -128,9 +128,8 @@ impl View {
     /// The view of `READ`'s rows, or `None` if the table is gone.
     fn from_rows(rows: &[PgRow]) -> Result<Option<View>> {
         let mut view = View {
-            files: HashSet::new(),
+            files: HashMap::new(),
             refs: HashMap::new(),
-            file_versions: HashMap::new(),
             ref_versions: HashMap::new(),
             created_files: Vec::new(),
             changed_refs: Vec::new(),
@@ -142,9 +141,8 @@ impl View {
             match row.try_get::<i32, _>("kind")? {
                 0 => table_exists = true,
                 1 => {
-                    let filename: String = row.try_get("filename")?;
-                    view.files.insert(filename.clone());
-                    view.file_versions.insert(filename, row.try_get("seq")?);
+                    view.files
+                        .insert(row.try_get("filename")?, Some(row.try_get("seq")?));
                 }
                 _ => {
                     let key = (row.try_get("filename")?, row.try_get("partition_id")?);
@@ -164,7 +162,7 @@ impl View {
     }
 
     fn has_file(&self, filename: &str) -> bool {
-        self.files.contains(filename)
+        self.files.contains_key(filename)
     }
 
     fn live_ref(&self, filename: &str, partition_id: &str) -> Option<&RefRow> {
@@ -174,7 +172,7 @@ impl View {
     }
 
     fn create_file(&mut self, filename: &str) {
-        self.files.insert(filename.to_owned());
+        self.files.insert(filename.to_owned(), None);
         self.created_files.push(filename.to_owned());
         self.undo.push(Undo::CreatedFile);
     }
@@ -291,7 +289,6 @@ impl StateStore {
             .partition(|(key, _)| view.ref_versions.contains_key(*key));
         // Rows read absent that the call inserts need no check of their own: their primary key
         // refuses them if another call inserted them first.
-        let created: HashSet<&str> = view.created_files.iter().map(String::as_str).collect();
         let inserted: HashSet<(&str, &str)> = inserts
             .iter()
             .map(|(key, _)| (key.0.as_str(), key.1.as_str()))
@@ -299,8 +296,10 @@ impl StateStore {
         let (files, file_versions): (Vec<&str>, Vec<Option<i64>>) = wanted
             .files
             .iter()
-            .map(|f| (f.as_str(), view.file_versions.get(f).copied()))
-            .filter(|(f, version)| version.is_some() || !created.contains(f))
+            .filter_map(|f| match view.files.get(f) {
+                Some(None) => None, // created by the call
+                read => Some((f.as_str(), read.copied().flatten())),
+            })
             .unzip();
         // The rows the call changes are checked by their update itself. Only if the call read rows it
         // leaves unchanged are all the rows it read locked and checked first, in one pass in key order,

@@ -5,7 +5,7 @@
 //! It runs on plain threads, not on the async runtime: a delay is kept with `std::thread::sleep`,
 //! precise to some microseconds, where the runtime's timer rounds up to the next millisecond (a
 //! 1 ms delay would then last up to 2 ms, and round trips measured through the proxy would be off by
-//! half). Each direction of a delayed connection has a reader thread, which stamps every chunk with
+//! half). Each direction of a connection has a reader thread, which stamps every chunk with
 //! the time it arrived and queues it, and a writer thread, which forwards each chunk once
 //! `arrival + delay` has passed: many chunks are in flight at once, so the delay adds latency
 //! without limiting throughput.
@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 const CHUNK: usize = 64 * 1024;
 /// The stack of each of the proxy's threads: they hold little on it.
 const STACK: usize = 256 * 1024;
-/// Chunks queued at most in one direction of a delayed connection before its reader waits.
+/// Chunks queued at most in one direction of a connection before its reader waits.
 const IN_FLIGHT: usize = 4096;
 
 /// A running TCP proxy on a free port of 127.0.0.1, forwarding each connection to the upstream
@@ -207,24 +207,22 @@ impl Shared {
     }
 
     /// Forwards one direction until either side closes or the link is cut, then closes the link.
+    /// A reader thread queues each chunk with its arrival time and a writer forwards it once the delay
+    /// (perhaps none) has passed.
     fn forward(&self, link: &Link, from: TcpStream, to: TcpStream) {
-        if self.delay.is_zero() {
-            pump(self, link, from, to);
-        } else {
-            let (queue, queued) = mpsc::sync_channel(IN_FLIGHT);
-            thread::scope(|scope| {
-                let writer = thread::Builder::new()
-                    .name("sleeper-pg-proxy-write".into())
-                    .stack_size(STACK)
-                    .spawn_scoped(scope, || {
-                        deliver(self, link, queued, to);
-                        link.close();
-                    });
-                if writer.is_ok() {
-                    read_into(self, link, from, queue);
-                }
-            });
-        }
+        let (queue, queued) = mpsc::sync_channel(IN_FLIGHT);
+        thread::scope(|scope| {
+            let writer = thread::Builder::new()
+                .name("sleeper-pg-proxy-write".into())
+                .stack_size(STACK)
+                .spawn_scoped(scope, || {
+                    deliver(self, link, queued, to);
+                    link.close();
+                });
+            if writer.is_ok() {
+                read_into(self, link, from, queue);
+            }
+        });
         link.close();
     }
 
@@ -263,24 +261,7 @@ impl Shared {
     }
 }
 
-/// Forwards each chunk as soon as it arrives (no delay).
-fn pump(shared: &Shared, link: &Link, mut from: TcpStream, mut to: TcpStream) {
-    let mut buffer = vec![0_u8; CHUNK];
-    loop {
-        if !shared.thawed(link) {
-            return;
-        }
-        let n = match from.read(&mut buffer) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        if !shared.thawed(link) || to.write_all(&buffer[..n]).is_err() {
-            return;
-        }
-    }
-}
-
-/// The reader of a delayed direction: queues each chunk with the time it arrived.
+/// The reader of a direction: queues each chunk with the time it arrived.
 fn read_into(
     shared: &Shared,
     link: &Link,
@@ -302,7 +283,7 @@ fn read_into(
     }
 }
 
-/// The writer of a delayed direction: forwards each queued chunk once its delay has passed, and
+/// The writer of a direction: forwards each queued chunk once its delay has passed, and
 /// whatever is still queued when the reader ends, so that a last message before a close arrives.
 fn deliver(
     shared: &Shared,
