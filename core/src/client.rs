@@ -356,39 +356,40 @@ impl Retrier<'_> {
                 source: Some(DriverError::new(error)),
             });
         }
-        self.client.retries.fetch_add(1, Ordering::Relaxed);
-        let wait = self.ceiling.mul_f64(rand::thread_rng().gen::<f64>());
-        tracing::debug!(attempts = self.attempts, ?wait, %error, "retrying after a conflict");
-        tokio::time::sleep(wait).await;
-        self.ceiling = (self.ceiling * 2).min(policy.max_backoff);
+        tracing::debug!(attempts = self.attempts, %error, "retrying after a conflict");
+        self.back_off().await;
         Ok(())
     }
-}
 
-impl Retrier<'_> {
     /// After an attempt whose rows changed between its read and its write: the first time, at once
     /// (the other call has committed, so the next read sees it); after that, as after a conflict.
     async fn rerun_stale(&mut self) -> Result<()> {
-        let policy = &self.client.retry;
-        if self.attempts >= policy.max_attempts {
+        if self.attempts >= self.client.retry.max_attempts {
             return Err(Error::connection(format!(
                 "Gave up after {} attempts because of conflicting concurrent updates: the rows \
                  read kept changing before the write",
                 self.attempts
             )));
         }
-        self.client.retries.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(
+            attempts = self.attempts,
+            "re-running after concurrent changes"
+        );
         if self.attempts > 1 {
-            let wait = self.ceiling.mul_f64(rand::thread_rng().gen::<f64>());
-            tracing::debug!(
-                attempts = self.attempts,
-                ?wait,
-                "re-running after concurrent changes"
-            );
-            tokio::time::sleep(wait).await;
-            self.ceiling = (self.ceiling * 2).min(policy.max_backoff);
+            self.back_off().await;
+        } else {
+            self.client.retries.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
+    }
+
+    /// Counts a retry and waits before it: a time drawn from `[0, ceiling)`, the ceiling then doubling
+    /// up to the policy's longest.
+    async fn back_off(&mut self) {
+        self.client.retries.fetch_add(1, Ordering::Relaxed);
+        let wait = self.ceiling.mul_f64(rand::thread_rng().gen::<f64>());
+        tokio::time::sleep(wait).await;
+        self.ceiling = (self.ceiling * 2).min(self.client.retry.max_backoff);
     }
 }
 
@@ -657,14 +658,12 @@ impl Client {
             match deleted {
                 Ok(_) => session.finish().await.map_err(Failure::Uncertain),
                 Err(error) if sqlstate(&error).as_deref() == Some("P0002") => {
+                    session.write_failure(error);
                     Err(Failure::Rejected(Error::TableNotFound {
                         table_id: table_id.to_owned(),
                     }))
                 }
-                Err(error) if session.in_transaction() || sqlstate(&error).is_some() => {
-                    Err(Failure::Database(error))
-                }
-                Err(error) => Err(Failure::Uncertain(error)),
+                Err(error) => Err(session.write_failure(error)),
             }
         })?;
         tracing::info!(table_id, "deleted table");

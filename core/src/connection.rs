@@ -3,7 +3,7 @@
 
 use sqlx::{Executor, PgConnection};
 
-use crate::client::{ClientInner, Failure};
+use crate::client::{sqlstate, ClientInner, Failure};
 use crate::error::Error;
 use crate::pool::PooledConnection;
 
@@ -33,16 +33,19 @@ impl Session {
         &mut self.connection
     }
 
-    /// Whether the session's statements run in a transaction it commits at the end.
-    pub(crate) fn in_transaction(&self) -> bool {
-        self.in_transaction
-    }
-
-    /// After a statement the server refused: outside a transaction nothing is left open, so the
-    /// connection can serve another call.
-    pub(crate) fn keep_after_refusal(&mut self) {
-        if !self.in_transaction {
+    /// What a failed write statement means for the attempt. A statement the server refused changed
+    /// nothing, and outside a transaction leaves nothing open, so the connection can serve another
+    /// call. Any other failure of a statement that commits on its own (outside a transaction) leaves
+    /// its outcome unknown.
+    pub(crate) fn write_failure(&mut self, error: sqlx::Error) -> Failure {
+        let refused = sqlstate(&error).is_some();
+        if refused && !self.in_transaction {
             self.connection.finish();
+        }
+        if refused || self.in_transaction {
+            Failure::Database(error)
+        } else {
+            Failure::Uncertain(error)
         }
     }
 

@@ -128,25 +128,18 @@ impl StateStore {
     async fn run_write(&self, session: &mut Session, query: PgQuery<'_>) -> Result<bool, Failure> {
         #[cfg(feature = "testing")]
         self.between_read_and_write().await;
-        let commits_on_its_own = !session.in_transaction();
-        let outcome = query.fetch_one(session.connection()).await;
-        if outcome
-            .as_ref()
-            .is_err_and(|error| sqlstate(error).is_some())
-        {
-            session.keep_after_refusal();
-        }
-        match outcome {
-            Ok(row) => Ok(row.try_get::<bool, _>(0)?),
-            Err(error) => Err(match sqlstate(&error).as_deref() {
-                Some("P0002") => Failure::Rejected(self.table_not_found()),
-                // Raised by a write function whose rows changed after it had begun to write.
-                Some("SL001") => Failure::Stale,
-                Some(_) => Failure::Database(error),
-                None if commits_on_its_own => Failure::Uncertain(error),
-                None => Failure::Database(error),
-            }),
-        }
+        let error = match query.fetch_one(session.connection()).await {
+            Ok(row) => return Ok(row.try_get::<bool, _>(0)?),
+            Err(error) => error,
+        };
+        let code = sqlstate(&error);
+        let failure = session.write_failure(error);
+        Err(match code.as_deref() {
+            Some("P0002") => Failure::Rejected(self.table_not_found()),
+            // Raised by a write function whose rows changed after it had begun to write.
+            Some("SL001") => Failure::Stale,
+            _ => failure,
+        })
     }
 
     /// One write that is a single call of a function of the migrations, taking the lock space and
