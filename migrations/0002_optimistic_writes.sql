@@ -116,6 +116,23 @@ BEGIN
 END
 $$;
 
+-- The start of a large add (core/src/store/bulk.rs): takes the table lock, inserts the new files'
+-- rows, and gives the version and time (p_at, or the transaction's to the millisecond) that the
+-- references the client then copies in the same transaction must carry. A file that exists already
+-- fails it with a unique violation.
+CREATE FUNCTION start_bulk_add(p_lock_space integer, p_table_pk bigint, p_at timestamptz, p_files text[])
+RETURNS TABLE (seq bigint, at timestamptz)
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+    PERFORM lock_table(p_lock_space, p_table_pk, false);
+    seq := pg_current_xact_id()::text::bigint;
+    at := COALESCE(p_at, date_trunc('milliseconds', now()));
+    INSERT INTO files (table_pk, filename, created_at, created_seq)
+    SELECT p_table_pk, f.filename, at, seq FROM unnest(p_files) AS f(filename);
+    RETURN NEXT;
+END
+$$;
+
 -- Garbage collection: deletes the named files (in key order) with their removed references, if every
 -- one of them still exists and still has no live reference; false, deleting nothing, otherwise.
 CREATE FUNCTION delete_unreferenced_files(p_lock_space integer, p_table_pk bigint, p_files text[])

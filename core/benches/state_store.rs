@@ -8,7 +8,7 @@
 //!   PgBouncer (transaction pooling, 20 server connections); P1d Sleeper's largest compaction test
 //!   (8,192 leaves x 10 files, 200 clients);
 //! - P5: the prototype's failing design (per-file count table, SERIALIZABLE), same storm;
-//! - P2: adding file references in batches, beside raw `COPY` into an equivalent table;
+//! - P2: adding file references in batches and in one call, beside raw `COPY` into an equivalent table;
 //! - P3: reading every reference back, beside `psql \copy ... TO /dev/null`;
 //! - P4: `get_partition` in a loop; P4p the same loop on one connection beside pgbench running the
 //!   same statement (`-M prepared`, one client) for as long;
@@ -887,35 +887,42 @@ mod prototype {
     }
 }
 
-/// P2: add references in batches (files of ten references each), beside COPY into an equivalent table.
+/// P2: add references in batches, and all in one call (files of ten references each), beside COPY of
+/// the same rows into an equivalent table. Every side's rows are made before its clock starts, and
+/// the store's tables are vacuumed first, so that the dead rows of earlier workloads do not slow its
+/// inserts while COPY writes into a new table.
 async fn bulk_add(server: &Server, client: &Client, settings: &Settings) -> BenchResult<Value> {
-    let _ = client.delete_table("bench-bulk").await; // left by an interrupted run
-    let store = client
-        .create_table("bench-bulk", &[RowKeyField::new("key", KeyType::Long)])
-        .await?;
-    store.initialise().await?;
     let per_file = 10;
     let filename =
         |i: usize| format!("s3a://sleeper-bench-bucket/tables/bulk/data/partition/{i:012}.parquet");
-    let started = Instant::now();
-    let mut added = 0;
-    while added < settings.bulk_references {
-        let batch: Vec<FileReference> = (added
-            ..(added + settings.bulk_batch).min(settings.bulk_references))
-            .map(|r| {
-                FileReference::new(
-                    filename(r / per_file),
-                    format!("partition-{:04}", r % per_file),
-                    100,
-                )
-            })
-            .collect();
-        added += batch.len();
-        store.add_files(&batch).await?;
-    }
-    let store_seconds = started.elapsed().as_secs_f64();
-
+    let references: Vec<FileReference> = (0..settings.bulk_references)
+        .map(|r| {
+            FileReference::new(
+                filename(r / per_file),
+                format!("partition-{:04}", r % per_file),
+                100,
+            )
+        })
+        .collect();
     let mut connection = server.connection().await?;
+    let batch_seconds = timed_add(
+        &mut connection,
+        client,
+        "bench-bulk",
+        &references,
+        settings.bulk_batch,
+    )
+    .await?;
+    let one_call_seconds = timed_add(
+        &mut connection,
+        client,
+        "bench-bulk-one-call",
+        &references,
+        settings.bulk_references,
+    )
+    .await?;
+    client.delete_table("bench-bulk-one-call").await?;
+
     connection
         .execute(
             "DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE sleeper.file_references INCLUDING ALL)",
@@ -934,18 +941,62 @@ async fn bulk_add(server: &Server, client: &Client, settings: &Settings) -> Benc
     copy.send(data.as_bytes()).await?;
     copy.finish().await?;
     let copy_seconds = started.elapsed().as_secs_f64();
+    // Beside it, what batching alone costs: the same rows by COPY in batches, each committed.
+    connection.execute("TRUNCATE bench_copy").await?;
+    let lines: Vec<&str> = data.split_inclusive('\n').collect();
+    let batches: Vec<String> = lines
+        .chunks(settings.bulk_batch)
+        .map(|batch| batch.concat())
+        .collect();
+    let started = Instant::now();
+    for batch in &batches {
+        let mut copy = connection.copy_in_raw("COPY bench_copy FROM STDIN").await?;
+        copy.send(batch.as_bytes()).await?;
+        copy.finish().await?;
+    }
+    let copy_batches_seconds = started.elapsed().as_secs_f64();
     connection.execute("DROP TABLE bench_copy").await?;
+    let count = settings.bulk_references as f64;
     let result = json!({
         "references": settings.bulk_references,
         "batch": settings.bulk_batch,
-        "store_seconds": store_seconds,
-        "store_references_per_second": settings.bulk_references as f64 / store_seconds,
+        "store_seconds": batch_seconds,
+        "store_references_per_second": count / batch_seconds,
+        "one_call_seconds": one_call_seconds,
+        "one_call_references_per_second": count / one_call_seconds,
         "copy_seconds": copy_seconds,
-        "copy_rows_per_second": settings.bulk_references as f64 / copy_seconds,
-        "ratio": copy_seconds / store_seconds,
+        "copy_rows_per_second": count / copy_seconds,
+        "copy_batches_seconds": copy_batches_seconds,
+        "copy_batches_rows_per_second": count / copy_batches_seconds,
+        "ratio": copy_seconds / batch_seconds,
+        "one_call_ratio": copy_seconds / one_call_seconds,
     });
     eprintln!("P2: {result}");
     Ok(result)
+}
+
+/// Seconds to add `references` to a new table `name` in calls of `batch` references, after vacuuming
+/// the store's tables.
+async fn timed_add(
+    connection: &mut PgConnection,
+    client: &Client,
+    name: &str,
+    references: &[FileReference],
+    batch: usize,
+) -> BenchResult<f64> {
+    let _ = client.delete_table(name).await; // left by an interrupted run
+    connection
+        .execute("VACUUM sleeper.files, sleeper.file_references")
+        .await?;
+    let store = client
+        .create_table(name, &[RowKeyField::new("key", KeyType::Long)])
+        .await?;
+    store.initialise().await?;
+    let started = Instant::now();
+    for chunk in references.chunks(batch) {
+        store.add_files(chunk).await?;
+    }
+    Ok(started.elapsed().as_secs_f64())
 }
 
 fn resident_kib() -> u64 {

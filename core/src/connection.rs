@@ -18,8 +18,16 @@ pub(crate) struct Session {
 
 impl Session {
     pub(crate) async fn open(client: &ClientInner) -> Result<Session, Failure> {
+        Session::start(client, !client.statement_cache).await
+    }
+
+    /// A session whose statements run in one transaction, committed by `finish`.
+    pub(crate) async fn begin(client: &ClientInner) -> Result<Session, Failure> {
+        Session::start(client, true).await
+    }
+
+    async fn start(client: &ClientInner, in_transaction: bool) -> Result<Session, Failure> {
         let mut connection = client.pool.acquire().await.map_err(Failure::Rejected)?;
-        let in_transaction = !client.statement_cache;
         if in_transaction {
             connection.execute("BEGIN").await?;
         }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
-use super::StateStore;
+use super::{bulk, StateStore};
 use crate::client::{retrying, Failure};
 use crate::connection::Session;
 use crate::error::{Error, Result};
@@ -382,19 +382,26 @@ impl StateStore {
     /// Adds new files from their references, grouped by filename in order of first appearance.
     pub async fn add_files(&self, references: &[FileReference]) -> Result<()> {
         validate::all(references, FileReference::validate)?;
-        let mut files: Vec<AllReferencesToAFile> = Vec::new();
+        let mut files: Vec<NewFile> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
         for reference in references {
-            let i = *index.entry(reference.filename.as_str()).or_insert_with(|| {
-                files.push(AllReferencesToAFile::new(
-                    reference.filename.clone(),
-                    Vec::new(),
-                ));
-                files.len() - 1
-            });
-            files[i].references.push(reference.clone());
+            let filename = reference.filename.as_str();
+            // References usually come a file at a time: only a change of file needs the index.
+            let i = match files.last() {
+                Some(last) if last.filename == filename => files.len() - 1,
+                _ => *index.entry(filename).or_insert_with(|| {
+                    files.push(NewFile {
+                        filename,
+                        references: Vec::new(),
+                    });
+                    files.len() - 1
+                }),
+            };
+            files[i].references.push(reference);
         }
-        self.add_files_with_references(&files).await
+        self.add_new_files(&files, CommitMode::Synchronous)
+            .await
+            .map(drop)
     }
 
     /// Adds new files, each with zero or more references.
@@ -412,11 +419,21 @@ impl StateStore {
         mode: CommitMode,
     ) -> Result<Vec<TransactionFailure>> {
         validate::all(files, AllReferencesToAFile::validate)?;
-        if files.is_empty() {
+        let files: Vec<NewFile> = files.iter().map(NewFile::of).collect();
+        self.add_new_files(&files, mode).await
+    }
+
+    /// `add_file_groups` on validated input.
+    async fn add_new_files(
+        &self,
+        files: &[NewFile<'_>],
+        mode: CommitMode,
+    ) -> Result<Vec<TransactionFailure>> {
+        if files.is_empty() || bulk::worth_copying(files) && self.copy_new_files(files).await? {
             return Ok(Vec::new());
         }
         let wanted = Wanted {
-            files: files.iter().map(|f| f.filename.clone()).collect(),
+            files: files.iter().map(|f| f.filename.to_owned()).collect(),
             ..Wanted::default()
         };
         let failures = self
@@ -946,21 +963,36 @@ fn bind_rows<'q>(
         .bind(rows.iter().map(|(_, r)| r.removed).collect::<Vec<_>>())
 }
 
+/// A file to add, borrowed from the call's input, which is validated: each reference names the file.
+pub(super) struct NewFile<'a> {
+    pub(super) filename: &'a str,
+    pub(super) references: Vec<&'a FileReference>,
+}
+
+impl<'a> NewFile<'a> {
+    fn of(file: &'a AllReferencesToAFile) -> NewFile<'a> {
+        NewFile {
+            filename: &file.filename,
+            references: file.references.iter().collect(),
+        }
+    }
+}
+
 /// Add checks 1 and 2 for one file, then its effects on the view.
-fn add_one(view: &mut View, file: &AllReferencesToAFile) -> Result<()> {
-    if view.has_file(&file.filename) {
+fn add_one(view: &mut View, file: &NewFile) -> Result<()> {
+    if view.has_file(file.filename) {
         return Err(Error::FileAlreadyExists {
-            filename: file.filename.clone(),
+            filename: file.filename.to_owned(),
         });
     }
-    view.create_file(&file.filename);
+    view.create_file(file.filename);
     for reference in &file.references {
         if view
-            .live_ref(&file.filename, &reference.partition_id)
+            .live_ref(file.filename, &reference.partition_id)
             .is_some()
         {
             return Err(Error::FileReferenceAlreadyExists {
-                filename: file.filename.clone(),
+                filename: file.filename.to_owned(),
                 partition_id: reference.partition_id.clone(),
             });
         }

@@ -1,11 +1,14 @@
 //! `StateStore`: a handle on one Sleeper table. Its methods are split by concept: `partitions` for the
 //! partition tree, `files` for file references. Every method is one PostgreSQL transaction.
 
+mod bulk;
 mod codec;
 mod files;
 mod partitions;
 mod transactions;
 
+#[cfg(feature = "testing")]
+pub use bulk::COPY_FROM_REFERENCES;
 pub use transactions::{LogProgress, LogReplay};
 
 use std::sync::{Arc, Mutex};

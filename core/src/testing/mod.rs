@@ -9,6 +9,9 @@ mod proxy;
 pub use pgbouncer::PgBouncer;
 pub use proxy::TcpProxy;
 
+/// From this many references in one call, an add is written by `COPY` (see `core/src/store/bulk.rs`).
+pub use crate::store::COPY_FROM_REFERENCES;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 

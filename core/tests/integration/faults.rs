@@ -387,6 +387,60 @@ async fn connections_cut_by_a_proxy_lose_no_acknowledged_commit() {
     tally.write("faults-cut", "connections cut by the TCP proxy");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn large_adds_cut_by_a_proxy_are_applied_whole_or_not_at_all() {
+    let local = crash_safe_server();
+    let proxy = start_proxy(&local);
+    let client = Client::connect_with(options(tcp_url(proxy.port())))
+        .await
+        .unwrap();
+    let store = new_store(&client).await;
+    let references_per_add = 4 * testing::COPY_FROM_REFERENCES;
+    let mut acknowledged = 0;
+    for add in 0..10 * rounds() {
+        let references: Vec<FileReference> = (0..references_per_add)
+            .map(|i| FileReference::new(format!("add-{add}-{i:06}"), "root", 1))
+            .collect();
+        let adding = {
+            let store = store.clone();
+            tokio::spawn(async move { store.add_files(&references).await })
+        };
+        tokio::time::sleep(Duration::from_millis(2 * add as u64 % 20)).await;
+        proxy.cut_all();
+        let outcome = adding.await.unwrap();
+
+        let added = store
+            .get_file_references()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.filename.starts_with(&format!("add-{add}-")))
+            .count();
+        match outcome {
+            Ok(()) => {
+                acknowledged += 1;
+                assert_eq!(
+                    added, references_per_add,
+                    "acknowledged add {add} incomplete"
+                );
+            }
+            Err(error) => {
+                assert!(matches!(error, Error::Connection { .. }), "{error:?}");
+                assert!(
+                    added == 0 || added == references_per_add,
+                    "add {add} ({error}) half-applied: {added} references"
+                );
+            }
+        }
+    }
+    assert!(proxy.cut_connections() > 0, "no connection was cut");
+    eprintln!(
+        "large adds cut by the proxy: {acknowledged} of {} acknowledged, {} connections cut",
+        10 * rounds(),
+        proxy.cut_connections()
+    );
+}
+
 /// Runs `call` and expects a connection error, well within `HANG`.
 async fn fails_in_time<T: std::fmt::Debug>(
     what: &str,

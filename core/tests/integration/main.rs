@@ -1,11 +1,13 @@
 //! Every integration test of the core, in one test binary that shares one PostgreSQL server: the
-//! contract (`files`, `partitions`, `tables`, `worked_example`), Sleeper's transactions, concurrency,
-//! the model-based property test, the invariant checker under load, faults, the pooler, security, and
-//! the local cluster. Each test makes a fresh table (or schema, or cluster) of its own.
+//! contract (`files`, `partitions`, `tables`, `worked_example`), large adds by `COPY`, Sleeper's
+//! transactions, concurrency, the model-based property test, the invariant checker under load,
+//! faults, the pooler, security, and the local cluster. Each test makes a fresh table (or schema, or
+//! cluster) of its own.
 
 mod common;
 mod model;
 
+mod bulk_add;
 mod concurrency;
 mod faults;
 mod files;

@@ -101,6 +101,14 @@ async fn every_kind_of_call_works_through_pgbouncer_in_transaction_mode() {
             filename: "g".into()
         }
     );
+    let many: Vec<FileReference> = (0..testing::COPY_FROM_REFERENCES)
+        .map(|i| FileReference::new(format!("bulk-{i}"), "R", 1))
+        .collect();
+    store.add_files(&many).await.unwrap();
+    assert_eq!(
+        store.get_file_references().await.unwrap().len(),
+        2 + many.len()
+    );
 
     client.delete_table("pooled").await.unwrap();
     assert!(matches!(
