@@ -6,6 +6,11 @@
 -- client runs the call again from its read. So no row lock is ever held while the client or the
 -- network is waiting, and the call takes effect as if run whole at the moment the function runs.
 --
+-- Every function plans its statements once per session (plan_cache_mode = force_generic_plan): each
+-- looks its keys up by index probes whatever the parameters, and PostgreSQL would otherwise plan
+-- them again on each of a connection's first calls, or on every call if the generic plan's estimate
+-- never wins.
+--
 -- Versions: a reference row's update_seq and a file row's created_seq are the id of the transaction
 -- that last wrote the row, which no other write can reuse. The partition tree has one version for the
 -- whole table, since a split or an extension is checked against the whole tree.
@@ -29,7 +34,7 @@ CREATE FUNCTION write_file_changes(
     p_ins_files text[], p_ins_partitions text[], p_ins_rows bigint[], p_ins_jobs text[],
     p_ins_approximate boolean[], p_ins_only_this boolean[], p_ins_removed boolean[]
 ) RETURNS boolean
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     unchanged boolean;
     updated_ bigint;
@@ -122,7 +127,7 @@ $$;
 -- fails it with a unique violation.
 CREATE FUNCTION start_bulk_add(p_lock_space integer, p_table_pk bigint, p_at timestamptz, p_files text[])
 RETURNS TABLE (seq bigint, at timestamptz)
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
     PERFORM lock_table(p_lock_space, p_table_pk, false);
     seq := pg_current_xact_id()::text::bigint;
@@ -137,7 +142,7 @@ $$;
 -- one of them still exists and still has no live reference; false, deleting nothing, otherwise.
 CREATE FUNCTION delete_unreferenced_files(p_lock_space integer, p_table_pk bigint, p_files text[])
 RETURNS boolean
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     found_ integer;
 BEGIN
@@ -186,7 +191,7 @@ CREATE FUNCTION write_partitions(
     p_new_ids text[], p_new_leaf boolean[], p_new_parents text[], p_new_children jsonb[],
     p_new_dimensions integer[], p_new_regions jsonb[]
 ) RETURNS boolean
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
     PERFORM lock_table(p_lock_space, p_table_pk, false);
     PERFORM 1 FROM sleeper_tables
@@ -227,7 +232,7 @@ CREATE FUNCTION replace_partitions(
     p_ids text[], p_leaf boolean[], p_parents text[], p_children jsonb[],
     p_dimensions integer[], p_regions jsonb[]
 ) RETURNS boolean
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
     PERFORM lock_table(p_lock_space, p_table_pk, true);
     PERFORM 1 FROM files WHERE table_pk = p_table_pk LIMIT 1;
@@ -245,7 +250,7 @@ $$;
 -- Removes the table's files and references, its partitions, or both.
 CREATE FUNCTION clear_table(p_lock_space integer, p_table_pk bigint, p_files boolean, p_partitions boolean)
 RETURNS boolean
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
     PERFORM lock_table(p_lock_space, p_table_pk, true);
     IF p_files THEN
@@ -262,7 +267,7 @@ $$;
 
 -- Deletes the table with that id and everything in it; raises no_data_found if there is none.
 CREATE FUNCTION delete_table(p_lock_space integer, p_table_id text) RETURNS boolean
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     pk bigint;
 BEGIN

@@ -408,6 +408,12 @@ async fn prepare_storm_table(
     })
 }
 
+/// The file a compaction job on `partition_id` writes, named as Sleeper names it: under the partition's
+/// directory, whose id is a random UUID, so that outputs land all over the files' key order.
+fn compaction_output(table_id: &str, partition_id: &str) -> String {
+    format!("s3a://sleeper-bench/{table_id}/data/partition_{partition_id}/compacted.parquet")
+}
+
 /// One compaction job per leaf of every table (assign the leaf's references, then commit one output
 /// file), taken from a shared queue by `clients` clients, each with a connection of its own.
 async fn run_storm(
@@ -475,10 +481,7 @@ async fn run_storm(
                     continue;
                 }
                 let output = FileReference::new(
-                    format!(
-                        "s3a://sleeper-bench/{}/compacted/{leaf:05}.parquet",
-                        store.table_id()
-                    ),
+                    compaction_output(store.table_id(), partition),
                     partition.clone(),
                     1_000 * inputs[table].len() as u64,
                 );
@@ -1552,10 +1555,7 @@ async fn batched_commits(
                             p,
                             inputs.to_vec(),
                             FileReference::new(
-                                format!(
-                                    "s3a://sleeper-bench/{}/compacted/{p}.parquet",
-                                    store.table_id()
-                                ),
+                                compaction_output(store.table_id(), p),
                                 p,
                                 1_000 * inputs.len() as u64,
                             ),

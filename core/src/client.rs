@@ -488,7 +488,12 @@ impl Client {
             // Every query names its table's key prefix, so an index always serves it, and a
             // sequential scan would read every Sleeper table in the database. Plans cached while a
             // table was small (statistics not yet gathered) must not keep scanning it as it grows.
-            connect_options = connect_options.options([("enable_seqscan", "off")]);
+            // For the same reason a statement's plan does not depend on its parameters, so it is
+            // planned once per connection, not on each of its first calls.
+            connect_options = connect_options.options([
+                ("enable_seqscan", "off"),
+                ("plan_cache_mode", "force_generic_plan"),
+            ]);
             if let Some(timeout) = options.statement_timeout {
                 connect_options = connect_options
                     .options([("statement_timeout", format!("{}ms", timeout.as_millis()))]);
