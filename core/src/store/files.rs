@@ -55,7 +55,7 @@ const READ: &str = "SELECT 0 AS kind, NULL::text AS filename, NULL::text AS part
 const WRITE: &str = "SELECT {s}.write_file_changes($1, $2, $3, $4, $5, $6, $7, $8, $9, \
      $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)";
 
-const REFERENCE_COLUMNS: &str =
+pub(super) const REFERENCE_COLUMNS: &str =
     "r.filename, r.partition_id, r.number_of_rows, r.job_id, r.updated_at, \
      r.count_approximate, r.only_this_partition";
 
@@ -1089,7 +1089,7 @@ fn text_at(row: &PgRow, i: usize) -> Option<&str> {
 
 /// The reference in the `REFERENCE_COLUMNS` of a row, which start at column `first`. By position:
 /// a million-row read looks up no column names.
-fn reference_from_row(row: &PgRow, first: usize) -> Result<FileReference> {
+pub(super) fn reference_from_row(row: &PgRow, first: usize) -> Result<FileReference> {
     let rows: i64 = row.try_get(first + 2)?;
     Ok(FileReference {
         filename: row.try_get(first)?,

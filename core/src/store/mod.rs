@@ -5,6 +5,7 @@ mod bulk;
 mod codec;
 mod files;
 mod partitions;
+mod regions;
 mod transactions;
 
 #[cfg(feature = "testing")]
@@ -35,6 +36,8 @@ struct StoreInner {
     table_id: String,
     row_keys: Vec<RowKeyField>,
     file_clock: Mutex<Option<Timestamp>>,
+    /// The partition tree as last read, for the reads of part of the table (`regions`).
+    tree: Mutex<Option<Arc<regions::Tree>>>,
     /// See `testing::before_next_write`.
     #[cfg(feature = "testing")]
     before_next_write: Mutex<Option<crate::testing::Change>>,
@@ -63,6 +66,7 @@ impl StateStore {
                 table_id: table_id.to_owned(),
                 row_keys,
                 file_clock: Mutex::new(None),
+                tree: Mutex::new(None),
                 #[cfg(feature = "testing")]
                 before_next_write: Mutex::new(None),
             }),

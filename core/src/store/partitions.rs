@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::model::Partition;
 use crate::partitions::{root_partition, validate_extension, validate_split, validate_tree};
 
-const PARTITION_COLUMNS: &str =
+pub(super) const PARTITION_COLUMNS: &str =
     "p.partition_id, p.is_leaf, p.parent_id, p.child_ids, p.dimension, p.region";
 
 impl StateStore {
@@ -196,7 +196,7 @@ impl StateStore {
     }
 
     /// The partition in a row of `PARTITION_COLUMNS`, or `None` for the row of a table without any.
-    fn partition_from_row(&self, row: &PgRow) -> Result<Option<Partition>> {
+    pub(super) fn partition_from_row(&self, row: &PgRow) -> Result<Option<Partition>> {
         let Some(id) = row.try_get::<Option<String>, _>("partition_id")? else {
             return Ok(None);
         };
@@ -215,7 +215,7 @@ impl StateStore {
 impl StateStore {
     /// A query of the tree's version, as a first row, and then of the partitions `select` finds
     /// (taking the table's key as `$1`), in one statement and so one snapshot. No row: the table is gone.
-    fn with_tree_version(&self, select: &str) -> String {
+    pub(super) fn with_tree_version(&self, select: &str) -> String {
         self.sql(&format!(
             "SELECT t.partitions_version, NULL AS partition_id, NULL::bool AS is_leaf, NULL AS parent_id, \
                     NULL::text[] AS child_ids, NULL::int AS dimension, NULL::jsonb AS region \

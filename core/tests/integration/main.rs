@@ -1,8 +1,8 @@
 //! Every integration test of the core, in one test binary that shares one PostgreSQL server: the
-//! contract (`files`, `partitions`, `tables`, `worked_example`), large adds by `COPY`, Sleeper's
-//! transactions, concurrency, the model-based property test, the invariant checker under load,
-//! faults, the pooler, security, and the local cluster. Each test makes a fresh table (or schema, or
-//! cluster) of its own.
+//! contract (`files`, `partitions`, `tables`, `worked_example`), large adds by `COPY`, reads of part of
+//! a table (`regions`), Sleeper's transactions, concurrency, the model-based property test, the
+//! invariant checker under load, faults, the pooler, security, and the local cluster. Each test makes a
+//! fresh table (or schema, or cluster) of its own.
 
 mod common;
 mod model;
@@ -16,6 +16,7 @@ mod local_postgres;
 mod model_check;
 mod partitions;
 mod pooler;
+mod regions;
 mod rerun;
 mod security;
 mod sleeper_transactions;
