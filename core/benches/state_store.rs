@@ -72,6 +72,10 @@ struct Settings {
     delay_clients: usize,
     /// Seconds of the Rust loop and of pgbench each (P4p).
     loop_seconds: u64,
+    /// The sizes, in references, at which P8 measures its table of `large_leaves` leaves.
+    region_sizes: Vec<usize>,
+    /// Seconds of each loop of P8.
+    region_seconds: f64,
     workloads: Vec<String>,
     json: Option<PathBuf>,
 }
@@ -80,7 +84,7 @@ impl Settings {
     fn preset(size: &str) -> Settings {
         let all = [
             "P1", "P1f", "P1e", "P1b", "P1c", "P1d", "P5", "P2", "P3", "P4", "P4p", "P6", "P7",
-            "T1",
+            "P8", "T1",
         ]
         .map(String::from)
         .to_vec();
@@ -109,6 +113,8 @@ impl Settings {
                 round_trip_transactions: 30,
                 delay_clients: 4,
                 loop_seconds: 1,
+                region_sizes: vec![1_000, 10_000],
+                region_seconds: 0.3,
                 workloads: all,
                 json: None,
             },
@@ -136,6 +142,8 @@ impl Settings {
                 round_trip_transactions: 1_000,
                 delay_clients: 64,
                 loop_seconds: 10,
+                region_sizes: vec![10_000, 100_000, 1_000_000],
+                region_seconds: 3.0,
                 workloads: all,
                 json: None,
             },
@@ -193,6 +201,8 @@ impl Settings {
                 "round-trip-transactions" => settings.round_trip_transactions = number()?,
                 "delay-clients" => settings.delay_clients = number()?,
                 "loop-seconds" => settings.loop_seconds = value.parse()?,
+                "region-sizes" => settings.region_sizes = list(value)?,
+                "region-seconds" => settings.region_seconds = value.parse()?,
                 "workloads" => {
                     settings.workloads = value.split(',').map(|w| w.trim().to_owned()).collect()
                 }
@@ -1608,6 +1618,111 @@ async fn batched_commits(
     }))
 }
 
+/// P8: a query planner's read (the partition-to-files map of the partitions overlapping a narrow key
+/// range) beside `get_partition`, on a table of `large_leaves` leaves as it grows through
+/// `region_sizes` references. The range's leaf keeps its ten references while the other leaves fill
+/// up, so what grows is the table, not the answer. Both loops run on a task of the runtime.
+async fn region_reads(client: &Client, settings: &Settings) -> BenchResult<Value> {
+    let name = "bench-p8";
+    let _ = client.delete_table(name).await; // left by an interrupted run
+    let row_keys = [RowKeyField::new("key", KeyType::Long)];
+    let store = client.create_table(name, &row_keys).await?;
+    let leaves = settings.large_leaves;
+    let split_points: Vec<KeyValue> = (1..leaves as i64)
+        .map(|i| KeyValue::Long(i * 1_000))
+        .collect();
+    let tree = partitions_from_split_points(&row_keys, &split_points)?;
+    store.initialise_with_partitions(&tree).await?;
+    let target_min = (leaves / 2) as i64 * 1_000;
+    let leaf_of = |min: i64| {
+        tree.iter()
+            .find(|p| p.is_leaf_partition && p.region.ranges[0].min == KeyValue::Long(min))
+            .map(|p| p.id.clone())
+            .ok_or("no leaf at that key")
+    };
+    let target = leaf_of(target_min)?;
+    let others: Vec<String> = tree
+        .iter()
+        .filter(|p| p.is_leaf_partition && p.id != target)
+        .map(|p| p.id.clone())
+        .collect();
+    let on_target: Vec<FileReference> = (0..10)
+        .map(|f| {
+            FileReference::new(
+                format!("s3a://sleeper-bench/{name}/target/{f}.parquet"),
+                &target,
+                100,
+            )
+        })
+        .collect();
+    store.add_files(&on_target).await?;
+    let region = Region::new(vec![Range::new(
+        "key",
+        KeyValue::Long(target_min + 1),
+        Some(KeyValue::Long(target_min + 2)),
+    )]);
+    let per_file = 10;
+    let mut references = on_target.len();
+    let mut file = 0;
+    let mut results = Vec::new();
+    for &size in &settings.region_sizes {
+        while references < size {
+            let batch: Vec<FileReference> = (0..(size - references).min(10_000))
+                .map(|r| {
+                    let index = references + r;
+                    FileReference::new(
+                        format!(
+                            "s3a://sleeper-bench/{name}/data/{:08}.parquet",
+                            file + r / per_file
+                        ),
+                        &others[index % others.len()],
+                        100,
+                    )
+                })
+                .collect();
+            file += batch.len().div_ceil(per_file);
+            references += batch.len();
+            store.add_files(&batch).await?;
+        }
+        let length = Duration::from_secs_f64(settings.region_seconds);
+        let (store, region, target) = (store.clone(), region.clone(), target.clone());
+        let (read_us, get_partition_us, files) = tokio::spawn(async move {
+            let files: usize = store
+                .get_partition_to_referenced_files_map_in_region(&region)
+                .await?
+                .values()
+                .map(Vec::len)
+                .sum();
+            let started = Instant::now();
+            let mut reads = 0_u64;
+            while started.elapsed() < length {
+                store
+                    .get_partition_to_referenced_files_map_in_region(&region)
+                    .await?;
+                reads += 1;
+            }
+            let read_us = started.elapsed().as_secs_f64() * 1e6 / reads as f64;
+            let get_partition_us = us_per_get_partition(&store, &target, length).await?;
+            Ok::<_, sleeper_pg::Error>((read_us, get_partition_us, files))
+        })
+        .await??;
+        eprintln!(
+            "P8: {references} references: region read {read_us:.1} us, get_partition {get_partition_us:.1} us: {:.2} x",
+            read_us / get_partition_us
+        );
+        results.push(json!({
+            "references": references,
+            "leaves": leaves,
+            "files_in_answer": files,
+            "read_us_per_call": read_us,
+            "get_partition_us_per_call": get_partition_us,
+            "ratio": read_us / get_partition_us,
+        }));
+    }
+    client.delete_table(name).await?;
+    Ok(Value::Array(results))
+}
+
 /// T1: Sleeper's `shouldExtendFromRootTo100_000Leaves`: a table whose tree is a root only, extended to
 /// Sleeper's tree from split points in one `extend_partition_tree` call.
 async fn extend_tree(client: &Client, leaves: usize) -> BenchResult<Value> {
@@ -1849,6 +1964,9 @@ async fn run(server: &Server, settings: &Settings) -> BenchResult<Value> {
     }
     if settings.runs("P7") {
         workloads.insert("P7".into(), round_trips(server, &client, settings).await?);
+    }
+    if settings.runs("P8") {
+        workloads.insert("P8".into(), region_reads(&client, settings).await?);
     }
     if settings.runs("T1") {
         workloads.insert(
