@@ -384,6 +384,57 @@ impl StateStore {
         call(py, || self.store.get_partition_to_referenced_files_map())
     }
 
+    /// The live references on the partitions named, by partition id then filename;
+    /// `PartitionNotFoundException` for a partition that does not exist.
+    fn get_file_references_on_partitions(
+        &self,
+        py: Python<'_>,
+        partition_ids: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<FileReference>> {
+        let partition_ids = convert::strings("partition_ids", partition_ids)?;
+        call(py, || {
+            self.store.get_file_references_on_partitions(&partition_ids)
+        })
+        .map(file_references)
+    }
+
+    /// Partition id to the filenames referenced on it, for the partitions named that have references.
+    fn get_partition_to_referenced_files_map_on_partitions(
+        &self,
+        py: Python<'_>,
+        partition_ids: &Bound<'_, PyAny>,
+    ) -> PyResult<BTreeMap<String, Vec<String>>> {
+        let partition_ids = convert::strings("partition_ids", partition_ids)?;
+        call(py, || {
+            self.store
+                .get_partition_to_referenced_files_map_on_partitions(&partition_ids)
+        })
+    }
+
+    /// Every partition, leaf or not, overlapping `region` (both ends of its ranges included), by id.
+    fn get_partitions_in_region(
+        &self,
+        py: Python<'_>,
+        region: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<Partition>> {
+        let region = convert::arg::<core::Region>("region", region)?;
+        call(py, || self.store.get_partitions_in_region(&region)).map(partitions)
+    }
+
+    /// Partition id to filenames for the partitions overlapping `region` that have references: the
+    /// leaves a query reads and their ancestors.
+    fn get_partition_to_referenced_files_map_in_region(
+        &self,
+        py: Python<'_>,
+        region: &Bound<'_, PyAny>,
+    ) -> PyResult<BTreeMap<String, Vec<String>>> {
+        let region = convert::arg::<core::Region>("region", region)?;
+        call(py, || {
+            self.store
+                .get_partition_to_referenced_files_map_in_region(&region)
+        })
+    }
+
     /// Every referenced file, plus at most `max_unreferenced_files` unreferenced ones.
     fn get_all_files_with_max_unreferenced(
         &self,

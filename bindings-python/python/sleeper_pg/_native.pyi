@@ -342,6 +342,19 @@ class StateStore:
         filename order. Any timezone-aware datetime is a valid cutoff, up to ``datetime.max``."""
     def get_partition_to_referenced_files_map(self) -> dict[str, list[str]]:
         """Partition id to the filenames referenced on it, for partitions with at least one reference."""
+    def get_file_references_on_partitions(self, partition_ids: Sequence[str]) -> list[FileReference]:
+        """The live references on the partitions named, by partition id then filename.
+
+        ``PartitionNotFoundException`` for a partition that does not exist."""
+    def get_partition_to_referenced_files_map_on_partitions(self, partition_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Partition id to filenames, for the partitions named that have references."""
+    def get_partitions_in_region(self, region: Region) -> list[Partition]:
+        """Every partition, leaf or not, overlapping ``region``, by id.
+
+        Both ends of the region's ranges are included; a field with no range matches any value."""
+    def get_partition_to_referenced_files_map_in_region(self, region: Region) -> dict[str, list[str]]:
+        """Partition id to filenames for the partitions overlapping ``region`` that have references: the
+        leaves a query reads and their ancestors, whose files hold data of those leaves."""
     def get_all_files_with_max_unreferenced(self, max_unreferenced_files: int) -> AllReferencesToAllFiles:
         """Every referenced file, plus at most ``max_unreferenced_files`` unreferenced ones."""
     def is_partition_files_assigned_to_job(self, partition_id: str, filenames: Sequence[str], job_id: str) -> bool:
