@@ -269,6 +269,24 @@ natives! { "Native";
         let map = run(store(handle)?.get_partition_to_referenced_files_map())?;
         answer(env, 16 + map.len() * 64, |w| w.partition_to_files(&map))
     };
+    fn storeGetFileReferencesOnPartitions(handle: jlong, args: Bytes<'_>) -> jbyteArray = |env| {
+        let ids = read(env, &args, |r| r.strings("partition id"))?;
+        references_answer(env, &run(store(handle)?.get_file_references_on_partitions(&ids))?)
+    };
+    fn storeGetPartitionToReferencedFilesMapOnPartitions(handle: jlong, args: Bytes<'_>) -> jbyteArray = |env| {
+        let ids = read(env, &args, |r| r.strings("partition id"))?;
+        let map = run(store(handle)?.get_partition_to_referenced_files_map_on_partitions(&ids))?;
+        answer(env, 16 + map.len() * 64, |w| w.partition_to_files(&map))
+    };
+    fn storeGetPartitionsInRegion(handle: jlong, args: Bytes<'_>) -> jbyteArray = |env| {
+        let region = read(env, &args, |r| r.region())?;
+        partition_answer(env, &run(store(handle)?.get_partitions_in_region(&region))?)
+    };
+    fn storeGetPartitionToReferencedFilesMapInRegion(handle: jlong, args: Bytes<'_>) -> jbyteArray = |env| {
+        let region = read(env, &args, |r| r.region())?;
+        let map = run(store(handle)?.get_partition_to_referenced_files_map_in_region(&region))?;
+        answer(env, 16 + map.len() * 64, |w| w.partition_to_files(&map))
+    };
     fn storeGetAllFilesWithMaxUnreferenced(handle: jlong, max: jint) -> jbyteArray = |env| {
         let max = validate::max_unreferenced_files_from_signed(i64::from(max))?;
         let report = run(store(handle)?.get_all_files_with_max_unreferenced(max))?;

@@ -19,6 +19,7 @@ import sleeper.statestore.postgres.model.AssignJobIdRequest;
 import sleeper.statestore.postgres.model.CheckFileAssignmentsRequest;
 import sleeper.statestore.postgres.model.FileReference;
 import sleeper.statestore.postgres.model.Partition;
+import sleeper.statestore.postgres.model.Region;
 import sleeper.statestore.postgres.model.ReplaceFileReferencesRequest;
 import sleeper.statestore.postgres.model.RowKeyField;
 import sleeper.statestore.postgres.model.SplitFileReferenceRequest;
@@ -251,6 +252,56 @@ public final class PostgresStateStore implements AutoCloseable {
     /** Each partition with references, to the filenames referenced on it; keys and lists sorted. */
     public Map<String, List<String>> getPartitionToReferencedFilesMap() throws StateStoreException {
         return call(s -> new WireReader(Native.storeGetPartitionToReferencedFilesMap(s)).partitionToFiles());
+    }
+
+    /**
+     * The live references on the partitions named, by partition id then filename.
+     *
+     * @throws sleeper.statestore.postgres.exception.PartitionNotFoundException for a partition that does not exist
+     */
+    public List<FileReference> getFileReferencesOnPartitions(List<String> partitionIds) throws StateStoreException {
+        byte[] args = partitionIdsArgument(partitionIds);
+        return call(s -> new WireReader(Native.storeGetFileReferencesOnPartitions(s, args)).fileReferences());
+    }
+
+    /**
+     * The partitions named that have references, each to the filenames referenced on it; keys and lists sorted.
+     *
+     * @throws sleeper.statestore.postgres.exception.PartitionNotFoundException for a partition that does not exist
+     */
+    public Map<String, List<String>> getPartitionToReferencedFilesMapOnPartitions(List<String> partitionIds)
+            throws StateStoreException {
+        byte[] args = partitionIdsArgument(partitionIds);
+        return call(s -> new WireReader(Native.storeGetPartitionToReferencedFilesMapOnPartitions(s, args))
+                .partitionToFiles());
+    }
+
+    /**
+     * Every partition, leaf or not, whose range overlaps {@code region}, by id. Both ends of the region's ranges
+     * are included; a row key field it has no range on matches any value.
+     */
+    public List<Partition> getPartitionsInRegion(Region region) throws StateStoreException {
+        byte[] args = regionArgument(region);
+        return call(s -> new WireReader(Native.storeGetPartitionsInRegion(s, args)).partitions());
+    }
+
+    /**
+     * The partitions overlapping {@code region} that have references (the leaves a query reads, and their
+     * ancestors, whose files hold data of those leaves), each to its filenames; keys and lists sorted.
+     */
+    public Map<String, List<String>> getPartitionToReferencedFilesMapInRegion(Region region)
+            throws StateStoreException {
+        byte[] args = regionArgument(region);
+        return call(s -> new WireReader(Native.storeGetPartitionToReferencedFilesMapInRegion(s, args))
+                .partitionToFiles());
+    }
+
+    private static byte[] partitionIdsArgument(List<String> partitionIds) {
+        return new WireWriter(64).strings(Args.notNull(partitionIds, "partitionIds")).toBytes();
+    }
+
+    private static byte[] regionArgument(Region region) {
+        return new WireWriter(128).region(Args.notNull(region, "region")).toBytes();
     }
 
     /**

@@ -41,6 +41,17 @@ public final class Native {
 
     public static native void storeInitialiseWithPartitions(long store, byte[] partitions) throws StateStoreException;
 
+    public static native byte[] storeGetFileReferencesOnPartitions(long store, byte[] partitionIds)
+            throws StateStoreException;
+
+    public static native byte[] storeGetPartitionToReferencedFilesMapOnPartitions(long store, byte[] partitionIds)
+            throws StateStoreException;
+
+    public static native byte[] storeGetPartitionsInRegion(long store, byte[] region) throws StateStoreException;
+
+    public static native byte[] storeGetPartitionToReferencedFilesMapInRegion(long store, byte[] region)
+            throws StateStoreException;
+
     public static native byte[] storeGetAllPartitions(long store) throws StateStoreException;
 
     public static native byte[] storeGetLeafPartitions(long store) throws StateStoreException;

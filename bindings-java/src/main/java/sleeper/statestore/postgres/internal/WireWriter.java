@@ -13,6 +13,7 @@ import sleeper.statestore.postgres.model.CheckFileAssignmentsRequest;
 import sleeper.statestore.postgres.model.FileReference;
 import sleeper.statestore.postgres.model.KeyType;
 import sleeper.statestore.postgres.model.Partition;
+import sleeper.statestore.postgres.model.Region;
 import sleeper.statestore.postgres.model.ReplaceFileReferencesRequest;
 import sleeper.statestore.postgres.model.RowKeyField;
 import sleeper.statestore.postgres.model.SplitFileReferenceRequest;
@@ -186,6 +187,10 @@ public final class WireWriter {
 
     public WireWriter rowKeyFields(List<RowKeyField> fields) {
         return list(model().rowKeyField(), fields);
+    }
+
+    public WireWriter region(Region region) {
+        return write(model().region(), region);
     }
 
     public WireWriter partition(Partition partition) {
