@@ -15,12 +15,12 @@ use crate::{block_on, StateStore};
 
 use super::errors::{spg_status, with_out};
 use super::handles::{handle, on_store, spg_store};
-use super::inputs::{each, optional_update_time, reference, references, text, texts};
+use super::inputs::{each, optional_update_time, reference, references, region, text, texts};
 use super::results::{owned, string_list};
 use super::types::{
     spg_all_references_to_a_file, spg_all_references_to_all_files, spg_assign_job_id_request,
     spg_check_file_assignments_request, spg_file_reference, spg_file_reference_list,
-    spg_partition_files, spg_partition_files_map, spg_replace_file_references_request,
+    spg_partition_files, spg_partition_files_map, spg_range, spg_replace_file_references_request,
     spg_split_file_reference_request, spg_string_list, spg_time_ms,
 };
 
@@ -288,11 +288,87 @@ pub unsafe extern "C" fn spg_get_partition_to_referenced_files_map(
     store: *const spg_store,
     out: *mut *mut spg_partition_files_map,
 ) -> spg_status {
+    // SAFETY: passed on from the caller.
+    unsafe {
+        files_map_query(store, out, async |store| {
+            store.get_partition_to_referenced_files_map().await
+        })
+    }
+}
+
+/// The live references on the `count` partitions named in `partition_ids` (borrowed), by partition id
+/// then filename. `*out` as for `spg_get_file_references`. `SPG_PARTITION_NOT_FOUND` for a partition
+/// that does not exist.
+#[no_mangle]
+pub unsafe extern "C" fn spg_get_file_references_on_partitions(
+    store: *const spg_store,
+    partition_ids: *const *const c_char,
+    count: usize,
+    out: *mut *mut spg_file_reference_list,
+) -> spg_status {
+    // SAFETY: passed on from the caller; `texts` checks for NULL.
+    unsafe {
+        reference_query(store, out, async |store| {
+            let ids = texts(partition_ids, count, "partition_ids")?;
+            store.get_file_references_on_partitions(&ids).await
+        })
+    }
+}
+
+/// The partitions named (as for `spg_get_file_references_on_partitions`) that have references, each
+/// to its filenames. `*out` as for `spg_get_partition_to_referenced_files_map`.
+#[no_mangle]
+pub unsafe extern "C" fn spg_get_partition_to_referenced_files_map_on_partitions(
+    store: *const spg_store,
+    partition_ids: *const *const c_char,
+    count: usize,
+    out: *mut *mut spg_partition_files_map,
+) -> spg_status {
+    // SAFETY: passed on from the caller; `texts` checks for NULL.
+    unsafe {
+        files_map_query(store, out, async |store| {
+            let ids = texts(partition_ids, count, "partition_ids")?;
+            store
+                .get_partition_to_referenced_files_map_on_partitions(&ids)
+                .await
+        })
+    }
+}
+
+/// The partitions overlapping the region of the `range_count` ranges at `ranges` (borrowed; both ends
+/// of each range included, a row key field without a range matching any value) that have references,
+/// each to its filenames: the leaves a query reads and their ancestors. `*out` as for
+/// `spg_get_partition_to_referenced_files_map`.
+#[no_mangle]
+pub unsafe extern "C" fn spg_get_partition_to_referenced_files_map_in_region(
+    store: *const spg_store,
+    ranges: *const spg_range,
+    range_count: usize,
+    out: *mut *mut spg_partition_files_map,
+) -> spg_status {
+    // SAFETY: passed on from the caller; `region` checks for NULL.
+    unsafe {
+        files_map_query(store, out, async |store| {
+            let region = region(ranges, range_count, "ranges")?;
+            store
+                .get_partition_to_referenced_files_map_in_region(&region)
+                .await
+        })
+    }
+}
+
+unsafe fn files_map_query<F>(
+    store: *const spg_store,
+    out: *mut *mut spg_partition_files_map,
+    query: F,
+) -> spg_status
+where
+    F: AsyncFnOnce(&StateStore) -> Result<BTreeMap<String, Vec<String>>>,
+{
     with_out(out, ptr::null_mut(), || {
         // SAFETY: a live handle or NULL (checked) by contract.
         let store = unsafe { handle(store, "store") }?;
-        let map: BTreeMap<String, Vec<String>> =
-            block_on(store.store.get_partition_to_referenced_files_map())?;
+        let map = block_on(query(&store.store))?;
         owned(|arena| {
             let entries = map
                 .iter()

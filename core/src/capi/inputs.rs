@@ -140,23 +140,31 @@ unsafe fn range(range: &spg_range, what: &str) -> Result<Range> {
     }
 }
 
+/// The region of the `count` ranges at `ranges`.
+pub(super) unsafe fn region(ranges: *const spg_range, count: usize, what: &str) -> Result<Region> {
+    // SAFETY: passed on from the caller; each range's fields follow the contract.
+    unsafe {
+        let ranges = slice(ranges, count, what)?
+            .iter()
+            .enumerate()
+            .map(|(i, r)| range(r, &format!("{what}[{i}]")))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Region::new(ranges))
+    }
+}
+
 pub(super) unsafe fn partition(partition: *const spg_partition, what: &str) -> Result<Partition> {
     // SAFETY: passed on from the caller.
     let partition = unsafe { handle(partition, what) }?;
     // SAFETY: the fields follow the contract; each conversion checks for NULL and counts.
     unsafe {
-        let ranges = slice(
-            partition.ranges,
-            partition.range_count,
-            &format!("{what}.ranges"),
-        )?
-        .iter()
-        .enumerate()
-        .map(|(i, r)| range(r, &format!("{what}.ranges[{i}]")))
-        .collect::<Result<Vec<_>>>()?;
         Ok(Partition {
             id: text(partition.id, &format!("{what}.id"))?.to_owned(),
-            region: Region::new(ranges),
+            region: region(
+                partition.ranges,
+                partition.range_count,
+                &format!("{what}.ranges"),
+            )?,
             is_leaf_partition: partition.is_leaf_partition,
             parent_partition_id: optional_text(
                 partition.parent_partition_id,

@@ -10,10 +10,10 @@ use crate::{block_on, StateStore};
 
 use super::errors::{spg_status, with_out};
 use super::handles::{handle, on_store, spg_store};
-use super::inputs::{each, key_value, optional_update_time, partition, row_keys, text};
+use super::inputs::{each, key_value, optional_update_time, partition, region, row_keys, text};
 use super::results::owned;
 use super::types::{
-    spg_key_value, spg_partition, spg_partition_list, spg_row_key_field, spg_time_ms,
+    spg_key_value, spg_partition, spg_partition_list, spg_range, spg_row_key_field, spg_time_ms,
 };
 
 // The helper that needs no database.
@@ -178,6 +178,25 @@ pub unsafe extern "C" fn spg_get_leaf_partitions(
 ) -> spg_status {
     // SAFETY: passed on from the caller.
     unsafe { partition_query(store, out, async |store| store.get_leaf_partitions().await) }
+}
+
+/// Every partition, leaf or not, overlapping the region of the `range_count` ranges at `ranges`
+/// (borrowed; both ends of each range included, a row key field without a range matching any value),
+/// sorted by id. `*out` as for `spg_get_all_partitions`.
+#[no_mangle]
+pub unsafe extern "C" fn spg_get_partitions_in_region(
+    store: *const spg_store,
+    ranges: *const spg_range,
+    range_count: usize,
+    out: *mut *mut spg_partition_list,
+) -> spg_status {
+    // SAFETY: passed on from the caller; `region` checks for NULL.
+    unsafe {
+        partition_query(store, out, async |store| {
+            let region = region(ranges, range_count, "ranges")?;
+            store.get_partitions_in_region(&region).await
+        })
+    }
 }
 
 /// The partition with id `partition_id` (borrowed). `*out` is a new partition owned by the caller

@@ -1080,6 +1080,50 @@ static void test_garbage_collection(void) {
     spg_store_free(store);
 }
 
+/* Reads of part of a table: on partitions named, and in a region (both ends of its ranges included). */
+static void test_region_reads(void) {
+    spg_store *store = split_table();
+    spg_file_reference refs[] = {reference("f1", "L", 1), reference("f1", "R", 1), reference("f2", "R", 1)};
+    OK(spg_add_files(store, refs, 3));
+
+    const char *right_only[] = {"R"};
+    spg_file_reference_list *on = NULL;
+    OK(spg_get_file_references_on_partitions(store, right_only, 1, &on));
+    CHECK(on && on->count == 2);
+    if (on && on->count == 2) {
+        CHECK_STR(on->references[0].filename, "f1");
+        CHECK_STR(on->references[1].filename, "f2");
+    }
+    spg_file_reference_list_free(on);
+    const char *unknown[] = {"nowhere"};
+    EXPECT(spg_get_file_references_on_partitions(store, unknown, 1, &on), SPG_PARTITION_NOT_FOUND);
+    CHECK(on == NULL);
+    EXPECT(spg_get_file_references_on_partitions(store, NULL, 1, &on), SPG_INVALID_ARGUMENT);
+
+    spg_partition_files_map *map = NULL;
+    OK(spg_get_partition_to_referenced_files_map_on_partitions(store, right_only, 1, &map));
+    CHECK(map && map->count == 1 && map->entries[0].filename_count == 2);
+    spg_partition_files_map_free(map);
+
+    spg_range at_split = {"key", long_value(99), true, long_value(100)};
+    spg_partition_list *partitions = NULL;
+    OK(spg_get_partitions_in_region(store, &at_split, 1, &partitions));
+    CHECK(partitions && partitions->count == 3);
+    spg_partition_list_free(partitions);
+    spg_range above = {"key", long_value(200), false, {0}};
+    map = NULL;
+    OK(spg_get_partition_to_referenced_files_map_in_region(store, &above, 1, &map));
+    CHECK(map && map->count == 1);
+    if (map && map->count == 1) CHECK_STR(map->entries[0].partition_id, "R");
+    spg_partition_files_map_free(map);
+    spg_range reversed = {"key", long_value(5), true, long_value(4)};
+    EXPECT(spg_get_partitions_in_region(store, &reversed, 1, &partitions), SPG_INVALID_ARGUMENT);
+    CHECK(partitions == NULL);
+    EXPECT(spg_get_partitions_in_region(store, NULL, 1, &partitions), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_get_partition_to_referenced_files_map_in_region(NULL, &above, 1, &map), SPG_INVALID_ARGUMENT);
+    spg_store_free(store);
+}
+
 static void test_reports_and_maps(void) {
     spg_store *store = split_table();
     spg_file_reference refs[] = {reference("f1", "L", 1), reference("f1", "R", 1), reference("f2", "L", 1)};
@@ -1660,6 +1704,7 @@ int main(void) {
     run("replace_file_references", test_replace_file_references);
     run("garbage_collection", test_garbage_collection);
     run("reports_and_maps", test_reports_and_maps);
+    run("region_reads", test_region_reads);
     run("clearing", test_clearing);
     run("split_partition", test_split_partition);
     run("a_state_store_error_has_its_cause_or_none", test_a_state_store_error_has_its_cause_or_none);
