@@ -26,6 +26,10 @@ pub mod time;
 mod transaction;
 pub mod validate;
 
+/// The Arrow crates of [`ArrowBatches`], so that a user of the batches builds against the same version.
+pub use arrow_array;
+/// See [`arrow_array`].
+pub use arrow_schema;
 pub use client::{redact_url, Client, ClientOptions, RetryPolicy};
 pub use error::{DriverError, Error, ErrorKind, FieldValue, Result};
 pub use local_postgres::{LocalPostgres, LocalPostgresOptions};
@@ -33,7 +37,10 @@ pub use model::*;
 pub use partitions::partitions_from_split_points;
 pub use runtime::block_on;
 pub use schema::MIGRATOR;
-pub use store::{LogProgress, LogReplay, StateStore};
+pub use store::{
+    file_reference_schema, partition_schema, ArrowBatches, LogProgress, LogReplay, ReadScope,
+    StateStore,
+};
 pub use time::truncate_to_millis;
 pub use transaction::{
     CommitMode, CompactionJobCommit, IngestJobRun, Transaction, TransactionFailure,

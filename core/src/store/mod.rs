@@ -1,6 +1,7 @@
 //! `StateStore`: a handle on one Sleeper table. Its methods are split by concept: `partitions` for the
 //! partition tree, `files` for file references. Every method is one PostgreSQL transaction.
 
+mod arrow;
 mod bulk;
 mod codec;
 mod files;
@@ -8,6 +9,7 @@ mod partitions;
 mod regions;
 mod transactions;
 
+pub use arrow::{file_reference_schema, partition_schema, ArrowBatches, ReadScope};
 #[cfg(feature = "testing")]
 pub use bulk::COPY_FROM_REFERENCES;
 pub use transactions::{LogProgress, LogReplay};

@@ -196,34 +196,68 @@ impl StateStore {
     /// taken with both ends included; a field it has no range on matches any value.
     pub async fn get_partitions_in_region(&self, region: &Region) -> Result<Vec<Partition>> {
         let bounds = query_bounds(region, self.row_keys())?;
+        let tree = self.tree_now().await?;
+        Ok(tree.overlapping(&bounds).into_iter().cloned().collect())
+    }
+
+    /// The tree as it is now, in a call of its own.
+    async fn tree_now(&self) -> Result<Arc<Tree>> {
         let client = &self.inner.client;
-        let tree = retrying!(client, async {
+        retrying!(client, async {
             let mut session = Session::open(client).await?;
             let tree = self.current_tree(session.connection()).await?;
             session.finish().await?;
             Ok::<_, Failure>(tree)
-        })?;
-        Ok(tree.overlapping(&bounds).into_iter().cloned().collect())
+        })
     }
 
-    /// The references on every partition whose range overlaps `region` (the leaves a query reads, and
-    /// their ancestors, whose files hold data of those leaves), as a map from each such partition
-    /// with references to its filenames; keys and lists sorted.
+    /// The live references on every partition whose range overlaps `region` (the leaves a query
+    /// reads, and their ancestors, whose files hold data of those leaves), by partition id then
+    /// filename. The region's ranges are taken with both ends included.
+    pub async fn get_file_references_in_region(
+        &self,
+        region: &Region,
+    ) -> Result<Vec<FileReference>> {
+        let bounds = query_bounds(region, self.row_keys())?;
+        self.references_on(|tree| {
+            Ok(tree
+                .overlapping(&bounds)
+                .into_iter()
+                .map(|p| p.id.clone())
+                .collect())
+        })
+        .await
+    }
+
+    /// The same as a map from each partition with references to its filenames; keys and lists
+    /// sorted.
     pub async fn get_partition_to_referenced_files_map_in_region(
         &self,
         region: &Region,
     ) -> Result<BTreeMap<String, Vec<String>>> {
-        let bounds = query_bounds(region, self.row_keys())?;
-        let references = self
-            .references_on(|tree| {
-                Ok(tree
-                    .overlapping(&bounds)
-                    .into_iter()
-                    .map(|p| p.id.clone())
-                    .collect())
+        Ok(to_map(self.get_file_references_in_region(region).await?))
+    }
+
+    /// The partitions with these ids, by id; `PartitionNotFound` for one that does not exist.
+    pub(super) async fn get_partitions_named(
+        &self,
+        partition_ids: &[String],
+    ) -> Result<Vec<Partition>> {
+        for id in partition_ids {
+            crate::validate::id("partition id", id)?;
+        }
+        let tree = self.tree_now().await?;
+        let mut partitions = partition_ids
+            .iter()
+            .map(|id| {
+                tree.partition(id)
+                    .cloned()
+                    .ok_or_else(|| partition_not_found(id))
             })
-            .await?;
-        Ok(to_map(references))
+            .collect::<Result<Vec<_>>>()?;
+        partitions.sort_by(|a, b| a.id.cmp(&b.id));
+        partitions.dedup_by(|a, b| a.id == b.id);
+        Ok(partitions)
     }
 
     /// The references on the partitions `resolve` picks from the tree, checked in the same snapshot

@@ -1,12 +1,13 @@
 //! Every integration test of the core, in one test binary that shares one PostgreSQL server: the
 //! contract (`files`, `partitions`, `tables`, `worked_example`), large adds by `COPY`, reads of part of
-//! a table (`regions`), Sleeper's transactions, concurrency, the model-based property test, the
-//! invariant checker under load, faults, the pooler, security, and the local cluster. Each test makes a
-//! fresh table (or schema, or cluster) of its own.
+//! a table (`regions`) and as Arrow (`arrow`), Sleeper's transactions, concurrency, the model-based
+//! property test, the invariant checker under load, faults, the pooler, security, and the local
+//! cluster. Each test makes a fresh table (or schema, or cluster) of its own.
 
 mod common;
 mod model;
 
+mod arrow;
 mod bulk_add;
 mod concurrency;
 mod faults;
