@@ -30,6 +30,53 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+
+struct ArrowSchema {
+  const char* format;
+  const char* name;
+  const char* metadata;
+  int64_t flags;
+  int64_t n_children;
+  struct ArrowSchema** children;
+  struct ArrowSchema* dictionary;
+  void (*release)(struct ArrowSchema*);
+  void* private_data;
+};
+
+struct ArrowArray {
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;
+  int64_t n_buffers;
+  int64_t n_children;
+  const void** buffers;
+  struct ArrowArray** children;
+  struct ArrowArray* dictionary;
+  void (*release)(struct ArrowArray*);
+  void* private_data;
+};
+
+#endif  // ARROW_C_DATA_INTERFACE
+
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+
+struct ArrowArrayStream {
+  int (*get_schema)(struct ArrowArrayStream*, struct ArrowSchema* out);
+  int (*get_next)(struct ArrowArrayStream*, struct ArrowArray* out);
+  const char* (*get_last_error)(struct ArrowArrayStream*);
+  void (*release)(struct ArrowArrayStream*);
+  void* private_data;
+};
+
+#endif  // ARROW_C_STREAM_INTERFACE
+
 /**
  * From this many references an add goes through `COPY`. It takes five round trips (`BEGIN`, start,
  * `COPY` and its data, `COMMIT`) where the ordinary add takes two (read, write), and saves about
@@ -1212,6 +1259,49 @@ spg_status spg_apply_transaction_log(const struct spg_store *store,
                                      spg_log_progress_fn progress,
                                      void *context,
                                      struct spg_log_replay **out);
+
+/**
+ * Every live reference of the table, by filename then partition id: columns `filename`,
+ * `partition_id` (dictionary), `number_of_rows`, `job_id` (dictionary, nullable), `last_update_time`
+ * (timestamp in milliseconds, UTC), `count_approximate`, `only_contains_data_for_this_partition`.
+ */
+spg_status spg_get_file_references_arrow(const struct spg_store *store, struct ArrowArrayStream *out);
+
+/**
+ * The live references on the `count` partitions named in `partition_ids` (borrowed), by partition id
+ * then filename, in the columns of `spg_get_file_references_arrow`. `SPG_PARTITION_NOT_FOUND` for a
+ * partition that does not exist.
+ */
+spg_status spg_get_file_references_on_partitions_arrow(const struct spg_store *store,
+                                                       const char *const *partition_ids,
+                                                       size_t count,
+                                                       struct ArrowArrayStream *out);
+
+/**
+ * The live references on the partitions overlapping the region of the `range_count` ranges at
+ * `ranges` (borrowed; both ends of each range included), by partition id then filename, in the
+ * columns of `spg_get_file_references_arrow`.
+ */
+spg_status spg_get_file_references_in_region_arrow(const struct spg_store *store,
+                                                   const struct spg_range *ranges,
+                                                   size_t range_count,
+                                                   struct ArrowArrayStream *out);
+
+/**
+ * Every partition, by id: columns `partition_id`, `is_leaf_partition`, `parent_partition_id`
+ * (nullable), `child_partition_ids` (list), `dimension`, then for each row key field `<name>_min` and
+ * `<name>_max` (null for no upper bound) of the field's type (int32, int64, utf8 or binary).
+ */
+spg_status spg_get_partitions_arrow(const struct spg_store *store, struct ArrowArrayStream *out);
+
+/**
+ * The partitions overlapping the region of the `range_count` ranges at `ranges` (borrowed; both ends
+ * of each range included), by id, in the columns of `spg_get_partitions_arrow`.
+ */
+spg_status spg_get_partitions_in_region_arrow(const struct spg_store *store,
+                                              const struct spg_range *ranges,
+                                              size_t range_count,
+                                              struct ArrowArrayStream *out);
 
 /**
  * Frees a string the library returned as `char *` (`spg_local_postgres_url`). Accepts NULL.

@@ -56,8 +56,11 @@ mod files;
 
 mod transactions;
 
+mod arrow;
+
 mod results;
 
+pub use self::arrow::*;
 pub use self::client::*;
 pub use self::errors::*;
 pub use self::files::*;

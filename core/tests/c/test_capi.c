@@ -1124,6 +1124,57 @@ static void test_region_reads(void) {
     spg_store_free(store);
 }
 
+/* Reads every batch of an Arrow stream and releases it; the rows it held, or -1 on a stream error. */
+static int64_t arrow_rows(struct ArrowArrayStream *stream, const char *first_column) {
+    int64_t rows = 0;
+    struct ArrowSchema schema;
+    if (stream->get_schema(stream, &schema) != 0) return -1;
+    if (first_column) CHECK(schema.n_children > 0 && strcmp(schema.children[0]->name, first_column) == 0);
+    schema.release(&schema);
+    for (;;) {
+        struct ArrowArray array;
+        if (stream->get_next(stream, &array) != 0) {
+            rows = -1;
+            break;
+        }
+        if (array.release == NULL) break; /* the end of the stream */
+        rows += array.length;
+        array.release(&array);
+    }
+    stream->release(stream);
+    return rows;
+}
+
+/* Reads as Arrow C streams: the caller's stream is filled, read, and released by the caller. */
+static void test_arrow_reads(void) {
+    spg_store *store = split_table();
+    spg_file_reference refs[] = {reference("f1", "L", 1), reference("f1", "R", 1), reference("f2", "R", 1)};
+    OK(spg_add_files(store, refs, 3));
+
+    struct ArrowArrayStream stream;
+    OK(spg_get_file_references_arrow(store, &stream));
+    CHECK(arrow_rows(&stream, "filename") == 3);
+    const char *right_only[] = {"R"};
+    OK(spg_get_file_references_on_partitions_arrow(store, right_only, 1, &stream));
+    CHECK(arrow_rows(&stream, "filename") == 2);
+    spg_range above = {"key", long_value(200), false, {0}};
+    OK(spg_get_file_references_in_region_arrow(store, &above, 1, &stream));
+    CHECK(arrow_rows(&stream, "filename") == 2);
+    OK(spg_get_partitions_arrow(store, &stream));
+    CHECK(arrow_rows(&stream, "partition_id") == 3);
+    OK(spg_get_partitions_in_region_arrow(store, &above, 1, &stream));
+    CHECK(arrow_rows(&stream, "partition_id") == 2);
+
+    const char *unknown[] = {"nowhere"};
+    EXPECT(spg_get_file_references_on_partitions_arrow(store, unknown, 1, &stream), SPG_PARTITION_NOT_FOUND);
+    CHECK(stream.release == NULL);
+    EXPECT(spg_get_file_references_arrow(NULL, &stream), SPG_INVALID_ARGUMENT);
+    CHECK(stream.release == NULL);
+    EXPECT(spg_get_file_references_arrow(store, NULL), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_get_partitions_in_region_arrow(store, NULL, 1, &stream), SPG_INVALID_ARGUMENT);
+    spg_store_free(store);
+}
+
 static void test_reports_and_maps(void) {
     spg_store *store = split_table();
     spg_file_reference refs[] = {reference("f1", "L", 1), reference("f1", "R", 1), reference("f2", "L", 1)};
@@ -1705,6 +1756,7 @@ int main(void) {
     run("garbage_collection", test_garbage_collection);
     run("reports_and_maps", test_reports_and_maps);
     run("region_reads", test_region_reads);
+    run("arrow_reads", test_arrow_reads);
     run("clearing", test_clearing);
     run("split_partition", test_split_partition);
     run("a_state_store_error_has_its_cause_or_none", test_a_state_store_error_has_its_cause_or_none);
