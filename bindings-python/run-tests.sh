@@ -21,6 +21,9 @@ if [ ! -x "$venv/bin/python" ]; then
   "$python" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install -q --upgrade "maturin>=1.9,<2" "pytest>=8" "mypy>=1.10"
+# What the Arrow tests hand record batches to (tests/test_arrow.py; polars is skipped if it fails to install).
+"$venv/bin/python" -m pip install -q "pyarrow>=14" "duckdb>=1"
+"$venv/bin/python" -m pip install -q "polars>=1" || echo "python: polars did not install; its test is skipped"
 
 # A test build: the `testing` feature adds _native._error_samples(), the core's sample of every error,
 # which tests/test_exceptions.py checks the error mapping with. A wheel (`maturin build`) has no such

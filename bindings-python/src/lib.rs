@@ -3,6 +3,7 @@
 //! released (`call`), and converts the result or the error (`errors`). The public package
 //! `sleeper_pg` (python/sleeper_pg) re-exports these names with the exception classes.
 
+mod arrow;
 mod call;
 mod convert;
 mod errors;
@@ -33,6 +34,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<store::Client>()?;
     m.add_class::<store::StateStore>()?;
     m.add_class::<store::LocalPostgres>()?;
+    m.add_class::<arrow::ArrowStream>()?;
     m.add_class::<model::FileReference>()?;
     m.add_class::<model::AllReferencesToAFile>()?;
     m.add_class::<model::AllReferencesToAllFiles>()?;

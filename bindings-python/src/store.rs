@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sleeper_pg as core;
 
+use crate::arrow::{self, ArrowStream};
 use crate::call::call;
 use crate::convert::{self, Arg};
 use crate::errors::to_py_err;
@@ -433,6 +434,32 @@ impl StateStore {
             self.store
                 .get_partition_to_referenced_files_map_in_region(&region)
         })
+    }
+
+    /// The live references of the table, or of the partitions named, or of those overlapping a
+    /// region, as Arrow record batches (see `ArrowStream`).
+    #[pyo3(signature = (*, partition_ids=None, region=None))]
+    fn get_file_references_arrow(
+        &self,
+        py: Python<'_>,
+        partition_ids: Option<&Bound<'_, PyAny>>,
+        region: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<ArrowStream> {
+        let scope = arrow::read_scope(partition_ids, region)?;
+        call(py, || self.store.get_file_references_arrow(&scope)).map(ArrowStream::from)
+    }
+
+    /// The partitions of the table, or those named, or those overlapping a region, as Arrow record
+    /// batches (see `ArrowStream`).
+    #[pyo3(signature = (*, partition_ids=None, region=None))]
+    fn get_partitions_arrow(
+        &self,
+        py: Python<'_>,
+        partition_ids: Option<&Bound<'_, PyAny>>,
+        region: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<ArrowStream> {
+        let scope = arrow::read_scope(partition_ids, region)?;
+        call(py, || self.store.get_partitions_arrow(&scope)).map(ArrowStream::from)
     }
 
     /// Every referenced file, plus at most `max_unreferenced_files` unreferenced ones.

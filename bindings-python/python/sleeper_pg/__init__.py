@@ -15,6 +15,9 @@ Sleeper v0.36's transactions apply as they are, from the JSON Sleeper writes for
 (:meth:`StateStore.apply_transaction`), or a whole transaction log at once
 (:meth:`StateStore.apply_transaction_log`).
 
+Reads come as objects or as Arrow record batches (:meth:`StateStore.get_file_references_arrow`,
+:meth:`StateStore.get_partitions_arrow`), which pyarrow, polars and DuckDB take without a copy.
+
 :class:`LocalPostgres` starts a throwaway PostgreSQL cluster, for tests and experiments. The core's log
 events reach Python's :mod:`logging` under the logger ``sleeper_pg``.
 """
@@ -44,6 +47,7 @@ from ._exceptions import (
 from ._native import (
     AllReferencesToAFile,
     AllReferencesToAllFiles,
+    ArrowStream,
     AssignJobIdRequest,
     CheckFileAssignmentsRequest,
     Client,
@@ -66,6 +70,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AllReferencesToAFile",
     "AllReferencesToAllFiles",
+    "ArrowStream",
     "AssignJobIdRequest",
     "CheckFileAssignmentsRequest",
     "Client",

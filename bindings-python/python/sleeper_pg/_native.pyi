@@ -4,7 +4,7 @@ import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Literal, Mapping, final
+from typing import Any, Literal, Mapping, final
 
 from ._exceptions import StateStoreException
 
@@ -271,6 +271,28 @@ class TransactionLogReplay:
         """The skipped parts, ``(entry, index, exception)`` in log order."""
 
 @final
+class ArrowStream:
+    """The record batches of one read, read from the store when the read was called.
+
+    Speaks the Arrow PyCapsule interface, so ``pyarrow.table(stream)``, ``polars.from_arrow(stream)``
+    and DuckDB take it without a copy, as many times as they ask.
+
+    References have the columns ``filename``, ``partition_id`` (dictionary), ``number_of_rows``,
+    ``job_id`` (dictionary, nullable), ``last_update_time`` (timestamp, milliseconds, UTC),
+    ``count_approximate`` and ``only_contains_data_for_this_partition``. Partitions have
+    ``partition_id``, ``is_leaf_partition``, ``parent_partition_id``, ``child_partition_ids``,
+    ``dimension``, then ``<field>_min`` and ``<field>_max`` (null for no upper bound) per row key field.
+    """
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """A new ``arrow_array_stream`` capsule over the batches, taken over by the caller."""
+    @property
+    def num_rows(self) -> int:
+        """The rows of all the batches."""
+    def to_pyarrow(self) -> Any:
+        """The batches as a ``pyarrow.Table`` sharing their buffers (needs pyarrow 14 or later)."""
+
+@final
 class StateStore:
     """A handle on one Sleeper table: every method of Sleeper's state store, each one PostgreSQL
     transaction. Made by ``Client.create_table`` or ``Client.table``. Safe to share between threads;
@@ -355,6 +377,16 @@ class StateStore:
     def get_partition_to_referenced_files_map_in_region(self, region: Region) -> dict[str, list[str]]:
         """Partition id to filenames for the partitions overlapping ``region`` that have references: the
         leaves a query reads and their ancestors, whose files hold data of those leaves."""
+    def get_file_references_arrow(
+        self, *, partition_ids: Sequence[str] | None = None, region: Region | None = None
+    ) -> ArrowStream:
+        """The live references of the table, or on the partitions named, or on those overlapping
+        ``region`` (not both), as Arrow record batches."""
+    def get_partitions_arrow(
+        self, *, partition_ids: Sequence[str] | None = None, region: Region | None = None
+    ) -> ArrowStream:
+        """The partitions of the table, or those named, or those overlapping ``region`` (not both), as
+        Arrow record batches."""
     def get_all_files_with_max_unreferenced(self, max_unreferenced_files: int) -> AllReferencesToAllFiles:
         """Every referenced file, plus at most ``max_unreferenced_files`` unreferenced ones."""
     def is_partition_files_assigned_to_job(self, partition_id: str, filenames: Sequence[str], job_id: str) -> bool:
