@@ -21,9 +21,11 @@ use std::io::BufReader;
 use jni::objects::JByteArray;
 use jni::sys::{jboolean, jbyteArray, jint, jlong};
 use jni::JNIEnv;
+use sleeper_pg::arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use sleeper_pg::{
-    block_on, partitions_from_split_points, validate, Client, CommitMode, Error, LocalPostgres,
-    SplitFileReferenceRequest, StateStore, Transaction, TransactionType,
+    block_on, partitions_from_split_points, validate, ArrowBatches, Client, CommitMode, Error,
+    LocalPostgres, ReadScope, Result, SplitFileReferenceRequest, StateStore, Transaction,
+    TransactionType,
 };
 
 use trampoline::{borrow_handle, free_handle, into_handle, java_bytes, Outcome};
@@ -150,6 +152,29 @@ fn references_answer(
 }
 
 type Bytes<'l> = JByteArray<'l>;
+
+/// The part of a table a read covers: a flag and the partition ids, then a flag and the region.
+fn read_scope(r: &mut Reader<'_>) -> Result<ReadScope> {
+    let ids = r.bool()?.then(|| r.strings("partition id")).transpose()?;
+    let region = r.bool()?.then(|| r.region()).transpose()?;
+    Ok(match (ids, region) {
+        (Some(ids), _) => ReadScope::Partitions(ids),
+        (None, Some(region)) => ReadScope::Region(region),
+        (None, None) => ReadScope::Table,
+    })
+}
+
+/// Moves the batches, as an Arrow C stream, into the stream Java allocated at `address`.
+fn write_stream(address: jlong, batches: ArrowBatches) -> Result<()> {
+    let stream = address as *mut FFI_ArrowArrayStream;
+    if stream.is_null() || !stream.is_aligned() {
+        return Err(Error::invalid("The Arrow stream's address is not valid"));
+    }
+    // SAFETY: Java's `ArrowArrayStream` is an allocated, aligned, released stream struct; what it held
+    // needs no release.
+    unsafe { stream.write(batches.into_ffi_stream()) };
+    Ok(())
+}
 
 natives! { "Native";
     // ---- Client -------------------------------------------------------------------------------------
@@ -286,6 +311,18 @@ natives! { "Native";
         let region = read(env, &args, |r| r.region())?;
         let map = run(store(handle)?.get_partition_to_referenced_files_map_in_region(&region))?;
         answer(env, 16 + map.len() * 64, |w| w.partition_to_files(&map))
+    };
+    /// Writes the Arrow C stream of the read into the `struct ArrowArrayStream` at `stream`, which
+    /// Java allocated (Arrow's `ArrowArrayStream`) and imports from once this returns.
+    fn storeGetFileReferencesArrow(handle: jlong, args: Bytes<'_>, stream: jlong) = |env| {
+        let scope = read(env, &args, read_scope)?;
+        let batches = run(store(handle)?.get_file_references_arrow(&scope))?;
+        Ok(write_stream(stream, batches)?)
+    };
+    fn storeGetPartitionsArrow(handle: jlong, args: Bytes<'_>, stream: jlong) = |env| {
+        let scope = read(env, &args, read_scope)?;
+        let batches = run(store(handle)?.get_partitions_arrow(&scope))?;
+        Ok(write_stream(stream, batches)?)
     };
     fn storeGetAllFilesWithMaxUnreferenced(handle: jlong, max: jint) -> jbyteArray = |env| {
         let max = validate::max_unreferenced_files_from_signed(i64::from(max))?;

@@ -7,6 +7,11 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.arrow.c.ArrowArrayStream;
+import org.apache.arrow.c.Data;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.ipc.ArrowReader;
+
 import sleeper.statestore.postgres.exception.StateStoreException;
 import sleeper.statestore.postgres.internal.Args;
 import sleeper.statestore.postgres.internal.Native;
@@ -294,6 +299,71 @@ public final class PostgresStateStore implements AutoCloseable {
         byte[] args = regionArgument(region);
         return call(s -> new WireReader(Native.storeGetPartitionToReferencedFilesMapInRegion(s, args))
                 .partitionToFiles());
+    }
+
+    /**
+     * Every live reference of the table as Arrow record batches, by filename then partition id, in buffers of
+     * {@code allocator}: columns {@code filename}, {@code partition_id} (dictionary), {@code number_of_rows},
+     * {@code job_id} (dictionary, nullable), {@code last_update_time} (timestamp in milliseconds, UTC),
+     * {@code count_approximate}, {@code only_contains_data_for_this_partition}. The caller closes the reader.
+     * Needs {@code org.apache.arrow:arrow-c-data} and a memory module on the class path.
+     */
+    public ArrowReader getFileReferencesArrow(BufferAllocator allocator) throws StateStoreException {
+        return arrow(allocator, scope(null, null), Native::storeGetFileReferencesArrow);
+    }
+
+    /** As {@link #getFileReferencesArrow(BufferAllocator)} for the partitions named, by partition then file. */
+    public ArrowReader getFileReferencesOnPartitionsArrow(BufferAllocator allocator, List<String> partitionIds)
+            throws StateStoreException {
+        return arrow(allocator, scope(Args.notNull(partitionIds, "partitionIds"), null),
+                Native::storeGetFileReferencesArrow);
+    }
+
+    /** As {@link #getFileReferencesArrow(BufferAllocator)} for the partitions overlapping {@code region}. */
+    public ArrowReader getFileReferencesInRegionArrow(BufferAllocator allocator, Region region)
+            throws StateStoreException {
+        return arrow(allocator, scope(null, Args.notNull(region, "region")), Native::storeGetFileReferencesArrow);
+    }
+
+    /**
+     * Every partition as Arrow record batches, by id: columns {@code partition_id}, {@code is_leaf_partition},
+     * {@code parent_partition_id} (nullable), {@code child_partition_ids} (list), {@code dimension}, then for each
+     * row key field {@code <name>_min} and {@code <name>_max} (null for no upper bound) of the field's type.
+     */
+    public ArrowReader getPartitionsArrow(BufferAllocator allocator) throws StateStoreException {
+        return arrow(allocator, scope(null, null), Native::storeGetPartitionsArrow);
+    }
+
+    /** As {@link #getPartitionsArrow(BufferAllocator)} for the partitions overlapping {@code region}. */
+    public ArrowReader getPartitionsInRegionArrow(BufferAllocator allocator, Region region)
+            throws StateStoreException {
+        return arrow(allocator, scope(null, Args.notNull(region, "region")), Native::storeGetPartitionsArrow);
+    }
+
+    /** A native read that writes an Arrow C stream into the struct at the address it is given. */
+    private interface ArrowRead {
+        void read(long store, byte[] scope, long stream) throws StateStoreException;
+    }
+
+    private ArrowReader arrow(BufferAllocator allocator, byte[] scope, ArrowRead read) throws StateStoreException {
+        Args.notNull(allocator, "allocator");
+        try (ArrowArrayStream stream = ArrowArrayStream.allocateNew(allocator)) {
+            run(s -> read.read(s, scope, stream.memoryAddress()));
+            return Data.importArrayStream(allocator, stream);
+        }
+    }
+
+    /** The part of the table a read covers, as {@code read_scope} in the JNI library decodes it. */
+    private static byte[] scope(List<String> partitionIds, Region region) {
+        WireWriter writer = new WireWriter(64).bool(partitionIds != null);
+        if (partitionIds != null) {
+            writer.strings(partitionIds);
+        }
+        writer.bool(region != null);
+        if (region != null) {
+            writer.region(region);
+        }
+        return writer.toBytes();
     }
 
     private static byte[] partitionIdsArgument(List<String> partitionIds) {

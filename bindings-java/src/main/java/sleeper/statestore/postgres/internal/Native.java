@@ -52,6 +52,12 @@ public final class Native {
     public static native byte[] storeGetPartitionToReferencedFilesMapInRegion(long store, byte[] region)
             throws StateStoreException;
 
+    public static native void storeGetFileReferencesArrow(long store, byte[] scope, long stream)
+            throws StateStoreException;
+
+    public static native void storeGetPartitionsArrow(long store, byte[] scope, long stream)
+            throws StateStoreException;
+
     public static native byte[] storeGetAllPartitions(long store) throws StateStoreException;
 
     public static native byte[] storeGetLeafPartitions(long store) throws StateStoreException;
