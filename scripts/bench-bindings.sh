@@ -142,9 +142,13 @@ step "Python: get_file_references of $references references ($rounds rounds)"
 "$venv/bin/python" bindings-python/bench/read_references.py --references "$references" --rounds "$rounds" \
   --json "$work/python-read.json"
 
+(cd bindings-java && mvn -B -q -ntp dependency:build-classpath -Dmdep.includeScope=test \
+  -Dmdep.outputFile="$work/java.classpath") >"$work/mvn-classpath.log" 2>&1 \
+  || { cat "$work/mvn-classpath.log" >&2; exit 1; }
 java_bench() { # $1: calls, $2: references
-  (cd bindings-java && java -Duser.language=en -Duser.country=US \
-    -cp target/classes:target/test-classes sleeper.statestore.postgres.GetPartitionBenchmark "$1" "$2")
+  (cd bindings-java && java -Duser.language=en -Duser.country=US --add-opens=java.base/java.nio=ALL-UNNAMED \
+    -cp "target/classes:target/test-classes:$(cat "$work/java.classpath")" \
+    sleeper.statestore.postgres.GetPartitionBenchmark "$1" "$2")
 }
 for round in $(seq 1 "$rounds"); do
   step "Rust, then Java: get_partition, $calls calls (round $round of $rounds)"
@@ -207,8 +211,11 @@ python = {
 
 java_rounds = [find(rf"mean {number}, p10 {number}, median {number}", f.read_text(), "getPartition figures from Java")
                for f in rounds("java-get-partition-*.log")]
-jmin, jread = find(rf"fastest {number} s, median {number} s", (work / "java-read.log").read_text(),
+java_read_log = (work / "java-read.log").read_text()
+jmin, jread = find(rf"getFileReferences of [0-9]+: fastest {number} s, median {number} s", java_read_log,
                    "getFileReferences figures from Java")
+_, jarrow, jpeak = find(rf"getFileReferencesArrow of [0-9]+: fastest {number} s, median {number} s \([0-9]+ rounds\), "
+                        rf"allocator peak {number} bytes", java_read_log, "getFileReferencesArrow figures from Java")
 # Both bindings' reads are compared with cargo bench's P3 read of as many references on the same server.
 rust_read = p3["rust_seconds"]
 java = {
@@ -216,9 +223,12 @@ java = {
     "get_partition_p10_us": median(r[1] for r in java_rounds),
     "rust_get_partition_us": median(java_rust), "rust_get_partition_rounds_us": java_rust,
     "read_seconds": jread, "read_min_seconds": jmin, "rust_read_seconds": rust_read,
+    "arrow_read_seconds": jarrow, "arrow_allocator_peak_bytes": int(jpeak),
+    "rust_arrow_read_seconds": p3["arrow_seconds"], "rust_arrow_buffer_bytes": p3["arrow_buffer_bytes"],
     "calls": calls, "references": references,
 }
 python["rust_read_seconds"] = rust_read
+python["rust_arrow_read_seconds"] = p3["arrow_seconds"]
 
 c_rounds = [find(rf"spg_get_partition: {number} us/call", f.read_text(), "us/call from C")[0] for f in rounds("c-*.log")]
 c = {

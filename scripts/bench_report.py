@@ -200,6 +200,34 @@ def report(results: dict[str, Any], bindings: dict[str, Any], command: str) -> t
             f"| {run['report_seconds']:.2f} | {run['rust_resident_kib']} |",
             "",
         ]
+        if "arrow_seconds" in run:
+            mib = run["arrow_buffer_bytes"] / 2**20
+            lines += [
+                "### P3a: the same read as Arrow record batches", "",
+                f"Rust: {run['arrow_seconds']:.2f} s into {mib:.0f} MiB of Arrow buffers. The bindings take the "
+                "batches through the Arrow C stream interface (Python: `pyarrow.table` of the PyCapsule stream; "
+                "Java: an `ArrowReader` loading each batch into its `VectorSchemaRoot`), with no object per row. "
+                "Target (issue 13): <= 1.1 x the Rust read, peak memory <= 1.5 x the Arrow buffers.", "",
+                "| language | Arrow read s | over Rust's Arrow read | memory held | memory / buffers |",
+                "|---|---|---|---|---|",
+                f"| Rust | {run['arrow_seconds']:.2f} | - | {mib:.0f} MiB of buffers | - |",
+            ]
+            for language, memory_key, label in (("python", "arrow_peak_growth_kib", "peak resident growth"),
+                                                 ("java", "arrow_allocator_peak_bytes", "allocator peak")):
+                figures = bindings.get(language, {})
+                seconds = figures.get("arrow_read_seconds")
+                if not seconds:
+                    continue
+                rust_arrow = figures.get("rust_arrow_read_seconds") or run["arrow_seconds"]
+                held_mib = figures[memory_key] / (1024 if memory_key.endswith("kib") else 2**20)
+                buffers_mib = (figures.get("arrow_buffer_bytes") or run["arrow_buffer_bytes"]) / 2**20
+                ratio = seconds / rust_arrow
+                lines.append(f"| {language} | {seconds:.2f} | {ratio:.2f} x | {held_mib:.0f} MiB {label} "
+                             f"| {held_mib / buffers_mib:.2f} |")
+                summary.append((f"P3a, {language}", f"{ratio:.2f} x Rust's Arrow read ({seconds:.2f} s); "
+                                f"{label} {held_mib / buffers_mib:.2f} x the buffers",
+                                verdict(ratio <= 1.1 and held_mib / buffers_mib <= 1.5)))
+            lines.append("")
         summary.append(("P3, Rust", f"{run['ratio']:.2f} x psql \\copy", verdict(run["ratio"] <= 1.0)))
         for language in ("python", "java"):
             seconds = bindings.get(language, {}).get("read_seconds")

@@ -1,11 +1,13 @@
-"""Seconds to read every file reference of a table from Python: a benchmark, not a test (P3 of issue 7).
+"""Seconds to read every file reference of a table from Python: a benchmark, not a test (P3 of issue 7, P3a
+of issue 13).
 
 Fills a new table with N references (add_files in batches of 1,000), the same rows as the Java
 benchmark's (GetPartitionBenchmark: 1,024 leaf partitions, one file per reference, spread over the
-leaves), then times StateStore.get_file_references over a few rounds. Compared with the same read timed
-in Rust (the Java benchmark's Rust figure, or `cargo bench -p sleeper-pg --bench state_store --
---workloads P3 --references N`), the difference is the cost of the binding: building one Python
-FileReference per row.
+leaves), then times the read as Arrow into a pyarrow.Table (through the Arrow PyCapsule interface, no
+Python object per row) and StateStore.get_file_references over a few rounds. Compared with the same reads
+timed in Rust (`cargo bench -p sleeper-pg --bench state_store -- --workloads P3 --references N`), the
+difference is the cost of the binding. The Arrow read goes first, so that the growth of the process's
+peak resident memory over it is the Arrow read's own, to compare with the table's buffers.
 
     python bindings-python/bench/read_references.py [--references 1000000] [--rounds 5] [--json OUT.json]
 
@@ -56,6 +58,23 @@ def run(url: str, count: int, rounds: int, batch: int) -> dict[str, Any]:
         try:
             added = fill(store, count, batch)
             print(f"added {count} references in {added:.1f} s (batches of {batch})")
+            import pyarrow
+
+            peak_before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            arrow_seconds = []
+            arrow_bytes = 0
+            for _ in range(rounds):
+                start = time.perf_counter()
+                table = pyarrow.table(store.get_file_references_arrow())
+                arrow_seconds.append(time.perf_counter() - start)
+                if table.num_rows != count:
+                    raise RuntimeError(f"read {table.num_rows} references as Arrow, expected {count}")
+                arrow_bytes = table.nbytes
+                del table
+            arrow_peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before_kib
+            print(f"get_file_references_arrow of {count} into pyarrow ({rounds} rounds): median "
+                  f"{statistics.median(arrow_seconds):.3f} s; peak resident grew {arrow_peak_kib} KiB for "
+                  f"{arrow_bytes // 1024} KiB of Arrow buffers")
             seconds = []
             for _ in range(rounds):
                 start = time.perf_counter()
@@ -75,6 +94,10 @@ def run(url: str, count: int, rounds: int, batch: int) -> dict[str, Any]:
                 "references": count,
                 "add_seconds": added,
                 "peak_resident_kib": peak_kib,
+                "arrow_read_seconds": statistics.median(arrow_seconds),
+                "arrow_read_rounds": arrow_seconds,
+                "arrow_buffer_bytes": arrow_bytes,
+                "arrow_peak_growth_kib": arrow_peak_kib,
             }
         finally:
             client.delete_table(table_id)

@@ -5,6 +5,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.LongStream;
 
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.ipc.ArrowReader;
+
 import sleeper.statestore.postgres.model.FileReference;
 import sleeper.statestore.postgres.model.Partition;
 
@@ -76,6 +80,7 @@ public final class GetPartitionBenchmark {
         }
         System.out.printf("added %d references in %.1f s%n", count, (System.nanoTime() - start) / 1e9);
         int rounds = 5;
+        arrowReferences(store, count, rounds);
         long[] java = new long[rounds];
         for (int round = 0; round < rounds; round++) {
             long begin = System.nanoTime();
@@ -88,6 +93,33 @@ public final class GetPartitionBenchmark {
         System.out.printf("getFileReferences of %d: fastest %.3f s, median %.3f s (%d rounds)%n", count,
                 percentile(java, 0) / 1e9, median(java) / 1e9, rounds);
         System.out.println("  rounds (s): " + seconds(java));
+    }
+
+    /**
+     * The same read as Arrow batches through the C data interface, each batch loaded into the reader's
+     * VectorSchemaRoot: no Java object per row. The allocator's peak is what the read held at once.
+     */
+    private static void arrowReferences(PostgresStateStore store, int count, int rounds) throws Exception {
+        long[] java = new long[rounds];
+        long peak = 0;
+        try (BufferAllocator allocator = new RootAllocator()) {
+            for (int round = 0; round < rounds; round++) {
+                long begin = System.nanoTime();
+                long read = 0;
+                try (ArrowReader reader = store.getFileReferencesArrow(allocator)) {
+                    while (reader.loadNextBatch()) {
+                        read += reader.getVectorSchemaRoot().getRowCount();
+                    }
+                }
+                java[round] = System.nanoTime() - begin;
+                if (read != count) {
+                    throw new IllegalStateException("read " + read + " references as Arrow, expected " + count);
+                }
+            }
+            peak = allocator.getPeakMemoryAllocation();
+        }
+        System.out.printf("getFileReferencesArrow of %d: fastest %.3f s, median %.3f s (%d rounds), allocator peak %d bytes%n",
+                count, percentile(java, 0) / 1e9, median(java) / 1e9, rounds, peak);
     }
 
     private static long median(long[] values) {
