@@ -33,17 +33,29 @@ const COPY_REFERENCES: &str = "COPY {s}.file_references (table_pk, filename, par
 /// Copy data is sent in messages of about this size, each encoded while the one before is on its way.
 const MESSAGE_BYTES: usize = 1 << 20;
 
-/// Whether `files` is worth adding by `COPY`: many references, and no filename or (file, partition)
-/// pair repeated within the call, which the ordinary add reports in its order of checks.
+/// Whether `files` is worth adding by `COPY`: many references, no filename or (file, partition) pair
+/// repeated within the call (which the ordinary add reports in its order of checks), and every value
+/// short enough for a field.
 pub(super) fn worth_copying(files: &[NewFile<'_>]) -> bool {
     let references: usize = files.iter().map(|f| f.references.len()).sum();
     if references < COPY_FROM_REFERENCES {
         return false;
     }
     let mut filenames = HashSet::with_capacity(files.len());
-    files
-        .iter()
-        .all(|file| filenames.insert(file.filename) && partitions_distinct(&file.references))
+    files.iter().all(|file| {
+        filenames.insert(file.filename)
+            && fits_a_field(file.filename)
+            && file.references.iter().all(|r| {
+                fits_a_field(&r.partition_id) && r.job_id.as_deref().is_none_or(fits_a_field)
+            })
+            && partitions_distinct(&file.references)
+    })
+}
+
+/// Whether the value fits a `COPY` field, whose length is 32 bits (PostgreSQL refuses any value over
+/// 1 GB anyway; the ordinary add sends it and reports the server's error).
+fn fits_a_field(value: &str) -> bool {
+    value.len() <= 1 << 30
 }
 
 /// Whether no two of a file's references share a partition. A file has few references, usually one
@@ -198,7 +210,7 @@ impl CopyData {
     }
 
     fn field(&mut self, value: &[u8]) {
-        // Validated names and ids are far below the 1 GB a field can hold.
+        // `worth_copying` keeps longer values out of `COPY`.
         let length = i32::try_from(value.len()).unwrap_or(i32::MAX);
         self.bytes.extend_from_slice(&length.to_be_bytes());
         self.bytes.extend_from_slice(value);
