@@ -1,8 +1,9 @@
 //! Large adds of new files through binary `COPY` (`CONTRACT.md` 3.4's add, when a call carries many
 //! references). A new file's rows can only clash with a row another call adds, which the primary
 //! keys refuse, so such an add needs no read first: one statement takes the table lock and inserts the
-//! file rows, a `COPY` writes the reference rows straight into their table, and the add commits. If a file turns out to exist, nothing
-//! is written and the caller runs the ordinary add, whose checks report it as the contract says.
+//! file rows, a `COPY` writes the reference rows straight into their table, and the add commits. If a
+//! file turns out to exist, nothing is written and the caller runs the ordinary add, whose checks
+//! report it as the contract says.
 
 use std::collections::HashSet;
 

@@ -160,10 +160,7 @@ impl StateStore {
         self.select_partitions("AND p.partition_id = $2", Some(partition_id))
             .await?
             .pop()
-            .ok_or_else(|| Error::PartitionNotFound {
-                partition_id: partition_id.to_owned(),
-                message: format!("Partition not found: {partition_id}"),
-            })
+            .ok_or_else(|| partition_not_found(partition_id))
     }
 
     /// Removes every partition; files and references stay. The table needs `initialise` again.
@@ -300,4 +297,12 @@ fn bind_partitions<'q>(query: PgQuery<'q>, partitions: &[Partition]) -> PgQuery<
                 .map(|p| region_to_json(&p.region))
                 .collect::<Vec<_>>(),
         )
+}
+
+/// Sleeper's `PartitionNotFoundException` for a partition id that names no partition of the table.
+pub(super) fn partition_not_found(partition_id: &str) -> Error {
+    Error::PartitionNotFound {
+        partition_id: partition_id.to_owned(),
+        message: format!("Partition not found: {partition_id}"),
+    }
 }

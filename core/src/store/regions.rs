@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use sqlx::{PgConnection, Row};
 
 use super::files::{reference_from_row, REFERENCE_COLUMNS};
-use super::partitions::PARTITION_COLUMNS;
+use super::partitions::{partition_not_found, PARTITION_COLUMNS};
 use super::StateStore;
 use crate::client::{retrying, Failure};
 use crate::connection::Session;
@@ -276,7 +276,12 @@ impl StateStore {
                 None => (self.read_tree(session.connection()).await?, false),
             };
             let ids = match resolve(&tree) {
-                Ok(ids) => ids,
+                Ok(mut ids) => {
+                    // A partition named twice is read once.
+                    ids.sort_unstable();
+                    ids.dedup();
+                    ids
+                }
                 Err(_) if cached => {
                     self.forget_tree();
                     session.finish().await?;
@@ -358,13 +363,6 @@ impl StateStore {
         });
         self.keep_tree(tree.clone());
         Ok(tree)
-    }
-}
-
-fn partition_not_found(partition_id: &str) -> Error {
-    Error::PartitionNotFound {
-        partition_id: partition_id.to_owned(),
-        message: format!("Partition not found: {partition_id}"),
     }
 }
 

@@ -51,7 +51,7 @@ async fn references_on_partitions_are_those_partitions_live_references_by_partit
     let store = split_store(&client).await;
 
     let references = store
-        .get_file_references_on_partitions(&strings(&["R", "root"]))
+        .get_file_references_on_partitions(&strings(&["R", "root", "R"]))
         .await
         .unwrap();
 
