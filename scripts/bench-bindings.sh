@@ -57,6 +57,8 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 [ -x "$venv/bin/maturin" ] || "$venv/bin/python" -m pip install -q "maturin>=1.9,<2"
+# The Arrow read of P3a goes into a pyarrow.Table.
+"$venv/bin/python" -c 'import pyarrow' 2>/dev/null || "$venv/bin/python" -m pip install -q "pyarrow>=14"
 step "building the Python module (release) into $venv"
 VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
   "$venv/bin/maturin" develop --release --quiet --manifest-path "$root/bindings-python/Cargo.toml"
