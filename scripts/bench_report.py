@@ -212,21 +212,27 @@ def report(results: dict[str, Any], bindings: dict[str, Any], command: str) -> t
                 "|---|---|---|---|---|",
                 f"| Rust | {run['arrow_seconds']:.2f} | - | {mib:.0f} MiB of buffers | - |",
             ]
-            for language, memory_key, label in (("python", "arrow_peak_growth_kib", "peak resident growth"),
-                                                 ("java", "arrow_allocator_peak_bytes", "allocator peak")):
-                figures = bindings.get(language, {})
-                seconds = figures.get("arrow_read_seconds")
-                if not seconds:
-                    continue
-                rust_arrow = figures.get("rust_arrow_read_seconds") or run["arrow_seconds"]
-                held_mib = figures[memory_key] / (1024 if memory_key.endswith("kib") else 2**20)
-                buffers_mib = (figures.get("arrow_buffer_bytes") or run["arrow_buffer_bytes"]) / 2**20
-                ratio = seconds / rust_arrow
-                lines.append(f"| {language} | {seconds:.2f} | {ratio:.2f} x | {held_mib:.0f} MiB {label} "
-                             f"| {held_mib / buffers_mib:.2f} |")
-                summary.append((f"P3a, {language}", f"{ratio:.2f} x Rust's Arrow read ({seconds:.2f} s); "
-                                f"{label} {held_mib / buffers_mib:.2f} x the buffers",
-                                verdict(ratio <= 1.1 and held_mib / buffers_mib <= 1.5)))
+            python = bindings.get("python", {})
+            if python.get("arrow_read_seconds"):
+                seconds = python["arrow_read_seconds"]
+                ratio = seconds / (python.get("rust_arrow_read_seconds") or run["arrow_seconds"])
+                held_mib = python["arrow_peak_growth_kib"] / 1024
+                memory = held_mib / (python["arrow_buffer_bytes"] / 2**20)
+                lines.append(f"| Python | {seconds:.2f} | {ratio:.2f} x | {held_mib:.0f} MiB peak resident growth "
+                             f"| {memory:.2f} |")
+                summary.append(("P3a, python", f"{ratio:.2f} x Rust's Arrow read ({seconds:.2f} s); peak resident "
+                                f"growth {memory:.2f} x the buffers", verdict(ratio <= 1.1 and memory <= 1.5)))
+            java = bindings.get("java", {})
+            if java.get("arrow_read_seconds"):
+                seconds = java["arrow_read_seconds"]
+                ratio = seconds / (java.get("rust_arrow_read_seconds") or run["arrow_seconds"])
+                # Arrow Java's allocator counts buffers imported through the C data interface only in part,
+                # so its peak is not the memory held: shown, not judged.
+                peak_mib = java["arrow_allocator_peak_bytes"] / 2**20
+                lines.append(f"| Java | {seconds:.2f} | {ratio:.2f} x | {peak_mib:.0f} MiB allocator peak (imported "
+                             "buffers counted in part) | not measured |")
+                summary.append(("P3a, java", f"{ratio:.2f} x Rust's Arrow read ({seconds:.2f} s); memory not measured",
+                                verdict(ratio <= 1.1)))
             lines.append("")
         summary.append(("P3, Rust", f"{run['ratio']:.2f} x psql \\copy", verdict(run["ratio"] <= 1.0)))
         for language in ("python", "java"):
