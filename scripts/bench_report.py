@@ -212,6 +212,9 @@ def report(results: dict[str, Any], bindings: dict[str, Any], command: str) -> t
                 "|---|---|---|---|---|",
                 f"| Rust | {run['arrow_seconds']:.2f} | - | {mib:.0f} MiB of buffers | - |",
             ]
+            beside = bindings.get("python", {}).get("rust_arrow_read_seconds")
+            if beside:
+                lines.append(f"| Rust, beside the bindings (the ratios' base) | {beside:.2f} | - | - | - |")
             python = bindings.get("python", {})
             if python.get("arrow_read_seconds"):
                 seconds = python["arrow_read_seconds"]
