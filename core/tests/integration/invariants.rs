@@ -562,14 +562,16 @@ async fn check_quiescent(run: &Run, client: &Client, connection: &mut sqlx::PgCo
     figures.violations.extend(found);
 }
 
-/// Terminates a random backend of the store now and then, as an operator or a failover would.
+/// Terminates a random backend of the store in the run's database now and then, as an operator or a
+/// failover would.
 async fn terminator(run: Arc<Run>, every: Duration) {
     let mut connection = snapshot::connect(&run.url).await;
     while !run.finished.load(Ordering::Relaxed) {
         tokio::time::sleep(every).await;
         let killed: Option<bool> = sqlx::query_scalar(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE application_name = 'sleeper-pg' AND pid <> pg_backend_pid() \
+             WHERE application_name = 'sleeper-pg' AND datname = current_database() \
+               AND pid <> pg_backend_pid() \
              ORDER BY random() LIMIT 1",
         )
         .fetch_optional(&mut connection)
@@ -585,14 +587,19 @@ async fn terminator(run: Arc<Run>, every: Duration) {
 async fn invariants_hold_while_64_clients_run_random_operations_on_4_tables() {
     let operations = if soak() { 100_000 } else { 3_000 };
     let started = Instant::now();
-    let client = client().await;
+    // A database of its own on the shared server, so that the terminator, which picks backends of
+    // that database only, never ends a connection of a test running beside this one.
+    let url = own_database("invariants").await;
+    let client = Client::connect_with(ClientOptions::default().with(|o| o.url = Some(url.clone())))
+        .await
+        .expect("connect");
     let mut tables = Vec::new();
     for _ in 0..TABLES {
         let store = new_store(&client).await;
         tables.push(store.table_id().to_owned());
     }
     let run = Arc::new(Run {
-        url: tokio::task::spawn_blocking(database_url).await.unwrap(),
+        url,
         tables,
         operations,
         next: AtomicUsize::new(0),
@@ -628,6 +635,9 @@ async fn invariants_hold_while_64_clients_run_random_operations_on_4_tables() {
     run.finished.store(true, Ordering::Relaxed);
     terminator.await.unwrap();
     check_quiescent(&run, &client, &mut connection).await;
+    drop(connection);
+    client.close().await;
+    drop_database(&run.url).await;
 
     let figures = run.figures.lock().unwrap();
     let ledger = run.ledger.lock().unwrap();

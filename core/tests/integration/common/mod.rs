@@ -18,6 +18,38 @@ pub async fn client_with(options: ClientOptions) -> Client {
         .expect("connect")
 }
 
+/// The URL of a new, empty database on the shared server, for a test that must not touch (or be
+/// touched by) the connections of the tests running beside it.
+pub async fn own_database(prefix: &str) -> String {
+    use sqlx::{Connection, Executor};
+    let shared = tokio::task::spawn_blocking(database_url).await.unwrap();
+    let name = format!("{prefix}_{}_{}", std::process::id(), rand::random::<u32>());
+    let mut admin = sqlx::PgConnection::connect(&shared)
+        .await
+        .expect("connect to create a database");
+    admin
+        .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+        .await
+        .expect("create a database");
+    let mut url = url::Url::parse(&shared).expect("a database URL");
+    url.set_path(&name);
+    url.to_string()
+}
+
+/// Drops a database made by `own_database`, ending any connection still open to it.
+pub async fn drop_database(url: &str) {
+    use sqlx::{Connection, Executor};
+    let name = url::Url::parse(url).expect("a database URL").path()[1..].to_owned();
+    let shared = tokio::task::spawn_blocking(database_url).await.unwrap();
+    let mut admin = sqlx::PgConnection::connect(&shared)
+        .await
+        .expect("connect to drop a database");
+    admin
+        .execute(format!("DROP DATABASE \"{name}\" WITH (FORCE)").as_str())
+        .await
+        .expect("drop the database");
+}
+
 pub fn long_key() -> Vec<RowKeyField> {
     vec![RowKeyField::new("key", KeyType::Long)]
 }
