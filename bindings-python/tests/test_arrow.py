@@ -9,19 +9,14 @@ import pyarrow as pa
 import pytest
 
 import sleeper_pg
-from conftest import LONG_MIN
-from sleeper_pg import FileReference, Partition, Range, Region
+from conftest import LONG_MIN, split_of
+from sleeper_pg import FileReference, Range, Region
 
 
 @pytest.fixture
 def split_store(store: sleeper_pg.StateStore) -> sleeper_pg.StateStore:
     """Split at 0 into L (below) and R, with files on both leaves, one reference assigned to a job."""
-    parent = Partition(
-        "root", Region([Range("key", LONG_MIN)]), is_leaf_partition=False, child_partition_ids=["L", "R"], dimension=0
-    )
-    left = Partition("L", Region([Range("key", LONG_MIN, 0)]), parent_partition_id="root")
-    right = Partition("R", Region([Range("key", 0)]), parent_partition_id="root")
-    store.atomically_update_partition_and_create_new_ones(parent, left, right)
+    store.atomically_update_partition_and_create_new_ones(*split_of(store.get_partition("root"), "L", "R", 0))
     store.fix_file_update_time(datetime(2024, 1, 1, 10, tzinfo=timezone.utc))
     store.add_files([FileReference("a", "L", 7, job_id="job"), FileReference("a", "R", 8), FileReference("b", "R", 9)])
     return store

@@ -5,19 +5,14 @@ from __future__ import annotations
 import pytest
 
 import sleeper_pg
-from conftest import LONG_MIN
-from sleeper_pg import FileReference, Partition, Range, Region
+from conftest import split_of
+from sleeper_pg import FileReference, Range, Region
 
 
 @pytest.fixture
 def split_store(store: sleeper_pg.StateStore) -> sleeper_pg.StateStore:
     """Split at 0 into L (below) and R, with a file on each partition and one on both leaves."""
-    parent = Partition(
-        "root", Region([Range("key", LONG_MIN)]), is_leaf_partition=False, child_partition_ids=["L", "R"], dimension=0
-    )
-    left = Partition("L", Region([Range("key", LONG_MIN, 0)]), parent_partition_id="root")
-    right = Partition("R", Region([Range("key", 0)]), parent_partition_id="root")
-    store.atomically_update_partition_and_create_new_ones(parent, left, right)
+    store.atomically_update_partition_and_create_new_ones(*split_of(store.get_partition("root"), "L", "R", 0))
     store.add_files(
         [
             FileReference("on-root", "root", 10),

@@ -12,13 +12,7 @@ use sleeper_pg::*;
 
 /// A table split at 0 into L and R with files on both leaves, one assigned to a job.
 async fn split_store(client: &Client) -> StateStore {
-    let store = new_store(client).await;
-    let root = store.get_partition("root").await.unwrap();
-    let (split, left, right) = split_of(&root, "L", "R", 0);
-    store
-        .atomically_update_partition_and_create_new_ones(&split, &left, &right)
-        .await
-        .unwrap();
+    let store = store_split_at(client, 0).await;
     store.fix_file_update_time(Some(at(10, 0, 0, 0))).unwrap();
     store
         .add_files(&[

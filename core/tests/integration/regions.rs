@@ -8,13 +8,7 @@ use sleeper_pg::*;
 /// A table split at 0 into `L` (below) and `R`, with a file on each partition: `on-root`, `on-L` and
 /// `on-R`, and `both` on `L` and `R`.
 async fn split_store(client: &Client) -> StateStore {
-    let store = new_store(client).await;
-    let root = store.get_partition("root").await.unwrap();
-    let (split, left, right) = split_of(&root, "L", "R", 0);
-    store
-        .atomically_update_partition_and_create_new_ones(&split, &left, &right)
-        .await
-        .unwrap();
+    let store = store_split_at(client, 0).await;
     store
         .add_files(&[
             FileReference::new("on-root", "root", 10),

@@ -64,6 +64,18 @@ pub async fn new_store(client: &Client) -> StateStore {
     store
 }
 
+/// A new table (as `new_store`) whose root is split at `at` into the leaves `L` and `R`.
+pub async fn store_split_at(client: &Client, at: i64) -> StateStore {
+    let store = new_store(client).await;
+    let root = store.get_partition("root").await.expect("the root");
+    let (split, left, right) = split_of(&root, "L", "R", at);
+    store
+        .atomically_update_partition_and_create_new_ones(&split, &left, &right)
+        .await
+        .expect("split the root");
+    store
+}
+
 /// 2024-01-01 at the given hour, minute, second and millisecond, UTC.
 pub fn at(hour: u32, minute: u32, second: u32, milli: i64) -> Timestamp {
     Utc.with_ymd_and_hms(2024, 1, 1, hour, minute, second)
