@@ -16,13 +16,10 @@ use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::types::Int32Type;
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchIterator};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
-use futures_util::TryStreamExt;
 use sqlx::Row;
 
-use super::files::REFERENCE_COLUMNS;
+use super::files::references_sql;
 use super::StateStore;
-use crate::client::{retrying, Failure};
-use crate::connection::Session;
 use crate::error::{Error, Result};
 use crate::model::{FileReference, KeyType, KeyValue, Partition, Region, RowKeyField, Timestamp};
 
@@ -157,45 +154,27 @@ impl StateStore {
 
     /// Every live reference, decoded from the rows as they stream in.
     async fn all_references_arrow(&self) -> Result<ArrowBatches> {
-        let sql = self.sql(&format!(
-            "SELECT {REFERENCE_COLUMNS} FROM {{s}}.sleeper_tables t \
-             LEFT JOIN {{s}}.file_references r ON r.table_pk = t.table_pk AND NOT r.removed \
-             WHERE t.table_pk = $1 ORDER BY r.filename, r.partition_id"
-        ));
-        let client = &self.inner.client;
-        let (found, batches) = retrying!(client, async {
-            let mut session = Session::open(client).await?;
-            let mut columns = ReferenceColumns::default();
-            let mut found = false;
-            let mut rows = self
-                .query(&sql)
-                .bind(self.inner.table_pk)
-                .fetch(session.connection());
-            while let Some(row) = rows.try_next().await? {
-                found = true;
-                // The join's row of a table without references.
-                let Some(filename) = row.try_get::<Option<&str>, _>(0).map_err(Error::from)? else {
-                    continue;
-                };
-                let time: Timestamp = row.try_get(4).map_err(Error::from)?;
+        let sql = self.sql(&references_sql(""));
+        self.fold_table(
+            &sql,
+            0,
+            |q| q,
+            ReferenceColumns::default,
+            |columns, row| {
+                let time: Timestamp = row.try_get(4)?;
                 columns.push(
-                    filename,
-                    row.try_get(1).map_err(Error::from)?,
-                    row.try_get(2).map_err(Error::from)?,
-                    row.try_get(3).map_err(Error::from)?,
+                    row.try_get(0)?,
+                    row.try_get(1)?,
+                    row.try_get(2)?,
+                    row.try_get(3)?,
                     time.timestamp_millis(),
-                    row.try_get(5).map_err(Error::from)?,
-                    row.try_get(6).map_err(Error::from)?,
-                )?;
-            }
-            drop(rows);
-            session.finish().await?;
-            Ok::<_, Failure>((found, columns.finish()?))
-        })?;
-        if !found {
-            return Err(self.table_not_found());
-        }
-        Ok(batches)
+                    row.try_get(5)?,
+                    row.try_get(6)?,
+                )
+            },
+        )
+        .await?
+        .finish()
     }
 }
 

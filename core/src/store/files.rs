@@ -683,11 +683,7 @@ impl StateStore {
     }
 
     async fn select_references(&self, condition: &str) -> Result<Vec<FileReference>> {
-        let sql = self.sql(&format!(
-            "SELECT {REFERENCE_COLUMNS} FROM {{s}}.sleeper_tables t \
-             LEFT JOIN {{s}}.file_references r ON r.table_pk = t.table_pk AND NOT r.removed {condition} \
-             WHERE t.table_pk = $1 ORDER BY r.filename, r.partition_id"
-        ));
+        let sql = self.sql(&references_sql(condition));
         self.query_table(&sql, 0, |q| q, |row| reference_from_row(row, 0))
             .await
     }
@@ -1089,6 +1085,16 @@ fn text_at(row: &PgRow, i: usize) -> Option<&str> {
 
 /// The reference in the `REFERENCE_COLUMNS` of a row, which start at column `first`. By position:
 /// a million-row read looks up no column names.
+/// The table's live references meeting `condition` (on `r`), by filename then partition id, for
+/// `query_table`: `REFERENCE_COLUMNS`, the filename first.
+pub(super) fn references_sql(condition: &str) -> String {
+    format!(
+        "SELECT {REFERENCE_COLUMNS} FROM {{s}}.sleeper_tables t \
+         LEFT JOIN {{s}}.file_references r ON r.table_pk = t.table_pk AND NOT r.removed {condition} \
+         WHERE t.table_pk = $1 ORDER BY r.filename, r.partition_id"
+    )
+}
+
 pub(super) fn reference_from_row(row: &PgRow, first: usize) -> Result<FileReference> {
     let rows: i64 = row.try_get(first + 2)?;
     Ok(FileReference {

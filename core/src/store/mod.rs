@@ -192,11 +192,28 @@ impl StateStore {
         bind: impl Fn(PgQuery<'q>) -> PgQuery<'q>,
         map: impl Fn(&PgRow) -> Result<T>,
     ) -> Result<Vec<T>> {
+        self.fold_table(sql, present, bind, Vec::new, |results, row| {
+            results.push(map(row)?);
+            Ok(())
+        })
+        .await
+    }
+
+    /// `query_table` folding the rows into what `start` makes (afresh for each attempt of the call)
+    /// with `step`, instead of collecting them.
+    async fn fold_table<'q, S>(
+        &self,
+        sql: &'q str,
+        present: usize,
+        bind: impl Fn(PgQuery<'q>) -> PgQuery<'q>,
+        start: impl Fn() -> S,
+        step: impl Fn(&mut S, &PgRow) -> Result<()>,
+    ) -> Result<S> {
         let client = &self.inner.client;
-        let (found, results) = retrying!(client, async {
+        let (found, folded) = retrying!(client, async {
             let mut session = Session::open(client).await?;
             let mut found = false;
-            let mut results = Vec::new();
+            let mut folded = start();
             let mut rows =
                 bind(self.query(sql).bind(self.inner.table_pk)).fetch(session.connection());
             while let Some(row) = rows.try_next().await? {
@@ -206,17 +223,17 @@ impl StateStore {
                     .map_err(Error::from)?
                     .is_some()
                 {
-                    results.push(map(&row)?);
+                    step(&mut folded, &row)?;
                 }
             }
             drop(rows);
             session.finish().await?;
-            Ok::<_, Failure>((found, results))
+            Ok::<_, Failure>((found, folded))
         })?;
         if !found {
             return Err(self.table_not_found());
         }
-        Ok(results)
+        Ok(folded)
     }
 }
 
