@@ -199,6 +199,22 @@ typedef struct spg_client_options {
      * The most the ceiling of a wait grows to.
      */
     uint64_t retry_max_backoff_ms;
+    /**
+     * Hot standbys of the database, `replica_url_count` NUL-terminated URLs, borrowed: reads go to
+     * them in turn, writes to `url`. A read after this client's write waits for its replica to have
+     * replayed the write (up to `replica_wait_ms`) and otherwise reads from `url`, as it does while
+     * no replica answers. May be NULL when the count is 0 (core's default: none).
+     */
+    const char *const *replica_urls;
+    /**
+     * How many URLs `replica_urls` holds.
+     */
+    size_t replica_url_count;
+    /**
+     * How long a read after a write waits for a replica to replay the write. 0: core's default
+     * (currently 500).
+     */
+    uint64_t replica_wait_ms;
 } spg_client_options;
 
 /**
@@ -875,6 +891,15 @@ spg_status spg_local_postgres_start(struct spg_local_postgres **out);
  */
 spg_status spg_local_postgres_start_with(const struct spg_local_postgres_options *options,
                                          struct spg_local_postgres **out);
+
+/**
+ * Starts a hot standby of the cluster that streams its changes (`pg_basebackup`, a directory and
+ * port of its own) and waits until it accepts read-only connections. On success `*out` is a new
+ * handle owned by the caller (free with `spg_local_postgres_free`, before or after the primary's);
+ * on failure it is NULL.
+ */
+spg_status spg_local_postgres_start_replica(const struct spg_local_postgres *primary,
+                                            struct spg_local_postgres **out);
 
 /**
  * The cluster's connection URL. `*out` is a new NUL-terminated string owned by the caller (free with

@@ -379,6 +379,13 @@ natives! { "Native";
         let local = LocalPostgres::start_with(&options)?;
         handle_answer(env, local, |w, local| w.owned_string(&local.url()))
     };
+    /// Starts a streaming replica of the cluster: the answer is its handle and URL.
+    fn localPostgresStartReplica(handle: jlong) -> jbyteArray = |env| {
+        // SAFETY: Java passes only live cluster handles.
+        let primary = unsafe { borrow_handle::<LocalPostgres>(handle) }?;
+        let replica = primary.start_replica()?;
+        handle_answer(env, replica, |w, replica| w.owned_string(&replica.url()))
+    };
     /// Stops the cluster and removes its directory.
     fn localPostgresStop(handle: jlong) = |_| {
         // SAFETY: Java frees a handle once, when no call is using it.

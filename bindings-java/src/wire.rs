@@ -358,6 +358,8 @@ impl<'a> Reader<'a> {
                 "retryMaxAttempts" => options.retry.max_attempts = self.count_option(what)?,
                 "retryInitialBackoff" => options.retry.initial_backoff = self.duration(what)?,
                 "retryMaxBackoff" => options.retry.max_backoff = self.duration(what)?,
+                "replicaUrls" => options.replica_urls = self.strings(what)?,
+                "replicaWait" => options.replica_wait = self.duration(what)?,
                 _ => return Err(malformed("unknown client option")),
             }
         }

@@ -71,6 +71,8 @@ fn set_option(
         "retry_max_attempts" => options.retry.max_attempts = count(value)?,
         "retry_initial_backoff" => options.retry.initial_backoff = convert::seconds(name, value)?,
         "retry_max_backoff" => options.retry.max_backoff = convert::seconds(name, value)?,
+        "replica_urls" => options.replica_urls = convert::strings(name, value)?,
+        "replica_wait" => options.replica_wait = convert::seconds(name, value)?,
         _ => {
             return Err(PyTypeError::new_err(format!(
                 "connect() got an unexpected keyword argument '{name}'"
@@ -699,6 +701,22 @@ impl LocalPostgres {
     #[getter]
     fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Starts a hot standby of this cluster that streams its changes, as a cluster of its own (its
+    /// own `url`, closed on its own).
+    fn start_replica(&self, py: Python<'_>) -> PyResult<LocalPostgres> {
+        let cluster = self.cluster();
+        let primary = cluster
+            .as_ref()
+            .ok_or_else(|| PyValueError::new_err("the cluster is closed"))?;
+        let replica = py
+            .detach(|| primary.start_replica())
+            .map_err(|e| to_py_err(py, e))?;
+        Ok(LocalPostgres {
+            url: replica.url(),
+            cluster: Mutex::new(Some(replica)),
+        })
     }
 
     /// Stops the server and removes its directory. Does nothing when already closed, or in a child

@@ -15,6 +15,7 @@ use crate::error::{DriverError, Error, Result};
 use crate::local_postgres::LocalPostgres;
 use crate::model::RowKeyField;
 use crate::pool::{Pool, PoolOptions};
+use crate::replicas::{self, Replicas};
 use crate::schema::Schema;
 use crate::store::StateStore;
 
@@ -92,6 +93,13 @@ pub struct ClientOptions {
     /// (PgBouncer refuses them), so `statement_timeout` is enforced on the client only. Migrations
     /// need a session of their own: run them through a direct connection (`migrate` off here).
     pub statement_cache: bool,
+    /// Hot standbys of the database, as URLs like `url`: reads go to them in turn (a pool of
+    /// `max_connections` each), writes to `url`. A read after this client's write waits for its
+    /// replica to have replayed the write, at most `replica_wait`, and otherwise reads from `url`; so
+    /// does a read while no replica can be reached.
+    pub replica_urls: Vec<String>,
+    /// How long a read after a write waits for a replica to have replayed the write.
+    pub replica_wait: Duration,
 }
 
 impl Default for ClientOptions {
@@ -107,6 +115,8 @@ impl Default for ClientOptions {
             schema: "sleeper".to_owned(),
             retry: RetryPolicy::default(),
             statement_cache: true,
+            replica_urls: Vec::new(),
+            replica_wait: Duration::from_millis(500),
         }
     }
 }
@@ -133,6 +143,15 @@ impl std::fmt::Debug for ClientOptions {
             .field("schema", &self.schema)
             .field("retry", &self.retry)
             .field("statement_cache", &self.statement_cache)
+            .field(
+                "replica_urls",
+                &self
+                    .replica_urls
+                    .iter()
+                    .map(|url| redact_url(url))
+                    .collect::<Vec<_>>(),
+            )
+            .field("replica_wait", &self.replica_wait)
             .finish()
     }
 }
@@ -205,6 +224,37 @@ fn scrub(error: Error, passwords: &[String]) -> Error {
     }
 }
 
+/// How to open a connection to `url`, with the settings of `options` every connection has.
+fn connect_options(url: &str, options: &ClientOptions) -> Result<PgConnectOptions> {
+    let mut connect_options = PgConnectOptions::from_str(url)
+        .map_err(|e| Error::invalid(format!("Invalid database URL {}: {e}", redact_url(url))))?;
+    connect_options = connect_options.application_name("sleeper-pg");
+    // A million-row read takes more than sqlx's one-second threshold by design: not a warning.
+    connect_options =
+        connect_options.log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
+    if options.statement_cache {
+        // Every query names its table's key prefix, so an index always serves it, and a
+        // sequential scan would read every Sleeper table in the database. Plans cached while a
+        // table was small (statistics not yet gathered) must not keep scanning it as it grows.
+        // For the same reason a statement's plan does not depend on its parameters, so it is
+        // planned once per connection, not on each of its first calls.
+        connect_options = connect_options.options([
+            ("enable_seqscan", "off"),
+            ("plan_cache_mode", "force_generic_plan"),
+        ]);
+        if let Some(timeout) = options.statement_timeout {
+            connect_options = connect_options
+                .options([("statement_timeout", format!("{}ms", timeout.as_millis()))]);
+        }
+    } else {
+        // Behind a transaction pooler: only the startup parameters PgBouncer knows.
+        connect_options = connect_options
+            .statement_cache_capacity(0)
+            .extra_float_digits(None);
+    }
+    Ok(connect_options)
+}
+
 /// What went wrong in one attempt of a call: a rejection that stands, or a database error that may be a
 /// conflict worth another attempt.
 pub(crate) enum Failure {
@@ -254,6 +304,8 @@ pub(crate) fn sqlstate(error: &sqlx::Error) -> Option<String> {
 pub(crate) struct ClientInner {
     /// Never dropped in a forked child (see `Drop`).
     pub(crate) pool: std::mem::ManuallyDrop<Pool>,
+    /// Never dropped in a forked child, like `pool`.
+    pub(crate) replicas: std::mem::ManuallyDrop<Replicas>,
     pub(crate) schema: Schema,
     retry: RetryPolicy,
     retries: AtomicU64,
@@ -421,8 +473,11 @@ impl Drop for ClientInner {
     /// break the parent's connections, so the child lets go of them without closing anything.
     fn drop(&mut self) {
         if std::process::id() == self.process_id {
-            // SAFETY: the pool is dropped once, here, and never used again.
-            unsafe { std::mem::ManuallyDrop::drop(&mut self.pool) };
+            // SAFETY: the pools are dropped once, here, and never used again.
+            unsafe {
+                std::mem::ManuallyDrop::drop(&mut self.pool);
+                std::mem::ManuallyDrop::drop(&mut self.replicas);
+            }
         }
     }
 }
@@ -439,6 +494,7 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("schema", &self.inner.schema)
             .field("pool_size", &self.inner.pool.size())
+            .field("replica_pool_size", &self.inner.replicas.size())
             .finish_non_exhaustive()
     }
 }
@@ -476,58 +532,50 @@ impl Client {
                 (local.url(), Some(local))
             }
         };
-        let mut connect_options = PgConnectOptions::from_str(&url).map_err(|e| {
-            Error::invalid(format!("Invalid database URL {}: {e}", redact_url(&url)))
-        })?;
-        let passwords = url_passwords(&url);
-        connect_options = connect_options.application_name("sleeper-pg");
-        // A million-row read takes more than sqlx's one-second threshold by design: not a warning.
-        connect_options =
-            connect_options.log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
-        if options.statement_cache {
-            // Every query names its table's key prefix, so an index always serves it, and a
-            // sequential scan would read every Sleeper table in the database. Plans cached while a
-            // table was small (statistics not yet gathered) must not keep scanning it as it grows.
-            // For the same reason a statement's plan does not depend on its parameters, so it is
-            // planned once per connection, not on each of its first calls.
-            connect_options = connect_options.options([
-                ("enable_seqscan", "off"),
-                ("plan_cache_mode", "force_generic_plan"),
-            ]);
-            if let Some(timeout) = options.statement_timeout {
-                connect_options = connect_options
-                    .options([("statement_timeout", format!("{}ms", timeout.as_millis()))]);
-            }
-        } else {
-            // Behind a transaction pooler: only the startup parameters PgBouncer knows.
-            connect_options = connect_options
-                .statement_cache_capacity(0)
-                .extra_float_digits(None);
-        }
+        let primary_options = connect_options(&url, &options)?;
+        let replica_options = options
+            .replica_urls
+            .iter()
+            .map(|url| connect_options(url, &options))
+            .collect::<Result<Vec<_>>>()?;
+        let passwords: Vec<String> = std::iter::once(&url)
+            .chain(&options.replica_urls)
+            .flat_map(|url| url_passwords(url))
+            .collect();
         let connected = async {
             if options.migrate {
-                tokio::time::timeout(options.connect_timeout, schema.migrate(&connect_options))
+                tokio::time::timeout(options.connect_timeout, schema.migrate(&primary_options))
                     .await
                     .map_err(|_| {
                         Error::connection("Timed out connecting to the database to migrate it")
                     })??;
             }
-            let pool = Pool::new(
-                connect_options,
-                PoolOptions {
-                    max_connections: options.max_connections,
-                    acquire_timeout: options.acquire_timeout,
-                    connect_timeout: options.connect_timeout,
-                    idle_timeout: options.idle_timeout,
-                },
-            );
-            Ok::<_, Error>(pool)
+            let pool_options = || PoolOptions {
+                max_connections: options.max_connections,
+                acquire_timeout: options.acquire_timeout,
+                connect_timeout: options.connect_timeout,
+                idle_timeout: options.idle_timeout,
+            };
+            let replicas = replica_options
+                .into_iter()
+                .map(|connect_options| Pool::new(connect_options, pool_options()))
+                .collect();
+            let pool = Pool::new(primary_options, pool_options());
+            let replicas = Replicas::new(replicas, options.replica_wait);
+            if !replicas.is_empty() {
+                // Reads from the replicas start from the primary's state now, migrations included.
+                let mut connection = pool.acquire().await?;
+                replicas.wrote(Some(replicas::wal_end(&mut connection).await?));
+                connection.finish();
+            }
+            Ok::<_, Error>((pool, replicas))
         };
-        let pool = connected.await.map_err(|e| scrub(e, &passwords))?;
-        tracing::info!(schema = %options.schema, max_connections = options.max_connections, "sleeper-pg client ready");
+        let (pool, replicas) = connected.await.map_err(|e| scrub(e, &passwords))?;
+        tracing::info!(schema = %options.schema, max_connections = options.max_connections, replicas = options.replica_urls.len(), "sleeper-pg client ready");
         Ok(Client {
             inner: Arc::new(ClientInner {
                 pool: std::mem::ManuallyDrop::new(pool),
+                replicas: std::mem::ManuallyDrop::new(replicas),
                 schema,
                 retry: options.retry,
                 retries: AtomicU64::new(0),
@@ -573,7 +621,10 @@ impl Client {
                 .await
                 .map_err(Failure::Uncertain)?;
             // The insert commits on its own, or with the session's transaction.
-            session.finish().await.map_err(Failure::Uncertain)?;
+            session
+                .finish_write(&self.inner)
+                .await
+                .map_err(Failure::Uncertain)?;
             match row {
                 Some(row) => Ok(row.try_get::<i64, _>(0)?),
                 None => Err(Failure::Rejected(Error::TableAlreadyExists {
@@ -597,15 +648,28 @@ impl Client {
             .inner
             .schema
             .sql("SELECT table_pk, row_keys FROM {s}.sleeper_tables WHERE table_id = $1");
+        // On the primary after a replica did not have the table, the client also learns where the
+        // primary's WAL ends: its later reads wait for a replica to have the table too.
+        let find = |mut session: Session, learn_wal_end: bool| {
+            let query = self.inner.query(&sql).bind(table_id);
+            async move {
+                let row = query.fetch_optional(session.connection()).await?;
+                if learn_wal_end && row.is_some() {
+                    let end = replicas::wal_end(session.connection()).await?;
+                    self.inner.replicas.wrote(Some(end));
+                }
+                session.finish().await?;
+                Ok::<_, Failure>(row)
+            }
+        };
         let (table_pk, row_keys) = retrying!(&self.inner, async {
-            let mut session = Session::open(&self.inner).await?;
-            let row = self
-                .inner
-                .query(&sql)
-                .bind(table_id)
-                .fetch_optional(session.connection())
-                .await?;
-            session.finish().await?;
+            let session = Session::open_read(&self.inner).await?;
+            let on_replica = session.on_replica();
+            let mut row = find(session, false).await?;
+            if row.is_none() && on_replica {
+                // Created by another client, perhaps, and not replayed yet.
+                row = find(Session::open(&self.inner).await?, true).await?;
+            }
             let row = row.ok_or_else(|| Error::TableNotFound {
                 table_id: table_id.to_owned(),
             })?;
@@ -634,7 +698,7 @@ impl Client {
             .schema
             .sql("SELECT table_id FROM {s}.sleeper_tables ORDER BY table_id");
         retrying!(&self.inner, async {
-            let mut session = Session::open(&self.inner).await?;
+            let mut session = Session::open_read(&self.inner).await?;
             let rows = self
                 .inner
                 .query(&sql)
@@ -661,7 +725,10 @@ impl Client {
                 .execute(session.connection())
                 .await;
             match deleted {
-                Ok(_) => session.finish().await.map_err(Failure::Uncertain),
+                Ok(_) => session
+                    .finish_write(&self.inner)
+                    .await
+                    .map_err(Failure::Uncertain),
                 Err(error) if sqlstate(&error).as_deref() == Some("P0002") => {
                     session.write_failure(error);
                     Err(Failure::Rejected(Error::TableNotFound {
@@ -680,6 +747,7 @@ impl Client {
     pub async fn close(&self) {
         if self.inner.retrier().is_ok() {
             self.inner.pool.close().await;
+            self.inner.replicas.close().await;
         }
     }
 }

@@ -6,6 +6,7 @@ use sqlx::{Executor, PgConnection};
 use crate::client::{sqlstate, ClientInner, Failure};
 use crate::error::Error;
 use crate::pool::PooledConnection;
+use crate::replicas;
 
 /// The connection of a call that is one statement, or a few run one after another. Behind a
 /// transaction-pooling PgBouncer (the client's statement cache off) they run inside a transaction:
@@ -14,6 +15,7 @@ use crate::pool::PooledConnection;
 pub(crate) struct Session {
     connection: PooledConnection,
     in_transaction: bool,
+    on_replica: bool,
 }
 
 impl Session {
@@ -26,15 +28,48 @@ impl Session {
         Session::start(client, true).await
     }
 
+    /// A session for a read: on a replica that has this client's writes, if the client has replicas
+    /// and one has them in time; on the primary otherwise.
+    pub(crate) async fn open_read(client: &ClientInner) -> Result<Session, Failure> {
+        if client.replicas.write_end_unknown() {
+            // A write's commit whose WAL end was not learned: the primary's WAL end now covers it.
+            let mut session = Session::open(client).await?;
+            let end = replicas::wal_end(session.connection()).await?;
+            client.replicas.learned(end);
+            return Ok(session);
+        }
+        match client.replicas.connection().await {
+            Some(connection) => {
+                let mut session = Session::on(connection, !client.statement_cache).await?;
+                session.on_replica = true;
+                Ok(session)
+            }
+            None => Session::open(client).await,
+        }
+    }
+
     async fn start(client: &ClientInner, in_transaction: bool) -> Result<Session, Failure> {
-        let mut connection = client.pool.acquire().await.map_err(Failure::Rejected)?;
+        let connection = client.pool.acquire().await.map_err(Failure::Rejected)?;
+        Session::on(connection, in_transaction).await
+    }
+
+    async fn on(
+        mut connection: PooledConnection,
+        in_transaction: bool,
+    ) -> Result<Session, Failure> {
         if in_transaction {
             connection.execute("BEGIN").await?;
         }
         Ok(Session {
             connection,
             in_transaction,
+            on_replica: false,
         })
+    }
+
+    /// Whether the session reads from a replica, which may not have other clients' latest writes.
+    pub(crate) fn on_replica(&self) -> bool {
+        self.on_replica
     }
 
     pub(crate) fn connection(&mut self) -> &mut PgConnection {
@@ -69,6 +104,29 @@ impl Session {
     pub(crate) async fn finish(mut self) -> Result<(), sqlx::Error> {
         if self.in_transaction {
             self.connection.execute("COMMIT").await?;
+        }
+        self.connection.finish();
+        Ok(())
+    }
+
+    /// Ends the session of a call that wrote, as `finish` does. A client with replicas then asks the
+    /// primary where its WAL ends, past the write's commit, so that the client's next read waits for
+    /// a replica to have replayed that far. The write has committed by then: a failure to ask is no
+    /// failure of the call, only sends reads to the primary until the next write or read learns it.
+    pub(crate) async fn finish_write(mut self, client: &ClientInner) -> Result<(), sqlx::Error> {
+        if self.in_transaction {
+            self.connection.execute("COMMIT").await?;
+        }
+        if !client.replicas.is_empty() {
+            match replicas::wal_end(&mut self.connection).await {
+                Ok(end) => client.replicas.wrote(Some(end)),
+                Err(error) => {
+                    tracing::debug!(%error, "the end of a write's WAL is unknown: reading from the primary");
+                    // The connection is closed, not given back: the question may be under way.
+                    client.replicas.wrote(None);
+                    return Ok(());
+                }
+            }
         }
         self.connection.finish();
         Ok(())

@@ -17,6 +17,7 @@ mod local_postgres;
 pub mod model;
 pub mod partitions;
 mod pool;
+mod replicas;
 mod runtime;
 mod schema;
 mod store;

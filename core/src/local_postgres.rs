@@ -29,15 +29,15 @@ pub struct LocalPostgres {
     bin_directory: PathBuf,
     port: u16,
     socket_directory: PathBuf,
-    /// How the server was started, to start it again on the same data (`restart`).
-    #[cfg(feature = "testing")]
+    /// How the server was started: to start it again on the same data (`restart`), or a replica.
     launch: Launch,
     /// The process that started the cluster: only it stops the cluster. A forked child's copy of
     /// the handle leaves the parent's server alone.
     owner_process: u32,
 }
 
-/// How to start the server: again, after a crash (`testing`).
+/// How to start the server: again, after a crash (`testing`), or on a replica's copy of the data.
+#[derive(Clone)]
 struct Launch {
     postgres: PathBuf,
     owner: Option<(u32, u32)>,
@@ -117,6 +117,20 @@ impl LocalPostgres {
     /// The cluster's directory: its data, socket and server log.
     pub fn directory(&self) -> &Path {
         &self.directory
+    }
+
+    /// Starts a hot standby of this cluster that streams its WAL (a copy by `pg_basebackup`, with
+    /// this cluster's options, on a port and in a directory of its own) and waits until it accepts
+    /// read-only connections. Dropping it stops the standby alone.
+    pub fn start_replica(&self) -> Result<LocalPostgres> {
+        let base = base_directory()?;
+        let owner = ServerUser::for_this_process()?;
+        let directory = new_cluster_directory(&base, &owner)?;
+        let started = replicate_and_start(self, &directory, &owner);
+        if started.is_err() {
+            let _ = fs::remove_dir_all(&directory);
+        }
+        started
     }
 }
 
@@ -291,7 +305,6 @@ fn init_and_start(
     options: &LocalPostgresOptions,
 ) -> Result<LocalPostgres> {
     let data = directory.join("data");
-    let log_path = directory.join("server.log");
     let output = owner
         .command(&binaries.initdb)
         .args([
@@ -320,34 +333,95 @@ fn init_and_start(
             String::from_utf8_lossy(&output.stderr).trim()
         )));
     }
+    start_on(
+        Launch {
+            postgres: binaries.postgres.clone(),
+            owner: owner.ids,
+            options: options.clone(),
+        },
+        binaries
+            .initdb
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_default(),
+        directory,
+        owner,
+    )
+}
+
+/// Starts a server on the data in `directory` and waits until it accepts connections.
+fn start_on(
+    launch: Launch,
+    bin_directory: PathBuf,
+    directory: &Path,
+    owner: &ServerUser,
+) -> Result<LocalPostgres> {
+    let data = directory.join("data");
+    let log_path = directory.join("server.log");
     let socket_directory = directory.join("socket");
     let log = fs::File::create(&log_path).map_err(|e| io_error("create", &log_path, e))?;
     owner.give(&log_path)?;
     drop(log);
     let port = free_port()?;
-    let launch = Launch {
-        postgres: binaries.postgres.clone(),
-        owner: owner.ids,
-        options: options.clone(),
-    };
     let server = spawn_server(&launch, &data, &socket_directory, port, &log_path)?;
     let mut cluster = LocalPostgres {
         server,
         directory: directory.to_owned(),
-        bin_directory: binaries
-            .initdb
-            .parent()
-            .map(Path::to_owned)
-            .unwrap_or_default(),
+        bin_directory,
         port,
         socket_directory,
-        #[cfg(feature = "testing")]
         launch,
         owner_process: std::process::id(),
     };
     wait_until_ready(&mut cluster, &data, &log_path)?;
     tracing::info!(port, directory = %directory.display(), "started a local PostgreSQL cluster");
     Ok(cluster)
+}
+
+/// Copies `primary`'s data with `pg_basebackup`, set up to stream its WAL from it (`-R`), and starts
+/// a server on the copy.
+fn replicate_and_start(
+    primary: &LocalPostgres,
+    directory: &Path,
+    owner: &ServerUser,
+) -> Result<LocalPostgres> {
+    let data = directory.join("data");
+    let pg_basebackup = primary.bin_directory.join("pg_basebackup");
+    let output = owner
+        .command(&pg_basebackup)
+        .args([
+            "--write-recovery-conf",
+            "--wal-method=stream",
+            "--checkpoint=fast",
+            "--no-sync",
+        ])
+        .arg("--host")
+        .arg(&primary.socket_directory)
+        .args([
+            "--port",
+            &primary.port.to_string(),
+            "--username",
+            "postgres",
+            "--pgdata",
+        ])
+        .arg(&data)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| {
+            Error::connection(format!("Could not run {}: {e}", pg_basebackup.display()))
+        })?;
+    if !output.status.success() {
+        return Err(Error::connection(format!(
+            "pg_basebackup failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    start_on(
+        primary.launch.clone(),
+        primary.bin_directory.clone(),
+        directory,
+        owner,
+    )
 }
 
 /// Starts the server on `data`, its output appended to the log at `log_path`.
@@ -462,12 +536,16 @@ fn free_port() -> Result<u16> {
         .map_err(|e| Error::connection(format!("No free port: {e}")))
 }
 
-/// PostgreSQL writes "ready" as the status line of `postmaster.pid` once it accepts connections.
+/// PostgreSQL writes "ready" as the status line of `postmaster.pid` once it accepts connections, and
+/// "standby" once a hot standby accepts read-only ones.
 fn wait_until_ready(cluster: &mut LocalPostgres, data: &Path, log_path: &Path) -> Result<()> {
     let deadline = Instant::now() + STARTUP_TIMEOUT;
     loop {
         let status = fs::read_to_string(data.join("postmaster.pid")).unwrap_or_default();
-        if status.lines().nth(7).map(str::trim) == Some("ready") {
+        if matches!(
+            status.lines().nth(7).map(str::trim),
+            Some("ready" | "standby")
+        ) {
             return Ok(());
         }
         if let Ok(Some(exit)) = cluster.server.try_wait() {

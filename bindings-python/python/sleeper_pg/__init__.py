@@ -25,6 +25,7 @@ events reach Python's :mod:`logging` under the logger ``sleeper_pg``.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 
 from ._exceptions import (
     FileAlreadyExistsException,
@@ -136,6 +137,8 @@ def connect(
     retry_max_attempts: int | None = None,
     retry_initial_backoff: float | None = None,
     retry_max_backoff: float | None = None,
+    replica_urls: Sequence[str] | None = None,
+    replica_wait: float | None = None,
 ) -> Client:
     """Opens a pool of connections to one PostgreSQL database.
 
@@ -163,6 +166,10 @@ def connect(
             :class:`StateStoreConnectionException`.
         retry_initial_backoff: the first ceiling of the random wait before another attempt.
         retry_max_backoff: the largest that ceiling grows to, doubling after each attempt.
+        replica_urls: hot standbys of the database: reads go to them in turn, writes to ``url``. A
+            read after this client's write waits for its replica to have replayed the write (up to
+            ``replica_wait``) and otherwise reads from ``url``, as it does while no replica answers.
+        replica_wait: how long a read after a write waits for a replica to replay the write.
 
     Raises:
         StateStoreConnectionException: the database cannot be reached or migrated.

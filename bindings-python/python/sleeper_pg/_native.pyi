@@ -473,6 +473,9 @@ class LocalPostgres:
     @property
     def url(self) -> str:
         """The cluster's connection URL (superuser ``postgres``, database ``postgres``)."""
+    def start_replica(self) -> LocalPostgres:
+        """Starts a hot standby of this cluster that streams its changes, as a cluster of its own (its
+        own ``url``, closed on its own)."""
     def close(self) -> None:
         """Stops the server and removes its directory."""
     def __enter__(self) -> LocalPostgres: ...

@@ -37,6 +37,23 @@ pub unsafe extern "C" fn spg_local_postgres_start_with(
     })
 }
 
+/// Starts a hot standby of the cluster that streams its changes (`pg_basebackup`, a directory and
+/// port of its own) and waits until it accepts read-only connections. On success `*out` is a new
+/// handle owned by the caller (free with `spg_local_postgres_free`, before or after the primary's);
+/// on failure it is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn spg_local_postgres_start_replica(
+    primary: *const spg_local_postgres,
+    out: *mut *mut spg_local_postgres,
+) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: a handle from `spg_local_postgres_start`, or NULL (checked).
+        let primary = unsafe { handle(primary, "primary") }?;
+        let local = primary.local.start_replica()?;
+        Ok(new_handle(spg_local_postgres { local }))
+    })
+}
+
 /// The cluster's connection URL. `*out` is a new NUL-terminated string owned by the caller (free with
 /// `spg_string_free`); NULL on failure.
 #[no_mangle]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::error::Result;
 use crate::{ClientOptions, LocalPostgresOptions};
 
-use super::inputs::{each, optional_text, text};
+use super::inputs::{each, optional_text, text, texts};
 
 /// How to connect (`spg_connect_with`). Every field left zero (NULL, 0, false) takes core's default,
 /// so `spg_client_options options = {0};` or `spg_client_options_default()` with only the fields
@@ -60,6 +60,16 @@ pub struct spg_client_options {
     pub has_retry_max_backoff: bool,
     /// The most the ceiling of a wait grows to.
     pub retry_max_backoff_ms: u64,
+    /// Hot standbys of the database, `replica_url_count` NUL-terminated URLs, borrowed: reads go to
+    /// them in turn, writes to `url`. A read after this client's write waits for its replica to have
+    /// replayed the write (up to `replica_wait_ms`) and otherwise reads from `url`, as it does while
+    /// no replica answers. May be NULL when the count is 0 (core's default: none).
+    pub replica_urls: *const *const c_char,
+    /// How many URLs `replica_urls` holds.
+    pub replica_url_count: usize,
+    /// How long a read after a write waits for a replica to replay the write. 0: core's default
+    /// (currently 500).
+    pub replica_wait_ms: u64,
 }
 
 /// One server setting of a local cluster, `name=value` (PostgreSQL's `-c name=value`). Borrowed.
@@ -109,6 +119,9 @@ pub extern "C" fn spg_client_options_default() -> spg_client_options {
         retry_initial_backoff_ms: 0,
         has_retry_max_backoff: false,
         retry_max_backoff_ms: 0,
+        replica_urls: ptr::null(),
+        replica_url_count: 0,
+        replica_wait_ms: 0,
     }
 }
 
@@ -159,6 +172,17 @@ pub(super) unsafe fn client_options(set: &spg_client_options) -> Result<ClientOp
     }
     if set.has_retry_max_backoff {
         options.retry.max_backoff = millis(set.retry_max_backoff_ms);
+    }
+    // SAFETY: an array of `replica_url_count` C strings, or NULL with a count of 0, by contract.
+    options.replica_urls = unsafe {
+        texts(
+            set.replica_urls,
+            set.replica_url_count,
+            "options.replica_urls",
+        )
+    }?;
+    if set.replica_wait_ms != 0 {
+        options.replica_wait = millis(set.replica_wait_ms);
     }
     Ok(options)
 }
@@ -240,6 +264,7 @@ mod tests {
                 ms(defaults.retry.initial_backoff),
             ),
             ("has_retry_max_backoff", ms(defaults.retry.max_backoff)),
+            ("replica_wait_ms", ms(defaults.replica_wait)),
         ];
         for (field, value) in documented {
             let doc = docs[field].split_whitespace().collect::<Vec<_>>().join(" ");
@@ -264,6 +289,7 @@ mod tests {
             format!("{options:?}"),
             format!("{:?}", ClientOptions::default())
         );
+        let replicas = [c"postgresql://standby/db".as_ptr()];
         let set = spg_client_options {
             url: c"postgresql://u:secret@h/db".as_ptr(),
             schema: c"other".as_ptr(),
@@ -283,6 +309,9 @@ mod tests {
             retry_initial_backoff_ms: 0,
             has_retry_max_backoff: true,
             retry_max_backoff_ms: 9,
+            replica_urls: replicas.as_ptr(),
+            replica_url_count: replicas.len(),
+            replica_wait_ms: 10,
         };
         // SAFETY: the pointers are static C strings.
         let options = unsafe { client_options(&set) }.unwrap();
@@ -302,6 +331,8 @@ mod tests {
                 r.initial_backoff = ms(0);
                 r.max_backoff = ms(9);
             });
+            o.replica_urls = vec!["postgresql://standby/db".into()];
+            o.replica_wait = ms(10);
         });
         assert_eq!(options.url, expected.url);
         assert_eq!(format!("{options:?}"), format!("{expected:?}"));

@@ -114,7 +114,10 @@ impl StateStore {
                     };
                 }
             }
-            session.finish().await.map_err(Failure::Uncertain)?;
+            session
+                .finish_write(client)
+                .await
+                .map_err(Failure::Uncertain)?;
             tracing::debug!(
                 table_id = self.table_id(),
                 files = files.len(),

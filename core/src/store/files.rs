@@ -365,7 +365,10 @@ impl StateStore {
             };
             let written = view.created_files.is_empty() && view.changed_refs.is_empty()
                 || self.write(&mut session, &wanted, &view).await?;
-            session.finish().await.map_err(Failure::Uncertain)?;
+            session
+                .finish_write(client)
+                .await
+                .map_err(Failure::Uncertain)?;
             if written {
                 Ok(checked)
             } else {
@@ -663,7 +666,10 @@ impl StateStore {
                 .bind(self.inner.table_pk)
                 .bind(&in_key_order);
             let deleted = self.run_write(&mut session, query).await?;
-            session.finish().await.map_err(Failure::Uncertain)?;
+            session
+                .finish_write(client)
+                .await
+                .map_err(Failure::Uncertain)?;
             if deleted {
                 Ok(())
             } else {
@@ -758,7 +764,7 @@ impl StateStore {
         ));
         let client = &self.inner.client;
         let rows = retrying!(client, async {
-            let mut session = Session::open(client).await?;
+            let mut session = Session::open_read(client).await?;
             let rows = self
                 .query(&sql)
                 .bind(self.inner.table_pk)

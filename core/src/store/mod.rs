@@ -167,7 +167,10 @@ impl StateStore {
                 .bind(client.schema.lock_space)
                 .bind(self.inner.table_pk);
             let written = self.run_write(&mut session, bind(query)).await?;
-            session.finish().await.map_err(Failure::Uncertain)?;
+            session
+                .finish_write(client)
+                .await
+                .map_err(Failure::Uncertain)?;
             Ok::<_, Failure>(written)
         })
     }
@@ -211,7 +214,7 @@ impl StateStore {
     ) -> Result<S> {
         let client = &self.inner.client;
         let (found, folded) = retrying!(client, async {
-            let mut session = Session::open(client).await?;
+            let mut session = Session::open_read(client).await?;
             let mut found = false;
             let mut folded = start();
             let mut rows =

@@ -259,7 +259,10 @@ impl StateStore {
                 .bind(version);
             let query = bind_partitions(bind_partitions(query, &updated), &added);
             let written = self.run_write(&mut session, query).await?;
-            session.finish().await.map_err(Failure::Uncertain)?;
+            session
+                .finish_write(client)
+                .await
+                .map_err(Failure::Uncertain)?;
             if written {
                 Ok(())
             } else {

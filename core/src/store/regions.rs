@@ -204,7 +204,7 @@ impl StateStore {
     async fn tree_now(&self) -> Result<Arc<Tree>> {
         let client = &self.inner.client;
         retrying!(client, async {
-            let mut session = Session::open(client).await?;
+            let mut session = Session::open_read(client).await?;
             let tree = self.current_tree(session.connection()).await?;
             session.finish().await?;
             Ok::<_, Failure>(tree)
@@ -270,7 +270,7 @@ impl StateStore {
         let sql = self.sql(&references_on_sql());
         let client = &self.inner.client;
         retrying!(client, async {
-            let mut session = Session::open(client).await?;
+            let mut session = Session::open_read(client).await?;
             let (tree, cached) = match self.cached_tree() {
                 Some(tree) => (tree, true),
                 None => (self.read_tree(session.connection()).await?, false),

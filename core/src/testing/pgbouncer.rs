@@ -71,14 +71,16 @@ impl PgBouncer {
         Err("pgbouncer did not start listening".into())
     }
 
+    /// The URL of the server's database `postgres` through the pooler.
+    pub fn url(&self) -> String {
+        format!("postgresql://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
     /// A client behind the pooler: one option, the statement cache off; the schema is migrated
     /// through a direct connection first.
     pub fn client_options(&self, max_connections: u32) -> ClientOptions {
         ClientOptions::default().with(|o| {
-            o.url = Some(format!(
-                "postgresql://postgres@127.0.0.1:{}/postgres",
-                self.port
-            ));
+            o.url = Some(self.url());
             o.max_connections = max_connections;
             o.statement_cache = false;
             o.migrate = false;

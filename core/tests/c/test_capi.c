@@ -329,6 +329,48 @@ static void test_local_postgres_with_options(void) {
     spg_local_postgres_free(third);
 }
 
+static void test_reads_through_a_replica_of_a_local_cluster(void) {
+    spg_local_postgres *primary = NULL, *replica = (spg_local_postgres *)1;
+    EXPECT(spg_local_postgres_start_replica(NULL, &replica), SPG_INVALID_ARGUMENT);
+    CHECK(replica == NULL);
+    OK(spg_local_postgres_start(&primary));
+    OK(spg_local_postgres_start_replica(primary, &replica));
+    char *primary_url = NULL, *replica_url = NULL;
+    OK(spg_local_postgres_url(primary, &primary_url));
+    OK(spg_local_postgres_url(replica, &replica_url));
+    const char *replicas[] = {replica_url};
+    spg_client_options options = {0};
+    options.url = primary_url;
+    options.replica_urls = replicas;
+    options.replica_url_count = 1;
+    options.replica_wait_ms = 10000;
+    spg_client *c = NULL;
+    OK(spg_connect_with(&options, &c));
+    spg_store *store = NULL;
+    OK(spg_create_table(c, "replicated", LONG_KEY, 1, &store));
+    OK(spg_initialise(store));
+    for (size_t i = 0; i < 10; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "file-%zu", i);
+        spg_file_reference file = reference(name, "root", 1);
+        OK(spg_add_file(store, &file));
+        spg_file_reference_list *refs = NULL;
+        OK(spg_get_file_references(store, &refs)); /* the client's own write, on the replica */
+        CHECK(refs && refs->count == i + 1);
+        spg_file_reference_list_free(refs);
+    }
+    options.replica_urls = NULL; /* with a count of 1 */
+    spg_client *refused = (spg_client *)1;
+    EXPECT(spg_connect_with(&options, &refused), SPG_INVALID_ARGUMENT);
+    CHECK_MESSAGE("options.replica_urls is NULL but its count is 1");
+    spg_store_free(store);
+    spg_client_free(c);
+    spg_string_free(primary_url);
+    spg_string_free(replica_url);
+    spg_local_postgres_free(replica);
+    spg_local_postgres_free(primary);
+}
+
 static void test_connect_arguments(void) {
     spg_client *c = (spg_client *)1;
     EXPECT(spg_connect(database_url, NULL), SPG_INVALID_ARGUMENT);
@@ -1733,6 +1775,7 @@ int main(void) {
         test_last_error_is_per_thread_and_kept_by_successful_calls);
     run("local_postgres", test_local_postgres);
     run("local_postgres_with_options", test_local_postgres_with_options);
+    run("reads_through_a_replica_of_a_local_cluster", test_reads_through_a_replica_of_a_local_cluster);
     run("connect_arguments", test_connect_arguments);
     run("client_options_default_is_all_zero", test_client_options_default_is_all_zero);
     run("connect_with_every_option_set", test_connect_with_every_option_set);

@@ -1,7 +1,7 @@
 //! Every integration test of the core, in one test binary that shares one PostgreSQL server: the
 //! contract (`files`, `partitions`, `tables`, `worked_example`), large adds by `COPY`, reads of part of
 //! a table (`regions`) and as Arrow (`arrow`), Sleeper's transactions, concurrency, the model-based
-//! property test, the invariant checker under load, faults, the pooler, security, and the local
+//! property test, reads from replicas, the invariant checker under load, faults, the pooler, security, and the local
 //! cluster. Each test makes a fresh table (or schema, or cluster) of its own.
 
 mod common;
@@ -18,6 +18,7 @@ mod model_check;
 mod partitions;
 mod pooler;
 mod regions;
+mod replicas;
 mod rerun;
 mod security;
 mod sleeper_transactions;

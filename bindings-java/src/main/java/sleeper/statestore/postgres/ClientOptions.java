@@ -3,6 +3,7 @@ package sleeper.statestore.postgres;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import sleeper.statestore.postgres.internal.Args;
@@ -51,11 +52,18 @@ public final class ClientOptions {
                 out.i32((Integer) value);
             } else if (value instanceof Boolean) {
                 out.bool((Boolean) value);
+            } else if (value instanceof List) {
+                out.strings(castStrings(value));
             } else {
                 out.string((String) value);
             }
         });
         return out.toBytes();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> castStrings(Object value) {
+        return (List<String>) value;
     }
 
     /** Milliseconds, rounded down; a duration beyond a {@code long} of them saturates. */
@@ -77,9 +85,12 @@ public final class ClientOptions {
         return set.hashCode();
     }
 
+    /** The options set; replica URLs only counted, as they may hold passwords. */
     @Override
     public String toString() {
-        return "ClientOptions" + set;
+        Map<String, Object> shown = new LinkedHashMap<>(set);
+        shown.computeIfPresent("replicaUrls", (name, urls) -> ((List<?>) urls).size() + " URLs");
+        return "ClientOptions" + shown;
     }
 
     /** Builds options; an option not set is the core's default, which the javadoc of its setter gives. */
@@ -159,6 +170,21 @@ public final class ClientOptions {
         /** The largest backoff ceiling. Core's default (currently 30 s). */
         public Builder retryMaxBackoff(Duration retryMaxBackoff) {
             return set("retryMaxBackoff", Args.notNull(retryMaxBackoff, "retryMaxBackoff"));
+        }
+
+        /**
+         * Hot standbys of the database: reads go to them in turn, writes to the client's URL. A read after this
+         * client's write waits for its replica to have replayed the write (up to {@link #replicaWait}) and
+         * otherwise reads from the primary, as it does while no replica answers. Core's default: none.
+         */
+        public Builder replicaUrls(List<String> replicaUrls) {
+            List<String> urls = List.copyOf(Args.notNull(replicaUrls, "replicaUrls"));
+            return set("replicaUrls", urls);
+        }
+
+        /** How long a read after a write waits for a replica to replay the write. Core's default (currently 0.5 s). */
+        public Builder replicaWait(Duration replicaWait) {
+            return set("replicaWait", Args.notNull(replicaWait, "replicaWait"));
         }
 
         public ClientOptions build() {

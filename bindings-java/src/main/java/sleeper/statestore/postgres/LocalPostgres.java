@@ -64,9 +64,7 @@ public final class LocalPostgres implements AutoCloseable {
 
         /** Starts the cluster and waits until it accepts connections. */
         public LocalPostgres start() throws StateStoreException {
-            WireReader answer = new WireReader(Native.localPostgresStart(encode()));
-            long address = answer.i64();
-            return new LocalPostgres(address, answer.string());
+            return started(Native.localPostgresStart(encode()));
         }
 
         /** Only the options set: durability (when set) and the settings. */
@@ -79,6 +77,21 @@ public final class LocalPostgres implements AutoCloseable {
             settings.forEach((name, value) -> args.string(name).string(value));
             return args.toBytes();
         }
+    }
+
+    /** A cluster from the native answer: its handle and URL. */
+    private static LocalPostgres started(byte[] answer) {
+        WireReader reader = new WireReader(answer);
+        long address = reader.i64();
+        return new LocalPostgres(address, reader.string());
+    }
+
+    /**
+     * Starts a hot standby of this cluster that streams its changes, as a cluster of its own (its own URL,
+     * closed on its own), and waits until it accepts read-only connections.
+     */
+    public LocalPostgres startReplica() throws StateStoreException {
+        return started(handle.call(Native::localPostgresStartReplica));
     }
 
     /** The connection URL, for the superuser {@code postgres} and database {@code postgres}. */

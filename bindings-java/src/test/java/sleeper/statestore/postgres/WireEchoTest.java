@@ -143,12 +143,15 @@ class WireEchoTest {
         ClientOptions options = ClientOptions.builder().maxConnections(4).acquireTimeout(Duration.ofSeconds(5))
                 .connectTimeout(Duration.ofSeconds(7)).statementTimeout(Duration.ofMillis(1500)).idleTimeout(null)
                 .migrate(false).schema("other").statementCache(false).retryMaxAttempts(3)
-                .retryInitialBackoff(Duration.ofMillis(50)).retryMaxBackoff(Duration.ofSeconds(2)).build();
+                .retryInitialBackoff(Duration.ofMillis(50)).retryMaxBackoff(Duration.ofSeconds(2))
+                .replicaUrls(List.of("postgresql://standby-1/db", "postgresql://standby-2/db"))
+                .replicaWait(Duration.ofMillis(250)).build();
         String core = coreOptions(options);
         for (String expected : List.of("url: None", "max_connections: 4", "acquire_timeout: 5s",
                 "connect_timeout: 7s", "statement_timeout: Some(1.5s)", "idle_timeout: None", "migrate: false",
                 "schema: \"other\"", "max_attempts: 3", "initial_backoff: 50ms", "max_backoff: 2s",
-                "statement_cache: false")) {
+                "statement_cache: false", "replica_urls: [\"postgresql://standby-1/db\", \"postgresql://standby-2/db\"]",
+                "replica_wait: 250ms")) {
             assertTrue(core.contains(expected), expected + " in " + core);
         }
     }

@@ -123,6 +123,8 @@ public final class Native {
     /** Starts a cluster with the options set: the answer is its handle and URL. */
     public static native byte[] localPostgresStart(byte[] options) throws StateStoreException;
 
+    public static native byte[] localPostgresStartReplica(long localPostgres) throws StateStoreException;
+
     public static native void localPostgresStop(long localPostgres);
 
     /** The core's validation of one model object; {@code kind} is one of {@link WireKind}. */
