@@ -17,6 +17,11 @@
 //! - P7: round trips per call: each kind of call made one after another on one connection through
 //!   the 1 ms proxy and directly, the difference of the medians over 2 ms; pgbench select-only and
 //!   tpcb-like (one client) the same way, for reference;
+//! - P8: a query planner's read (the references on the leaves overlapping a key range) beside
+//!   `get_partition`, on a table of 8,192 leaves at several sizes;
+//! - P9: readers doing P8's read on the storm's own table in a loop while the storm runs, on a cluster
+//!   of its own (durable) with one streaming replica: the storm alone, with the readers on the
+//!   primary, and with the readers on the replica; every read is checked to be a state that existed;
 //! - T1: extending the partition tree from its root to 100,000 leaves in one call.
 //!
 //! `--workloads P7,P4p` runs only the workloads named.
@@ -76,6 +81,9 @@ struct Settings {
     region_sizes: Vec<usize>,
     /// Seconds of each loop of P8.
     region_seconds: f64,
+    /// Storm clients and readers of P9 (the storm on a table of `large_leaves` x `large_files`).
+    replica_clients: usize,
+    replica_readers: usize,
     workloads: Vec<String>,
     json: Option<PathBuf>,
 }
@@ -84,7 +92,7 @@ impl Settings {
     fn preset(size: &str) -> Settings {
         let all = [
             "P1", "P1f", "P1e", "P1b", "P1c", "P1d", "P5", "P2", "P3", "P4", "P4p", "P6", "P7",
-            "P8", "T1",
+            "P8", "P9", "T1",
         ]
         .map(String::from)
         .to_vec();
@@ -115,6 +123,8 @@ impl Settings {
                 loop_seconds: 1,
                 region_sizes: vec![1_000, 10_000],
                 region_seconds: 0.3,
+                replica_clients: 4,
+                replica_readers: 4,
                 workloads: all,
                 json: None,
             },
@@ -144,6 +154,8 @@ impl Settings {
                 loop_seconds: 10,
                 region_sizes: vec![10_000, 100_000, 1_000_000],
                 region_seconds: 3.0,
+                replica_clients: 64,
+                replica_readers: 64,
                 workloads: all,
                 json: None,
             },
@@ -203,6 +215,8 @@ impl Settings {
                 "loop-seconds" => settings.loop_seconds = value.parse()?,
                 "region-sizes" => settings.region_sizes = list(value)?,
                 "region-seconds" => settings.region_seconds = value.parse()?,
+                "replica-clients" => settings.replica_clients = number()?,
+                "replica-readers" => settings.replica_readers = number()?,
                 "workloads" => {
                     settings.workloads = value.split(',').map(|w| w.trim().to_owned()).collect()
                 }
@@ -220,6 +234,17 @@ impl Settings {
     fn delay(&self) -> Duration {
         Duration::from_secs_f64(self.delay_ms / 1000.0)
     }
+}
+
+/// A cluster of the benchmark's own: PostgreSQL's durable defaults (fsync on), room for every client.
+fn bench_cluster() -> LocalPostgresOptions {
+    LocalPostgresOptions::default().with(|o| {
+        o.durable = true;
+        o.settings = vec![
+            ("max_connections".into(), "600".into()),
+            ("shared_buffers".into(), "256MB".into()),
+        ];
+    })
 }
 
 /// The server under test and the PostgreSQL programs beside it.
@@ -243,13 +268,7 @@ impl Server {
                 _local: None,
             });
         }
-        let local = LocalPostgres::start_with(&LocalPostgresOptions::default().with(|o| {
-            o.durable = true;
-            o.settings = vec![
-                ("max_connections".into(), "600".into()),
-                ("shared_buffers".into(), "256MB".into()),
-            ];
-        }))?;
+        let local = LocalPostgres::start_with(&bench_cluster())?;
         Ok(Server {
             url: local.url(),
             bin: local.bin_directory().to_owned(),
@@ -724,6 +743,179 @@ fn pgbench_init(server: &Server, settings: &Settings) -> BenchResult<()> {
 /// The prototype's design (ANCHORS.md, option 1): references plus a per-file count row that every
 /// commit decrements, at SERIALIZABLE, retried with this library's budget (10 attempts, full jitter
 /// from a 0.2 s ceiling doubling to 30 s). Lives in the benchmark only, as the baseline to beat.
+/// P9: query planners' reads beside the storm, without and with a streaming replica.
+mod replica_reads {
+    use super::*;
+
+    /// A reader's tally: reads made, reads that saw a state no commit made (with the first), latencies.
+    #[derive(Default)]
+    struct Reads {
+        reads: u64,
+        impossible: u64,
+        first_impossible: Option<String>,
+        latencies: Latencies,
+    }
+
+    /// The storm alone, then with `replica_readers` readers on the primary, then on a replica, each on a
+    /// fresh table, on a durable cluster of P9's own with one streaming replica.
+    pub(super) async fn run(settings: &Settings) -> BenchResult<Value> {
+        let (primary, replica) = tokio::task::spawn_blocking(|| {
+            let primary = LocalPostgres::start_with(&bench_cluster())?;
+            let replica = primary.start_replica()?;
+            Ok::<_, sleeper_pg::Error>((primary, replica))
+        })
+        .await??;
+        let admin = Client::connect(Some(&primary.url())).await?;
+        let direct = ClientOptions::default().with(|o| {
+            o.url = Some(primary.url());
+            o.max_connections = 1;
+            o.migrate = false;
+        });
+        let through_replica = direct
+            .clone()
+            .with(|o| o.replica_urls = vec![replica.url()]);
+        let mut phases = serde_json::Map::new();
+        for (phase, readers) in [
+            ("storm_alone", None),
+            ("readers_on_primary", Some(&direct)),
+            ("readers_on_replica", Some(&through_replica)),
+        ] {
+            let result = phase_run(settings, &admin, &direct, readers, phase).await?;
+            phases.insert(phase.into(), result);
+        }
+        let jobs = |phase: &str| {
+            phases[phase]["storm"]["jobs_per_second"]
+                .as_f64()
+                .unwrap_or(0.0)
+        };
+        let reads = |phase: &str| phases[phase]["reads_per_second"].as_f64().unwrap_or(0.0);
+        let result = json!({
+            "storm_clients": settings.replica_clients,
+            "readers": settings.replica_readers,
+            "leaves": settings.large_leaves,
+            "files": settings.large_files,
+            "phases": phases,
+            "reads_ratio_replica_over_primary": reads("readers_on_replica") / reads("readers_on_primary"),
+            "storm_ratio_readers_on_replica_over_alone": jobs("readers_on_replica") / jobs("storm_alone"),
+            "storm_ratio_readers_on_primary_over_alone": jobs("readers_on_primary") / jobs("storm_alone"),
+        });
+        eprintln!(
+            "P9: reads/s with the replica {:.2} x without; storm {:.2} x alone (readers on the primary: {:.2} x)",
+            result["reads_ratio_replica_over_primary"].as_f64().unwrap_or(0.0),
+            result["storm_ratio_readers_on_replica_over_alone"].as_f64().unwrap_or(0.0),
+            result["storm_ratio_readers_on_primary_over_alone"].as_f64().unwrap_or(0.0),
+        );
+        admin.close().await;
+        drop(replica);
+        drop(primary);
+        Ok(result)
+    }
+
+    async fn phase_run(
+        settings: &Settings,
+        admin: &Client,
+        direct: &ClientOptions,
+        readers: Option<&ClientOptions>,
+        phase: &str,
+    ) -> BenchResult<Value> {
+        let (leaves, files) = (settings.large_leaves, settings.large_files);
+        let table = prepare_storm_table(admin, &format!("bench-p9-{phase}"), leaves, files).await?;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut handles = Vec::new();
+        if let Some(via) = readers {
+            for reader in 0..settings.replica_readers {
+                let client = Client::connect_with(via.clone()).await?;
+                let store = client.table(&table.table_id).await?;
+                let inputs: Vec<String> = (0..files)
+                    .map(|f| {
+                        format!(
+                            "s3a://sleeper-bench/{}/ingest/{f:04}.parquet",
+                            table.table_id
+                        )
+                    })
+                    .collect();
+                let stop = stop.clone();
+                handles.push(tokio::spawn(async move {
+                    read_until(&store, &inputs, leaves, reader, &stop).await
+                }));
+            }
+        }
+        let mut outcome = run_storm(
+            direct,
+            std::slice::from_ref(&table),
+            files,
+            settings.replica_clients,
+        )
+        .await?;
+        stop.store(true, Ordering::Release);
+        let mut total = Reads::default();
+        for handle in handles {
+            let reads = handle.await??;
+            total.reads += reads.reads;
+            total.impossible += reads.impossible;
+            total.first_impossible = total.first_impossible.or(reads.first_impossible);
+            total.latencies.0.extend(reads.latencies.0);
+        }
+        let check = check_storm_result(admin, &table, files).await?;
+        admin.delete_table(&table.table_id).await?;
+        let mut storm = outcome.report();
+        storm["checks"] = json!([check]);
+        let reads_per_second = total.reads as f64 / outcome.seconds;
+        eprintln!(
+            "P9 {phase}: storm {:.0} jobs/s, {} reads ({reads_per_second:.0}/s), {} impossible",
+            storm["jobs_per_second"].as_f64().unwrap_or(0.0),
+            total.reads,
+            total.impossible
+        );
+        Ok(json!({
+            "storm": storm,
+            "reads": total.reads,
+            "reads_per_second": reads_per_second,
+            "read_latency": total.latencies.summary(),
+            "impossible_reads": total.impossible,
+            "first_impossible_read": total.first_impossible,
+        }))
+    }
+
+    /// A query planner's read of one leaf's key range after another until `stop`. A leaf's files are, in
+    /// every committed state, either its ingested inputs (assigned to a job or not) or its one output.
+    async fn read_until(
+        store: &StateStore,
+        inputs: &[String],
+        leaves: usize,
+        reader: usize,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<Reads> {
+        let mut tally = Reads::default();
+        let mut leaf = reader * 7919 % leaves;
+        while !stop.load(Ordering::Acquire) {
+            let min = leaf as i64 * 1_000 + 1;
+            let region = Region::new(vec![Range::new(
+                "key",
+                KeyValue::Long(min),
+                Some(KeyValue::Long(min + 1)),
+            )]);
+            let started = Instant::now();
+            let map = store
+                .get_partition_to_referenced_files_map_in_region(&region)
+                .await?;
+            tally.latencies.0.push(started.elapsed());
+            tally.reads += 1;
+            let mut seen: Vec<&String> = map.values().flatten().collect();
+            seen.sort();
+            let as_ingested =
+                seen.len() == inputs.len() && seen.iter().zip(inputs).all(|(a, b)| *a == b);
+            let compacted = seen.len() == 1 && seen[0].contains("/data/partition_");
+            if !as_ingested && !compacted {
+                tally.impossible += 1;
+                tally.first_impossible.get_or_insert(format!("{map:?}"));
+            }
+            leaf = (leaf + 1) % leaves;
+        }
+        Ok(tally)
+    }
+}
+
 mod prototype {
     use super::*;
 
@@ -1993,6 +2185,9 @@ async fn run(server: &Server, settings: &Settings) -> BenchResult<Value> {
     }
     if settings.runs("P8") {
         workloads.insert("P8".into(), region_reads(&client, settings).await?);
+    }
+    if settings.runs("P9") {
+        workloads.insert("P9".into(), replica_reads::run(settings).await?);
     }
     if settings.runs("T1") {
         workloads.insert(
