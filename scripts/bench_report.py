@@ -375,6 +375,49 @@ def report(results: dict[str, Any], bindings: dict[str, Any], command: str) -> t
             summary.append((f"P8, {run['references']} references", f"{run['ratio']:.2f} x get_partition "
                             f"({run['read_us_per_call']:.1f} us)", verdict(run["ratio"] <= 3)))
         lines.append("")
+    if "P9" in w:
+        placements = w["P9"]
+        first = placements["shared_cores"]
+        lines += [
+            "## P9: query planners beside the storm, with a streaming replica", "",
+            f"{first['readers']} readers each read one leaf's key range after another "
+            "(`get_partition_to_referenced_files_map_in_region`, P8's read) of the table a storm of "
+            f"{first['storm_clients']} clients is compacting ({first['leaves']} leaves x {first['files']} files), on a "
+            "durable cluster of P9's own with one streaming replica on the same machine: the storm alone, with the "
+            "readers on the primary, and with the readers on the replica (`replica_urls`). Each read is checked: a "
+            "leaf holds either its ingested files or its one output, in every committed state. Run twice: with both "
+            "servers sharing the machine's cores, and with each server's processes on a core of its own (as if on a "
+            "machine of its own; the benchmark's clients use every core). Targets (issue 13): reads/s with the "
+            "replica >= 1.5 x without; the storm's jobs/s within 10 % of the storm alone; no read of a state that "
+            "never existed.", "",
+            "| servers | phase | storm jobs/s | reads | reads/s | read p50 ms | read p99 ms | impossible reads |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for run in placements.values():
+            for name, phase in run["phases"].items():
+                latency = phase["read_latency"]
+                lines.append(
+                    f"| {run['placement']} | {name.replace('_', ' ')} | {phase['storm']['jobs_per_second']:.0f} "
+                    f"| {phase['reads']} | {phase['reads_per_second']:.0f} | {latency['p50_ms']:.2f} "
+                    f"| {latency['p99_ms']:.2f} | {phase['impossible_reads']} |"
+                )
+        lines.append("")
+        for run in placements.values():
+            placement = run["placement"]
+            impossible = sum(phase["impossible_reads"] for phase in run["phases"].values())
+            reads_ratio = run["reads_ratio_replica_over_primary"]
+            storm_ratio = run["storm_ratio_readers_on_replica_over_alone"]
+            lines.append(
+                f"With {placement}: reads/s with the replica {reads_ratio:.2f} x without; the storm with the readers "
+                f"on the replica {storm_ratio:.2f} x the storm alone (with them on the primary: "
+                f"{run['storm_ratio_readers_on_primary_over_alone']:.2f} x).")
+            lines.append("")
+            summary.append((f"P9 ({placement}), reads/s with a replica", f"{reads_ratio:.2f} x without",
+                            verdict(reads_ratio >= 1.5)))
+            summary.append((f"P9 ({placement}), storm beside readers on the replica",
+                            f"{storm_ratio:.2f} x the storm alone", verdict(storm_ratio >= 0.9)))
+            summary.append((f"P9 ({placement}), reads of a state that never existed", str(impossible),
+                            verdict(impossible == 0)))
     if "T1" in w:
         run = w["T1"]
         lines += [

@@ -21,7 +21,8 @@
 //!   `get_partition`, on a table of 8,192 leaves at several sizes;
 //! - P9: readers doing P8's read on the storm's own table in a loop while the storm runs, on a cluster
 //!   of its own (durable) with one streaming replica: the storm alone, with the readers on the
-//!   primary, and with the readers on the replica; every read is checked to be a state that existed;
+//!   primary, and with the readers on the replica; every read is checked to be a state that existed.
+//!   Once with both servers sharing the machine's cores, once with each server on a core of its own;
 //! - T1: extending the partition tree from its root to 100,000 leaves in one call.
 //!
 //! `--workloads P7,P4p` runs only the workloads named.
@@ -756,15 +757,30 @@ mod replica_reads {
         latencies: Latencies,
     }
 
+    /// P9 twice: with the primary and the replica sharing the machine's cores, and with each server on a
+    /// core of its own (as if on machines of their own; the benchmark's clients use every core).
+    pub(super) async fn run(settings: &Settings) -> BenchResult<Value> {
+        let shared = placement_run(settings, false).await?;
+        let pinned = placement_run(settings, true).await?;
+        Ok(json!({"shared_cores": shared, "core_per_server": pinned}))
+    }
+
     /// The storm alone, then with `replica_readers` readers on the primary, then on a replica, each on a
     /// fresh table, on a durable cluster of P9's own with one streaming replica.
-    pub(super) async fn run(settings: &Settings) -> BenchResult<Value> {
+    async fn placement_run(settings: &Settings, core_per_server: bool) -> BenchResult<Value> {
         let (primary, replica) = tokio::task::spawn_blocking(|| {
             let primary = LocalPostgres::start_with(&bench_cluster())?;
             let replica = primary.start_replica()?;
             Ok::<_, sleeper_pg::Error>((primary, replica))
         })
         .await??;
+        let placement = if core_per_server {
+            pin_server(&primary, 0)?;
+            pin_server(&replica, 1)?;
+            "a core per server"
+        } else {
+            "shared cores"
+        };
         let admin = Client::connect(Some(&primary.url())).await?;
         let direct = ClientOptions::default().with(|o| {
             o.url = Some(primary.url());
@@ -790,6 +806,7 @@ mod replica_reads {
         };
         let reads = |phase: &str| phases[phase]["reads_per_second"].as_f64().unwrap_or(0.0);
         let result = json!({
+            "placement": placement,
             "storm_clients": settings.replica_clients,
             "readers": settings.replica_readers,
             "leaves": settings.large_leaves,
@@ -800,7 +817,7 @@ mod replica_reads {
             "storm_ratio_readers_on_primary_over_alone": jobs("readers_on_primary") / jobs("storm_alone"),
         });
         eprintln!(
-            "P9: reads/s with the replica {:.2} x without; storm {:.2} x alone (readers on the primary: {:.2} x)",
+            "P9 ({placement}): reads/s with the replica {:.2} x without; storm {:.2} x alone (readers on the primary: {:.2} x)",
             result["reads_ratio_replica_over_primary"].as_f64().unwrap_or(0.0),
             result["storm_ratio_readers_on_replica_over_alone"].as_f64().unwrap_or(0.0),
             result["storm_ratio_readers_on_primary_over_alone"].as_f64().unwrap_or(0.0),
@@ -809,6 +826,49 @@ mod replica_reads {
         drop(replica);
         drop(primary);
         Ok(result)
+    }
+
+    /// Puts a local server's processes (the postmaster, and so every backend it starts from now on, and
+    /// its running children) on one core, the core's index taken modulo the machine's cores.
+    fn pin_server(server: &LocalPostgres, core: usize) -> BenchResult<()> {
+        let pid_file = std::fs::read_to_string(server.directory().join("data/postmaster.pid"))?;
+        let postmaster: i32 = pid_file
+            .lines()
+            .next()
+            .ok_or("empty postmaster.pid")?
+            .trim()
+            .parse()?;
+        let children = std::fs::read_dir("/proc")?.flatten().filter_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // The parent's pid is the second field after the command, which is in parentheses.
+            let parent: i32 = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            (parent == postmaster).then_some(pid)
+        });
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        for pid in std::iter::once(postmaster).chain(children.collect::<Vec<_>>()) {
+            // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET and sched_setaffinity get a valid set
+            // and its size.
+            let pinned = unsafe {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(core % cores, &mut set);
+                libc::sched_setaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &set)
+            };
+            if pinned != 0 {
+                return Err(format!(
+                    "sched_setaffinity({pid}): {}",
+                    std::io::Error::last_os_error()
+                )
+                .into());
+            }
+        }
+        Ok(())
     }
 
     async fn phase_run(
