@@ -206,38 +206,46 @@ def report(results: dict[str, Any], bindings: dict[str, Any], command: str) -> t
                 "### P3a: the same read as Arrow record batches", "",
                 f"Rust: {run['arrow_seconds']:.2f} s into {mib:.0f} MiB of Arrow buffers. The bindings take the "
                 "batches through the Arrow C stream interface (Python: `pyarrow.table` of the PyCapsule stream; "
-                "Java: an `ArrowReader` loading each batch into its `VectorSchemaRoot`), with no object per row. "
-                "Target (issue 13): <= 1.1 x the Rust read, peak memory <= 1.5 x the Arrow buffers.", "",
-                "| language | Arrow read s | over Rust's Arrow read | memory held | memory / buffers |",
-                "|---|---|---|---|---|",
-                f"| Rust | {run['arrow_seconds']:.2f} | - | {mib:.0f} MiB of buffers | - |",
+                "Java: an `ArrowReader` loading each batch into its `VectorSchemaRoot`), with no object per row. Each "
+                "binding's read is timed whole and up to the return of the stream (the core's read, the same Rust "
+                "call, on the same table at the same moment): the ratio judged is the whole over that. Beside it, "
+                "the ratio to cargo bench's Rust read, which reads a table of its own (other file names) at another "
+                "moment. Target (issue 13): <= 1.1 x the Rust read, peak memory <= 1.5 x the Arrow buffers.", "",
+                "| language | Arrow read s | of which the core's read s | over the core's read | over cargo bench's "
+                "Rust read | memory held | memory / buffers |",
+                "|---|---|---|---|---|---|---|",
+                f"| Rust | {run['arrow_seconds']:.2f} | - | - | - | {mib:.0f} MiB of buffers | - |",
             ]
-            beside = bindings.get("python", {}).get("rust_arrow_read_seconds")
-            if beside:
-                lines.append(f"| Rust, beside the bindings (the ratios' base) | {beside:.2f} | - | - | - |")
-            python = bindings.get("python", {})
-            if python.get("arrow_read_seconds"):
-                seconds = python["arrow_read_seconds"]
-                ratio = seconds / (python.get("rust_arrow_read_seconds") or run["arrow_seconds"])
-                held_mib = python["arrow_peak_growth_kib"] / 1024
-                memory = held_mib / (python["arrow_buffer_bytes"] / 2**20)
-                lines.append(f"| Python | {seconds:.2f} | {ratio:.2f} x | {held_mib:.0f} MiB peak resident growth "
-                             f"| {memory:.2f} |")
-                summary.append(("P3a, python", f"{ratio:.2f} x Rust's Arrow read ({seconds:.2f} s); peak resident "
-                                f"growth {memory:.2f} x the buffers", verdict(ratio <= 1.1 and memory <= 1.5)))
-            java = bindings.get("java", {})
-            if java.get("arrow_read_seconds"):
-                seconds = java["arrow_read_seconds"]
-                ratio = seconds / (java.get("rust_arrow_read_seconds") or run["arrow_seconds"])
-                # Arrow Java's allocator counts buffers imported through the C data interface only in part,
-                # so its peak is not the memory held: shown, not judged.
-                peak_mib = java["arrow_allocator_peak_bytes"] / 2**20
-                lines.append(f"| Java | {seconds:.2f} | {ratio:.2f} x | {peak_mib:.0f} MiB allocator peak (imported "
-                             "buffers counted in part) | not measured |")
-                summary.append(("P3a, java", f"{ratio:.2f} x Rust's Arrow read ({seconds:.2f} s); memory not measured",
-                                verdict(ratio <= 1.1)))
+            for language in ("python", "java"):
+                figures = bindings.get(language, {})
+                seconds = figures.get("arrow_read_seconds")
+                if not seconds:
+                    continue
+                core = figures.get("arrow_core_seconds")
+                over_core = seconds / core if core else None
+                over_rust = seconds / (figures.get("rust_arrow_read_seconds") or run["arrow_seconds"])
+                if language == "python":
+                    held_mib = figures["arrow_peak_growth_kib"] / 1024
+                    memory = held_mib / (figures["arrow_buffer_bytes"] / 2**20)
+                    held, ratio_text, memory_ok = f"{held_mib:.0f} MiB peak resident growth", f"{memory:.2f}", memory <= 1.5
+                    memory_summary = f"peak resident growth {memory:.2f} x the buffers"
+                else:
+                    # Arrow Java's allocator counts buffers imported through the C data interface only in part,
+                    # so its peak is not the memory held: shown, not judged.
+                    peak_mib = figures["arrow_allocator_peak_bytes"] / 2**20
+                    held, ratio_text, memory_ok = f"{peak_mib:.0f} MiB allocator peak (counted in part)", "not measured", True
+                    memory_summary = "memory not measured"
+                lines.append(
+                    f"| {language.capitalize()} | {seconds:.2f} | {core:.2f} | {over_core:.2f} x | {over_rust:.2f} x "
+                    f"| {held} | {ratio_text} |" if core else
+                    f"| {language.capitalize()} | {seconds:.2f} | - | - | {over_rust:.2f} x | {held} | {ratio_text} |"
+                )
+                judged = over_core if over_core is not None else over_rust
+                summary.append((f"P3a, {language}", f"{judged:.2f} x the core's Arrow read ({seconds:.2f} s; "
+                                f"{over_rust:.2f} x cargo bench's); {memory_summary}",
+                                verdict(judged <= 1.1 and memory_ok)))
             lines.append("")
-        summary.append(("P3, Rust", f"{run['ratio']:.2f} x psql \\copy", verdict(run["ratio"] <= 1.0)))
+        summary.append(("P3, Rust", f"{run['ratio']:.2f} x psql \\copy", verdict(run["ratio"] <= 0.8)))
         for language in ("python", "java"):
             seconds = bindings.get(language, {}).get("read_seconds")
             if seconds:
