@@ -550,17 +550,18 @@ impl Client {
                         Error::connection("Timed out connecting to the database to migrate it")
                     })??;
             }
-            let pool_options = || PoolOptions {
+            let pool_options = |wait_for_server| PoolOptions {
                 max_connections: options.max_connections,
                 acquire_timeout: options.acquire_timeout,
                 connect_timeout: options.connect_timeout,
                 idle_timeout: options.idle_timeout,
+                wait_for_server,
             };
             let replicas = replica_options
                 .into_iter()
-                .map(|connect_options| Pool::new(connect_options, pool_options()))
+                .map(|connect_options| Pool::new(connect_options, pool_options(false)))
                 .collect();
-            let pool = Pool::new(primary_options, pool_options());
+            let pool = Pool::new(primary_options, pool_options(true));
             let replicas = Replicas::new(replicas, options.replica_wait);
             if !replicas.is_empty() {
                 // Reads from the replicas start from the primary's state now, migrations included.

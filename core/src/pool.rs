@@ -26,6 +26,7 @@ struct Shared {
     idle: Mutex<Vec<Idle>>,
     acquire_timeout: Duration,
     connect_timeout: Duration,
+    wait_for_server: bool,
     closed: AtomicBool,
 }
 
@@ -40,6 +41,9 @@ pub(crate) struct PoolOptions {
     pub(crate) acquire_timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) idle_timeout: Option<Duration>,
+    /// Whether a server that refuses connections for now (starting, restarting, full) is waited for,
+    /// within `acquire_timeout`: the primary's is; a replica's refusal sends reads to the primary.
+    pub(crate) wait_for_server: bool,
 }
 
 impl Pool {
@@ -53,6 +57,7 @@ impl Pool {
             idle: Mutex::new(Vec::new()),
             acquire_timeout: options.acquire_timeout,
             connect_timeout: options.connect_timeout,
+            wait_for_server: options.wait_for_server,
             closed: AtomicBool::new(false),
         });
         if let Some(idle_timeout) = options.idle_timeout {
@@ -120,7 +125,8 @@ impl Shared {
 
     /// Opens a connection. A server that refuses connections for now (starting up, restarting, or
     /// out of connection slots) is tried again, with waits doubling from 10 ms, until the caller's
-    /// `acquire_timeout` ends the wait; any other failure (a wrong password, no such database) stands.
+    /// `acquire_timeout` ends the wait (unless the pool does not wait for its server); any other
+    /// failure (a wrong password, no such database) stands.
     async fn connect(&self) -> Result<PgConnection> {
         let mut wait = Duration::from_millis(10);
         loop {
@@ -134,7 +140,9 @@ impl Shared {
             .await;
             match attempt {
                 Ok(Ok(connection)) => return Ok(connection),
-                Ok(Err(error)) if !unavailable_for_now(&error) => return Err(error.into()),
+                Ok(Err(error)) if !self.wait_for_server || !unavailable_for_now(&error) => {
+                    return Err(error.into())
+                }
                 Ok(Err(error)) => tracing::debug!(%error, ?wait, "cannot connect yet"),
                 Err(_) => {
                     return Err(Error::connection(format!(

@@ -105,11 +105,12 @@ impl Replicas {
         if self.members.is_empty() || written == UNKNOWN {
             return None;
         }
+        let deadline = Instant::now() + self.wait;
         let first = self.next.fetch_add(1, Ordering::Relaxed);
         let count = self.members.len();
         for i in 0..count {
             let replica = &self.members[(first + i) % count];
-            if let Some(connection) = replica.caught_up(written, self.wait).await {
+            if let Some(connection) = replica.caught_up(written, deadline).await {
                 return Some(connection);
             }
         }
@@ -118,19 +119,16 @@ impl Replicas {
 }
 
 impl Replica {
-    /// A connection to this replica once it has replayed up to `written`, waiting at most `wait`.
-    async fn caught_up(&self, written: u64, wait: Duration) -> Option<PooledConnection> {
+    /// A connection to this replica once it has replayed up to `written`, waiting until `deadline` at
+    /// the most for the replay (a wait for a free connection is the pool's, as for any call).
+    async fn caught_up(&self, written: u64, deadline: Instant) -> Option<PooledConnection> {
         if self.resting() {
             return None;
         }
-        let deadline = Instant::now() + wait;
-        let mut connection = match tokio::time::timeout(wait, self.pool.acquire()).await {
-            Ok(Ok(connection)) => connection,
-            outcome => {
-                tracing::debug!(
-                    error = ?outcome.ok().and_then(Result::err),
-                    "a replica could not be reached: reading from the primary"
-                );
+        let mut connection = match self.pool.acquire().await {
+            Ok(connection) => connection,
+            Err(error) => {
+                tracing::debug!(%error, "a replica could not be reached: reading from the primary");
                 self.rest();
                 return None;
             }
@@ -161,7 +159,6 @@ impl Replica {
             if Instant::now() + pause > deadline {
                 connection.finish();
                 tracing::debug!(
-                    ?wait,
                     "no replica replayed this client's latest write in time: reading from the primary"
                 );
                 return None;

@@ -300,3 +300,34 @@ async fn reads_and_writes_through_pgbouncer_go_to_the_replica_and_the_primary() 
     );
     set_replay(&servers.replica, false).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_continue_on_the_primary_when_the_replica_stops() {
+    let Servers { primary, replica } = primary_and_replica().await;
+    let client = Client::connect_with(ClientOptions::default().with(|o| {
+        o.url = Some(primary.url());
+        o.replica_urls = vec![replica.url()];
+    }))
+    .await
+    .unwrap();
+    let store = table_on(&client).await;
+    store
+        .add_file(&FileReference::new("f", "root", 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        filenames(&store.get_file_references().await.unwrap()),
+        ["f"]
+    );
+
+    tokio::task::spawn_blocking(move || drop(replica))
+        .await
+        .unwrap();
+
+    for _ in 0..3 {
+        assert_eq!(
+            filenames(&store.get_file_references().await.unwrap()),
+            ["f"]
+        );
+    }
+}
