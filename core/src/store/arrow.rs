@@ -2,9 +2,9 @@
 //! part of it, as columns rather than one object per row, for data frames, DuckDB and other languages
 //! (each binding hands the batches over through the Arrow C stream interface, without a copy).
 //!
-//! The whole table's references are decoded from the database rows straight into Arrow buffers, so a
-//! reader never holds them twice. Partition ids and job ids, repeated from row to row, are dictionary
-//! encoded.
+//! The whole table's references are decoded from the server's binary COPY data straight into Arrow
+//! buffers, so a reader never holds them twice. Partition ids and job ids, repeated from row to row,
+//! are dictionary encoded.
 
 use std::sync::Arc;
 
@@ -16,12 +16,11 @@ use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::types::Int32Type;
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchIterator};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
-use sqlx::Row;
 
-use super::files::references_sql;
+use super::files::{copy_references_sql, ReferenceRow, ServerOrder};
 use super::StateStore;
 use crate::error::{Error, Result};
-use crate::model::{FileReference, KeyType, KeyValue, Partition, Region, RowKeyField, Timestamp};
+use crate::model::{FileReference, KeyType, KeyValue, Partition, Region, RowKeyField};
 
 /// Rows per record batch.
 const BATCH_ROWS: usize = 65_536;
@@ -152,24 +151,27 @@ impl StateStore {
         partitions_to_arrow(&partitions, self.row_keys())
     }
 
-    /// Every live reference, decoded from the rows as they stream in.
+    /// Every live reference, decoded from the COPY data as it streams in.
     async fn all_references_arrow(&self) -> Result<ArrowBatches> {
-        let sql = self.sql(&references_sql(""));
-        self.fold_table(
-            &sql,
+        // Ordered by the server: the rows go into the batches as they arrive, never held twice.
+        let copy = self.sql(&copy_references_sql(
+            "",
+            self.inner.table_pk,
+            ServerOrder::ByFile,
+        ));
+        self.copy_table(
+            &copy,
             0,
-            |q| q,
             ReferenceColumns::default,
-            |columns, row| {
-                let time: Timestamp = row.try_get(4)?;
+            |columns, row: &ReferenceRow<'_>| {
                 columns.push(
-                    row.try_get(0)?,
-                    row.try_get(1)?,
-                    row.try_get(2)?,
-                    row.try_get(3)?,
-                    time.timestamp_millis(),
-                    row.try_get(5)?,
-                    row.try_get(6)?,
+                    row.text(0)?,
+                    row.text(1)?,
+                    row.int8(2)?,
+                    row.optional_text(3)?,
+                    row.timestamp(4)?.timestamp_millis(),
+                    row.bool(5)?,
+                    row.bool(6)?,
                 )
             },
         )

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
+use super::copy_out::CopyRow;
 use super::{bulk, StateStore};
 use crate::client::{retrying, Failure};
 use crate::connection::Session;
@@ -688,10 +689,28 @@ impl StateStore {
         self.select_references("AND r.job_id IS NULL").await
     }
 
+    /// Sorted here rather than by the server: the server's sort of a large table spills to disk
+    /// (beyond `work_mem`) before it sends the first row, where the client sorts in memory after
+    /// the rows have streamed in.
     async fn select_references(&self, condition: &str) -> Result<Vec<FileReference>> {
-        let sql = self.sql(&references_sql(condition));
-        self.query_table(&sql, 0, |q| q, |row| reference_from_row(row, 0))
-            .await
+        let copy = self.sql(&copy_references_sql(
+            condition,
+            self.inner.table_pk,
+            ServerOrder::AsFound,
+        ));
+        let mut references = self
+            .copy_table(&copy, 0, Vec::new, |references, row| {
+                references.push(reference_from_copy(row)?);
+                Ok(())
+            })
+            .await?;
+        // Filename and partition id are unique together, so the unstable sort is deterministic; str
+        // order is byte order, as the columns' C collation.
+        references.sort_unstable_by(|a, b| {
+            (a.filename.as_str(), a.partition_id.as_str())
+                .cmp(&(b.filename.as_str(), b.partition_id.as_str()))
+        });
+        Ok(references)
     }
 
     /// Each partition with references, to the filenames referenced on it; keys and lists sorted.
@@ -1089,18 +1108,48 @@ fn text_at(row: &PgRow, i: usize) -> Option<&str> {
     row.try_get::<Option<&str>, _>(i).ok().flatten()
 }
 
-/// The reference in the `REFERENCE_COLUMNS` of a row, which start at column `first`. By position:
-/// a million-row read looks up no column names.
-/// The table's live references meeting `condition` (on `r`), by filename then partition id, for
-/// `query_table`: `REFERENCE_COLUMNS`, the filename first.
-pub(super) fn references_sql(condition: &str) -> String {
+/// How the server orders a whole-table read of references.
+#[derive(Clone, Copy)]
+pub(super) enum ServerOrder {
+    /// By filename then partition id.
+    ByFile,
+    /// As the scan finds them, for a caller that sorts them itself.
+    AsFound,
+}
+
+/// The table's live references meeting `condition` (on `r`), as one binary `COPY` for `copy_table`:
+/// `REFERENCE_COLUMNS`, the filename first. `COPY` takes no bound parameters, so the table's key is
+/// written into the statement; an `i64` printed as a number cannot carry SQL.
+pub(super) fn copy_references_sql(condition: &str, table_pk: i64, order: ServerOrder) -> String {
+    let order = match order {
+        ServerOrder::ByFile => "ORDER BY r.filename, r.partition_id",
+        ServerOrder::AsFound => "",
+    };
     format!(
-        "SELECT {REFERENCE_COLUMNS} FROM {{s}}.sleeper_tables t \
+        "COPY (SELECT {REFERENCE_COLUMNS} FROM {{s}}.sleeper_tables t \
          LEFT JOIN {{s}}.file_references r ON r.table_pk = t.table_pk AND NOT r.removed {condition} \
-         WHERE t.table_pk = $1 ORDER BY r.filename, r.partition_id"
+         WHERE t.table_pk = {table_pk} {order}) TO STDOUT (FORMAT binary)"
     )
 }
 
+/// A row of `copy_references_sql`'s COPY: one field per column of `REFERENCE_COLUMNS`.
+pub(super) type ReferenceRow<'a> = CopyRow<'a, 7>;
+
+/// The reference in a row of `copy_references_sql`'s COPY.
+fn reference_from_copy(row: &ReferenceRow<'_>) -> Result<FileReference> {
+    Ok(FileReference {
+        filename: row.text(0)?.to_owned(),
+        partition_id: row.text(1)?.to_owned(),
+        number_of_rows: u64::try_from(row.int8(2)?).unwrap_or_default(),
+        job_id: row.optional_text(3)?.map(str::to_owned),
+        last_update_time: Some(row.timestamp(4)?),
+        count_approximate: row.bool(5)?,
+        only_contains_data_for_this_partition: row.bool(6)?,
+    })
+}
+
+/// The reference in the `REFERENCE_COLUMNS` of a row, which start at column `first`. By position:
+/// a million-row read looks up no column names.
 pub(super) fn reference_from_row(row: &PgRow, first: usize) -> Result<FileReference> {
     let rows: i64 = row.try_get(first + 2)?;
     Ok(FileReference {

@@ -4,6 +4,7 @@
 mod arrow;
 mod bulk;
 mod codec;
+mod copy_out;
 mod files;
 mod partitions;
 mod regions;
@@ -24,6 +25,7 @@ use crate::client::{retrying, sqlstate, ClientInner, Failure, PgQuery};
 use crate::connection::Session;
 use crate::error::{Error, Result};
 use crate::model::{RowKeyField, Timestamp};
+use copy_out::{CopyDecoder, CopyRow};
 
 /// A handle bound to one table (the table as created, not merely its id). Clones share the handle,
 /// including its clocks; `Client::table` gives a new handle with clocks of its own.
@@ -195,28 +197,11 @@ impl StateStore {
         bind: impl Fn(PgQuery<'q>) -> PgQuery<'q>,
         map: impl Fn(&PgRow) -> Result<T>,
     ) -> Result<Vec<T>> {
-        self.fold_table(sql, present, bind, Vec::new, |results, row| {
-            results.push(map(row)?);
-            Ok(())
-        })
-        .await
-    }
-
-    /// `query_table` folding the rows into what `start` makes (afresh for each attempt of the call)
-    /// with `step`, instead of collecting them.
-    async fn fold_table<'q, S>(
-        &self,
-        sql: &'q str,
-        present: usize,
-        bind: impl Fn(PgQuery<'q>) -> PgQuery<'q>,
-        start: impl Fn() -> S,
-        step: impl Fn(&mut S, &PgRow) -> Result<()>,
-    ) -> Result<S> {
         let client = &self.inner.client;
-        let (found, folded) = retrying!(client, async {
+        let (found, results) = retrying!(client, async {
             let mut session = Session::open_read(client).await?;
             let mut found = false;
-            let mut folded = start();
+            let mut results = Vec::new();
             let mut rows =
                 bind(self.query(sql).bind(self.inner.table_pk)).fetch(session.connection());
             while let Some(row) = rows.try_next().await? {
@@ -226,10 +211,48 @@ impl StateStore {
                     .map_err(Error::from)?
                     .is_some()
                 {
-                    step(&mut folded, &row)?;
+                    results.push(map(&row)?);
                 }
             }
             drop(rows);
+            session.finish().await?;
+            Ok::<_, Failure>((found, results))
+        })?;
+        if !found {
+            return Err(self.table_not_found());
+        }
+        Ok(results)
+    }
+
+    /// `query_table` for a whole table's rows: `copy` is `COPY (<such a query>) TO STDOUT (FORMAT
+    /// binary)` with the table's key written in, and its rows of `N` fields are folded as they stream
+    /// in into what `start` makes (afresh for each attempt of the call) with `step`. The connection
+    /// goes back to the pool only once the server ended the COPY and its data was read to the end.
+    async fn copy_table<const N: usize, S>(
+        &self,
+        copy: &str,
+        present: usize,
+        start: impl Fn() -> S,
+        step: impl Fn(&mut S, &CopyRow<'_, N>) -> Result<()>,
+    ) -> Result<S> {
+        let client = &self.inner.client;
+        let (found, folded) = retrying!(client, async {
+            let mut session = Session::open_read(client).await?;
+            let mut decoder = CopyDecoder::<N>::new();
+            let mut found = false;
+            let mut folded = start();
+            let mut chunks = session.connection().copy_out_raw(copy).await?;
+            while let Some(chunk) = chunks.try_next().await? {
+                decoder.feed(&chunk, |row| {
+                    found = true;
+                    if row.is_null(present) {
+                        return Ok(());
+                    }
+                    step(&mut folded, row)
+                })?;
+            }
+            drop(chunks);
+            decoder.finish()?;
             session.finish().await?;
             Ok::<_, Failure>((found, folded))
         })?;

@@ -219,3 +219,16 @@ async fn an_arrow_read_of_a_deleted_table_raises_table_not_found() {
 
     assert!(matches!(error, Error::TableNotFound { .. }), "{error:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_arrow_read_of_a_table_with_no_references_has_no_rows() {
+    let client = client().await;
+    let store = new_store(&client).await;
+
+    let batches = store
+        .get_file_references_arrow(&ReadScope::Table)
+        .await
+        .unwrap();
+
+    assert_eq!(batches.num_rows(), 0);
+}

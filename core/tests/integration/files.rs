@@ -42,6 +42,40 @@ async fn add_files_stores_references_as_given_with_the_time_of_the_call() {
 }
 
 #[tokio::test]
+async fn references_are_read_by_filename_then_partition_in_byte_order_whatever_the_order_added() {
+    let client = client().await;
+    let store = store_split_at(&client, 0).await;
+    let calls: [&[(&str, &str)]; 3] = [
+        &[("b", "R"), ("b", "L")],
+        &[("é", "L")],
+        &[("a", "R"), ("B", "L"), ("a", "L")],
+    ];
+    for call in calls {
+        let references: Vec<FileReference> = call
+            .iter()
+            .map(|(filename, partition)| FileReference::new(*filename, *partition, 1))
+            .collect();
+        store.add_files(&references).await.unwrap();
+    }
+
+    let read: Vec<(String, String)> = references(&store)
+        .await
+        .into_iter()
+        .map(|r| (r.filename, r.partition_id))
+        .collect();
+
+    let expected = [
+        ("B", "L"),
+        ("a", "L"),
+        ("a", "R"),
+        ("b", "L"),
+        ("b", "R"),
+        ("é", "L"),
+    ];
+    assert_eq!(read, expected.map(|(f, p)| (f.to_owned(), p.to_owned())));
+}
+
+#[tokio::test]
 async fn add_files_groups_references_of_one_filename_into_one_file() {
     let client = client().await;
     let store = new_store(&client).await;
