@@ -12,7 +12,7 @@ use crate::pool::{lock, Pool, PooledConnection};
 
 /// Where the WAL ends, as a number: on the primary after a commit, the end of that commit's record.
 /// Run as a simple query (no parameters), so that it is one message even behind a pooler.
-pub(crate) const WAL_END: &str = "SELECT (pg_current_wal_insert_lsn() - '0/0')::int8";
+const WAL_END: &str = "SELECT (pg_current_wal_insert_lsn() - '0/0')::int8";
 /// How far a standby has replayed the primary's WAL; NULL on a server that is not a standby.
 const REPLAYED: &str = "SELECT (pg_last_wal_replay_lsn() - '0/0')::int8";
 
