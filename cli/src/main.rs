@@ -17,17 +17,20 @@ use serde::Serialize;
 use crate::output::Human;
 use crate::schema::State;
 
+/// The heading of the options every command takes, apart from each command's own.
+const GLOBAL: &str = "Global options";
+
 #[derive(Parser)]
 #[command(name = "sleeper-pg", version, about, long_about = None)]
 struct Cli {
     /// The database: postgresql://user:password@host:port/database
-    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true, help_heading = GLOBAL)]
     url: Option<String>,
     /// The PostgreSQL schema that holds the store
-    #[arg(long, global = true, default_value = "sleeper")]
+    #[arg(long, global = true, default_value = "sleeper", help_heading = GLOBAL)]
     schema: String,
     /// Print one JSON document instead of aligned columns
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     json: bool,
     #[command(subcommand)]
     command: Command,
@@ -44,17 +47,24 @@ enum Command {
     /// The ids of the tables
     Tables,
     /// A table's partitions, files and references, counted
-    Status { table: String },
+    Status {
+        /// The table's id
+        table: String,
+    },
     /// A table's partition tree, from the root, with each partition's key ranges
-    Partitions { table: String },
+    Partitions {
+        /// The table's id
+        table: String,
+    },
     /// A table's file references, or with --unreferenced its files with no references
     Files {
+        /// The table's id
         table: String,
         /// Only the references on this partition
-        #[arg(long, conflicts_with = "unreferenced")]
+        #[arg(long, value_name = "ID", conflicts_with = "unreferenced")]
         partition: Option<String>,
         /// Only the references assigned to this compaction job
-        #[arg(long, conflicts_with = "unreferenced")]
+        #[arg(long, value_name = "ID", conflicts_with = "unreferenced")]
         job: Option<String>,
         /// The files with no references instead
         #[arg(long)]
@@ -62,6 +72,7 @@ enum Command {
     },
     /// The files with no references last updated before a time: ready for garbage collection
     GcCandidates {
+        /// The table's id
         table: String,
         /// An RFC 3339 time, such as 2024-01-01T00:00:00Z
         #[arg(long, value_name = "TIME", value_parser = parse_time)]
