@@ -6,6 +6,7 @@ from __future__ import annotations
 import _thread
 import gc
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -95,6 +96,16 @@ def test_sixteen_threads_block_on_the_database_at_the_same_time(database_url: st
         assert {p.id for p in results} == {"root"}
 
 
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Python's own Ctrl-C handler, even where the tests were started with SIGINT ignored (a shell's
+    background job), in which case `_thread.interrupt_main` would do nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_a_waiting_call_is_interrupted_by_ctrl_c(database_url: str, own_schema: str) -> None:
     with sleeper_pg.connect(database_url, schema=own_schema, statement_timeout=60) as client:
         store = client.create_table("interrupt", [("key", "long")])
