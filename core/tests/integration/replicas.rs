@@ -75,8 +75,18 @@ async fn table_on(client: &Client) -> StateStore {
     store
 }
 
-fn filenames(references: &[FileReference]) -> Vec<String> {
-    references.iter().map(|r| r.filename.clone()).collect()
+/// Adds a file with one reference on the root partition.
+async fn add(store: &StateStore, filename: &str) {
+    store
+        .add_file(&FileReference::new(filename, "root", 1))
+        .await
+        .unwrap();
+}
+
+/// The filenames of the table's references, as the store reads them.
+async fn read_filenames(store: &StateStore) -> Vec<String> {
+    let references = store.get_file_references().await.unwrap();
+    references.into_iter().map(|r| r.filename).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,32 +94,23 @@ async fn reads_are_served_by_the_replica() {
     let servers = primary_and_replica().await;
     let reader = reading_from_replica(&servers, Duration::from_secs(5)).await;
     let store = table_on(&reader).await;
-    store
-        .add_file(&FileReference::new("before", "root", 1))
-        .await
-        .unwrap();
-    assert_eq!(
-        filenames(&store.get_file_references().await.unwrap()),
-        ["before"]
-    );
+    add(&store, "before").await;
+    assert_eq!(read_filenames(&store).await, ["before"]);
     set_replay(&servers.replica, true).await;
 
     let writer = primary_only(&servers).await;
     let writers_store = writer.table(store.table_id()).await.unwrap();
-    writers_store
-        .add_file(&FileReference::new("after", "root", 1))
-        .await
-        .unwrap();
+    add(&writers_store, "after").await;
 
     assert_eq!(
-        filenames(&store.get_file_references().await.unwrap()),
+        read_filenames(&store).await,
         ["before"],
         "the paused replica answered, without the other client's write"
     );
     set_replay(&servers.replica, false).await;
     let mut seen = Vec::new();
     for _ in 0..500 {
-        seen = filenames(&store.get_file_references().await.unwrap());
+        seen = read_filenames(&store).await;
         if seen.len() == 2 {
             break;
         }
@@ -138,15 +139,9 @@ async fn a_read_after_a_write_the_replica_has_not_replayed_is_served_by_the_prim
     let store = table_on(&client).await;
     set_replay(&servers.replica, true).await;
 
-    store
-        .add_file(&FileReference::new("written", "root", 1))
-        .await
-        .unwrap();
+    add(&store, "written").await;
 
-    assert_eq!(
-        filenames(&store.get_file_references().await.unwrap()),
-        ["written"]
-    );
+    assert_eq!(read_filenames(&store).await, ["written"]);
     set_replay(&servers.replica, false).await;
 }
 
@@ -187,15 +182,9 @@ async fn reads_go_to_the_primary_while_the_replica_cannot_be_reached() {
     .unwrap();
 
     let store = new_store(&client).await;
-    store
-        .add_file(&FileReference::new("f", "root", 1))
-        .await
-        .unwrap();
+    add(&store, "f").await;
 
-    assert_eq!(
-        filenames(&store.get_file_references().await.unwrap()),
-        ["f"]
-    );
+    assert_eq!(read_filenames(&store).await, ["f"]);
     assert_eq!(store.get_partition("root").await.unwrap().id, "root");
 }
 
@@ -274,27 +263,15 @@ async fn reads_and_writes_through_pgbouncer_go_to_the_replica_and_the_primary() 
     .await
     .unwrap();
     let store = table_on(&client).await;
-    store
-        .add_file(&FileReference::new("own", "root", 1))
-        .await
-        .unwrap();
-    assert_eq!(
-        filenames(&store.get_file_references().await.unwrap()),
-        ["own"]
-    );
+    add(&store, "own").await;
+    assert_eq!(read_filenames(&store).await, ["own"]);
     set_replay(&servers.replica, true).await;
 
     let writer = primary_only(&servers).await;
-    writer
-        .table(store.table_id())
-        .await
-        .unwrap()
-        .add_file(&FileReference::new("other", "root", 1))
-        .await
-        .unwrap();
+    add(&writer.table(store.table_id()).await.unwrap(), "other").await;
 
     assert_eq!(
-        filenames(&store.get_file_references().await.unwrap()),
+        read_filenames(&store).await,
         ["own"],
         "the paused replica answered through its pooler"
     );
@@ -303,31 +280,21 @@ async fn reads_and_writes_through_pgbouncer_go_to_the_replica_and_the_primary() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_continue_on_the_primary_when_the_replica_stops() {
-    let Servers { primary, replica } = primary_and_replica().await;
-    let client = Client::connect_with(ClientOptions::default().with(|o| {
-        o.url = Some(primary.url());
-        o.replica_urls = vec![replica.url()];
-    }))
-    .await
-    .unwrap();
+    let servers = primary_and_replica().await;
+    let client = reading_from_replica(&servers, Duration::from_millis(500)).await;
     let store = table_on(&client).await;
-    store
-        .add_file(&FileReference::new("f", "root", 1))
-        .await
-        .unwrap();
-    assert_eq!(
-        filenames(&store.get_file_references().await.unwrap()),
-        ["f"]
-    );
+    let Servers {
+        primary: _primary,
+        replica,
+    } = servers;
+    add(&store, "f").await;
+    assert_eq!(read_filenames(&store).await, ["f"]);
 
     tokio::task::spawn_blocking(move || drop(replica))
         .await
         .unwrap();
 
     for _ in 0..3 {
-        assert_eq!(
-            filenames(&store.get_file_references().await.unwrap()),
-            ["f"]
-        );
+        assert_eq!(read_filenames(&store).await, ["f"]);
     }
 }
