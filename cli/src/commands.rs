@@ -26,21 +26,16 @@ pub struct Migration {
 /// Applies the bundled migrations through the core (`options.migrate`), unless `check`; the versions
 /// are read before and after.
 pub fn migrate(options: &ClientOptions, check: bool) -> Result<Migration> {
-    // With `migrate` off this connects to nothing: it checks the URL and the schema name as every
-    // command does.
-    drop(block_on(Client::connect_with(options.clone()))?);
-    let url = options.url.as_deref().unwrap_or_default();
-    let before = block_on(schema::applied(url, &options.schema))?;
+    // With `migrate` off connecting opens nothing yet: it checks the URL and the schema name.
+    let client = block_on(Client::connect_with(options.clone()))?;
+    let before = block_on(client.applied_migrations())?;
     let after = if check {
         before.clone()
     } else {
-        let client = block_on(Client::connect_with(
+        let migrated = block_on(Client::connect_with(
             options.clone().with(|o| o.migrate = true),
         ))?;
-        block_on(async {
-            client.close().await;
-            schema::applied(url, &options.schema).await
-        })?
+        block_on(migrated.applied_migrations())?
     };
     Ok(Migration {
         schema: options.schema.clone(),

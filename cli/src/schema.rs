@@ -1,9 +1,8 @@
-//! The schema's version: which of the bundled migrations (`sleeper_pg::MIGRATOR`) its
-//! `_sqlx_migrations` table, written by sqlx as the core migrates, records as applied.
+//! The schema's version: the bundled migrations (`sleeper_pg::MIGRATOR`) against those the core says
+//! are applied (`Client::applied_migrations`).
 
 use serde::Serialize;
-use sleeper_pg::{Result, MIGRATOR};
-use sqlx::{Connection, PgConnection};
+use sleeper_pg::MIGRATOR;
 
 /// How a schema's migrations compare with the bundled ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,27 +42,4 @@ pub fn state(applied: &[i64]) -> State {
     } else {
         State::Current
     }
-}
-
-/// The versions of the migrations applied to `schema`, in order: none while the schema or its
-/// migrations table does not exist.
-pub async fn applied(url: &str, schema: &str) -> Result<Vec<i64>> {
-    let mut connection = PgConnection::connect(url).await?;
-    // The server quotes the name; a schema that does not exist is no error, and resolves nothing.
-    sqlx::query("SELECT set_config('search_path', quote_ident($1), false)")
-        .bind(schema)
-        .execute(&mut connection)
-        .await?;
-    let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-        .fetch_one(&mut connection)
-        .await?;
-    let versions = if exists {
-        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-            .fetch_all(&mut connection)
-            .await?
-    } else {
-        Vec::new()
-    };
-    connection.close().await?;
-    Ok(versions)
 }

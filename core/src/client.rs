@@ -743,6 +743,40 @@ impl Client {
         Ok(())
     }
 
+    /// The versions of the bundled migrations ([`crate::MIGRATOR`]) applied to the client's schema,
+    /// in order: none while the schema, or its record of migrations, does not exist.
+    pub async fn applied_migrations(&self) -> Result<Vec<i64>> {
+        let record = self.inner.schema.sql("{s}._sqlx_migrations");
+        let versions = self
+            .inner
+            .schema
+            .sql("SELECT version FROM {s}._sqlx_migrations WHERE success ORDER BY version");
+        retrying!(&self.inner, async {
+            let mut session = Session::open(&self.inner).await?;
+            let recorded: bool = self
+                .inner
+                .query("SELECT to_regclass($1) IS NOT NULL")
+                .bind(&record)
+                .fetch_one(session.connection())
+                .await?
+                .try_get(0)?;
+            let applied = if recorded {
+                let rows = self
+                    .inner
+                    .query(&versions)
+                    .fetch_all(session.connection())
+                    .await?;
+                rows.iter()
+                    .map(|row| row.try_get::<i64, _>(0))
+                    .collect::<Result<Vec<_>, _>>()?
+            } else {
+                Vec::new()
+            };
+            session.finish().await?;
+            Ok::<_, Failure>(applied)
+        })
+    }
+
     /// Closes every connection; calls after this fail with a connection error. In a forked child
     /// it does nothing: the connections are the parent's.
     pub async fn close(&self) {

@@ -305,8 +305,8 @@ fn init_and_start(
     options: &LocalPostgresOptions,
 ) -> Result<LocalPostgres> {
     let data = directory.join("data");
-    let output = owner
-        .command(&binaries.initdb)
+    let mut initdb = owner.command(&binaries.initdb);
+    initdb
         .args([
             "-A",
             "trust",
@@ -318,21 +318,8 @@ fn init_and_start(
             "--no-sync",
             "-D",
         ])
-        .arg(&data)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| {
-            Error::connection(format!(
-                "Could not run {}: {e}; {INSTALL_HINT}",
-                binaries.initdb.display()
-            ))
-        })?;
-    if !output.status.success() {
-        return Err(Error::connection(format!(
-            "initdb failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
-    }
+        .arg(&data);
+    run_to_end(initdb, "initdb", Some(INSTALL_HINT))?;
     start_on(
         Launch {
             postgres: binaries.postgres.clone(),
@@ -347,6 +334,23 @@ fn init_and_start(
         directory,
         owner,
     )
+}
+
+/// Runs one of PostgreSQL's programs to the end; its error output, if it fails, is the error.
+/// `hint` follows the error of a program that could not be run at all.
+fn run_to_end(mut command: Command, name: &str, hint: Option<&str>) -> Result<()> {
+    let output = command.stdin(Stdio::null()).output().map_err(|e| {
+        let program = command.get_program().to_string_lossy().into_owned();
+        let hint = hint.map(|hint| format!("; {hint}")).unwrap_or_default();
+        Error::connection(format!("Could not run {program}: {e}{hint}"))
+    })?;
+    if !output.status.success() {
+        return Err(Error::connection(format!(
+            "{name} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    Ok(())
 }
 
 /// Starts a server on the data in `directory` and waits until it accepts connections.
@@ -387,35 +391,24 @@ fn replicate_and_start(
 ) -> Result<LocalPostgres> {
     let data = directory.join("data");
     let pg_basebackup = primary.bin_directory.join("pg_basebackup");
-    let output = owner
-        .command(&pg_basebackup)
-        .args([
-            "--write-recovery-conf",
-            "--wal-method=stream",
-            "--checkpoint=fast",
-            "--no-sync",
-        ])
-        .arg("--host")
-        .arg(&primary.socket_directory)
-        .args([
-            "--port",
-            &primary.port.to_string(),
-            "--username",
-            "postgres",
-            "--pgdata",
-        ])
-        .arg(&data)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| {
-            Error::connection(format!("Could not run {}: {e}", pg_basebackup.display()))
-        })?;
-    if !output.status.success() {
-        return Err(Error::connection(format!(
-            "pg_basebackup failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
-    }
+    let mut copy = owner.command(&pg_basebackup);
+    copy.args([
+        "--write-recovery-conf",
+        "--wal-method=stream",
+        "--checkpoint=fast",
+        "--no-sync",
+    ])
+    .arg("--host")
+    .arg(&primary.socket_directory)
+    .args([
+        "--port",
+        &primary.port.to_string(),
+        "--username",
+        "postgres",
+        "--pgdata",
+    ])
+    .arg(&data);
+    run_to_end(copy, "pg_basebackup", None)?;
     start_on(
         primary.launch.clone(),
         primary.bin_directory.clone(),
