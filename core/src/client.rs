@@ -12,6 +12,7 @@ use sqlx::{ConnectOptions, Row};
 
 use crate::connection::Session;
 use crate::error::{DriverError, Error, Result};
+use crate::feed::{Listener, Notifier};
 use crate::local_postgres::LocalPostgres;
 use crate::model::RowKeyField;
 use crate::pool::{Pool, PoolOptions};
@@ -100,6 +101,9 @@ pub struct ClientOptions {
     pub replica_urls: Vec<String>,
     /// How long a read after a write waits for a replica to have replayed the write.
     pub replica_wait: Duration,
+    /// Record every write in its table's change feed, and wake the feed's followers after it. Off
+    /// only where nothing follows the feed: the writes of such a client are missing from it.
+    pub change_feed: bool,
 }
 
 impl Default for ClientOptions {
@@ -117,6 +121,7 @@ impl Default for ClientOptions {
             statement_cache: true,
             replica_urls: Vec::new(),
             replica_wait: Duration::from_millis(500),
+            change_feed: true,
         }
     }
 }
@@ -152,6 +157,7 @@ impl std::fmt::Debug for ClientOptions {
                     .collect::<Vec<_>>(),
             )
             .field("replica_wait", &self.replica_wait)
+            .field("change_feed", &self.change_feed)
             .finish()
     }
 }
@@ -315,6 +321,16 @@ pub(crate) struct ClientInner {
     /// A client-side limit on each attempt of a call, so that a server that stops answering (where
     /// its own statement timeout cannot fire) fails the call instead of hanging it.
     attempt_timeout: Option<Duration>,
+    /// Whether writes record their entries in the change feed.
+    pub(crate) change_feed: bool,
+    /// Wakes the feed's followers after writes, with the change feed on. Never dropped in a forked
+    /// child, like `pool`.
+    pub(crate) notifier: Option<std::mem::ManuallyDrop<Notifier>>,
+    /// The `LISTEN` of this client's followers, started by the first. Never dropped in a forked
+    /// child, like `pool`.
+    listener: std::sync::OnceLock<std::mem::ManuallyDrop<Listener>>,
+    /// How the pool connects to the primary, for the connections of `notifier` and `listener`.
+    connect_options: PgConnectOptions,
     // Declared last: dropped after the pool.
     _local: Option<LocalPostgres>,
 }
@@ -323,6 +339,16 @@ pub(crate) struct ClientInner {
 pub(crate) type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
 impl ClientInner {
+    /// The client's `LISTEN`, started on first use.
+    pub(crate) fn listener(&self) -> &Listener {
+        self.listener.get_or_init(|| {
+            std::mem::ManuallyDrop::new(Listener::start(
+                self.connect_options.clone(),
+                self.schema.lock_space,
+            ))
+        })
+    }
+
     /// A statement as this client runs it: prepared once per connection, or unnamed when the statement
     /// cache is off (a transaction pooler cannot keep a connection's prepared statements).
     pub(crate) fn query<'q>(&self, sql: &'q str) -> PgQuery<'q> {
@@ -473,10 +499,16 @@ impl Drop for ClientInner {
     /// break the parent's connections, so the child lets go of them without closing anything.
     fn drop(&mut self) {
         if std::process::id() == self.process_id {
-            // SAFETY: the pools are dropped once, here, and never used again.
+            // SAFETY: the pools and tasks are dropped once, here, and never used again.
             unsafe {
                 std::mem::ManuallyDrop::drop(&mut self.pool);
                 std::mem::ManuallyDrop::drop(&mut self.replicas);
+                if let Some(notifier) = self.notifier.as_mut() {
+                    std::mem::ManuallyDrop::drop(notifier);
+                }
+                if let Some(listener) = self.listener.get_mut() {
+                    std::mem::ManuallyDrop::drop(listener);
+                }
             }
         }
     }
@@ -561,7 +593,7 @@ impl Client {
                 .into_iter()
                 .map(|connect_options| Pool::new(connect_options, pool_options(false)))
                 .collect();
-            let pool = Pool::new(primary_options, pool_options(true));
+            let pool = Pool::new(primary_options.clone(), pool_options(true));
             let replicas = Replicas::new(replicas, options.replica_wait);
             if !replicas.is_empty() {
                 // Reads from the replicas start from the primary's state now, migrations included.
@@ -572,6 +604,7 @@ impl Client {
             Ok::<_, Error>((pool, replicas))
         };
         let (pool, replicas) = connected.await.map_err(|e| scrub(e, &passwords))?;
+        let lock_space = schema.lock_space;
         tracing::info!(schema = %options.schema, max_connections = options.max_connections, replicas = options.replica_urls.len(), "sleeper-pg client ready");
         Ok(Client {
             inner: Arc::new(ClientInner {
@@ -587,6 +620,15 @@ impl Client {
                 attempt_timeout: options
                     .statement_timeout
                     .map(|statement| options.acquire_timeout + statement * 2),
+                change_feed: options.change_feed,
+                notifier: options.change_feed.then(|| {
+                    std::mem::ManuallyDrop::new(Notifier::start(
+                        primary_options.clone(),
+                        lock_space,
+                    ))
+                }),
+                listener: std::sync::OnceLock::new(),
+                connect_options: primary_options,
                 _local: local,
             }),
         })

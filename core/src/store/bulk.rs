@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::{PgConnection, Row};
 
-use super::files::NewFile;
+use super::files::{record_added, NewFile};
 use super::StateStore;
 use crate::client::{retrying, sqlstate, Failure};
 use crate::connection::Session;
@@ -26,6 +26,10 @@ pub const COPY_FROM_REFERENCES: usize = 512;
 /// Takes the table lock (raising `P0002` if the table is gone), inserts the file rows, and gives the
 /// version and time the reference rows carry (see `start_bulk_add` in the migrations).
 const START: &str = "SELECT seq, at FROM {s}.start_bulk_add($1, $2, $3, $4)";
+
+/// `START`, recording the add in the change feed.
+const START_RECORDED: &str =
+    "SELECT seq, at, {s}.record_changes($2, $5, $6, $7, true) FROM {s}.start_bulk_add($1, $2, $3, $4)";
 
 const COPY_REFERENCES: &str = "COPY {s}.file_references (table_pk, filename, partition_id, \
      number_of_rows, job_id, count_approximate, only_this_partition, removed, updated_at, update_seq) \
@@ -80,7 +84,11 @@ impl StateStore {
     /// them exists already (nothing written).
     pub(super) async fn copy_new_files(&self, files: &[NewFile<'_>]) -> Result<bool> {
         let client = &self.inner.client;
-        let start = self.sql(START);
+        let start = self.sql(if client.change_feed {
+            START_RECORDED
+        } else {
+            START
+        });
         let copy_references = self.sql(COPY_REFERENCES);
         let filenames: Vec<&str> = files.iter().map(|f| f.filename).collect();
         retrying!(client, async {
@@ -91,7 +99,9 @@ impl StateStore {
                     .bind(client.schema.lock_space)
                     .bind(self.inner.table_pk)
                     .bind(self.file_clock())
-                    .bind(&filenames)
+                    .bind(&filenames);
+                let started = self
+                    .bind_recorded(started, || record_added(files))
                     .fetch_one(session.connection())
                     .await?;
                 let rows = Rows {
@@ -118,6 +128,7 @@ impl StateStore {
                 .finish_write(client)
                 .await
                 .map_err(Failure::Uncertain)?;
+            self.changed();
             tracing::debug!(
                 table_id = self.table_id(),
                 files = files.len(),

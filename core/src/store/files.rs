@@ -15,11 +15,12 @@ use super::{bulk, StateStore};
 use crate::client::{retrying, Failure};
 use crate::connection::Session;
 use crate::error::{Error, Result};
+use crate::feed::{recording, Recorded};
 use crate::model::{
     AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, CheckFileAssignmentsRequest,
     FileReference, ReplaceFileReferencesRequest, SplitFileReferenceRequest, Timestamp,
 };
-use crate::transaction::{CommitMode, TransactionFailure};
+use crate::transaction::{CommitMode, CompactionJobCommit, Transaction, TransactionFailure};
 use crate::validate;
 
 /// Reads, in one statement and so one snapshot, whether the table exists (the row of kind 0), the
@@ -53,8 +54,9 @@ const READ: &str = "SELECT 0 AS kind, NULL::text AS filename, NULL::text AS part
      ) r";
 
 /// Writes a call's net changes if what it read is unchanged; see the function in the migrations.
-const WRITE: &str = "SELECT {s}.write_file_changes($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+const WRITE_CALL: &str = "{s}.write_file_changes($1, $2, $3, $4, $5, $6, $7, $8, $9, \
      $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)";
+const WRITE_PARAMETERS: usize = 24;
 
 pub(super) const REFERENCE_COLUMNS: &str =
     "r.filename, r.partition_id, r.number_of_rows, r.job_id, r.updated_at, \
@@ -275,13 +277,14 @@ impl StateStore {
         View::from_rows(&rows)?.ok_or_else(|| Failure::Rejected(self.table_not_found()))
     }
 
-    /// Writes the view's changes with this handle's clock, if the rows `wanted` names are as the view
-    /// read them; false, writing nothing, if not.
+    /// Writes the view's changes with this handle's clock, and `recorded` in the change feed, if the
+    /// rows `wanted` names are as the view read them; false, writing nothing, if not.
     async fn write(
         &self,
         session: &mut Session,
         wanted: &Wanted,
         view: &View,
+        recorded: Option<&Recorded>,
     ) -> Result<bool, Failure> {
         let (updates, inserts): (Vec<RowRef>, Vec<RowRef>) = view
             .changed_refs
@@ -331,7 +334,15 @@ impl StateStore {
             .iter()
             .map(|(key, _)| view.ref_versions.get(*key).copied())
             .collect();
-        let sql = self.sql(WRITE);
+        let sql = match recorded {
+            // The table lock first, in the statement's FROM: write_file_changes takes its
+            // transaction id on entry, and the feed orders entries by it (see the migration).
+            Some(_) => self.sql(&format!(
+                "{} FROM {{s}}.lock_table($1, $2, false)",
+                recording(WRITE_CALL, WRITE_PARAMETERS)
+            )),
+            None => self.sql(&format!("SELECT {WRITE_CALL}")),
+        };
         let query = self
             .query(&sql)
             .bind(self.inner.client.schema.lock_space)
@@ -344,16 +355,22 @@ impl StateStore {
             .bind(ref_versions)
             .bind(&view.created_files);
         let query = bind_rows(bind_rows(query, &updates).bind(update_versions), &inserts);
+        let query = match recorded {
+            Some(recorded) => recorded.bind(query),
+            None => query,
+        };
         self.run_write(session, query).await
     }
 
     /// The pattern of every file write: read `wanted`, let `check` apply the requests to the view in
-    /// order, then write the view's changes, as one attempt of the call; the whole call runs again
-    /// if the rows changed between its read and its write.
+    /// order, then write the view's changes, with the entry `record` makes of what `check` returned
+    /// in the change feed, as one attempt of the call; the whole call runs again if the rows changed
+    /// between its read and its write.
     async fn change_files<T>(
         &self,
         wanted: Wanted,
         check: impl Fn(&mut View) -> Result<T>,
+        record: impl Fn(&T) -> Recorded,
     ) -> Result<T> {
         let wanted = wanted.in_key_order();
         let client = &self.inner.client;
@@ -364,12 +381,19 @@ impl StateStore {
                 Ok(checked) => checked,
                 Err(error) => return session.end_rejected(error).await,
             };
-            let written = view.created_files.is_empty() && view.changed_refs.is_empty()
-                || self.write(&mut session, &wanted, &view).await?;
+            let unchanged = view.created_files.is_empty() && view.changed_refs.is_empty();
+            let recorded = client.change_feed.then(|| record(&checked));
+            let written = unchanged
+                || self
+                    .write(&mut session, &wanted, &view, recorded.as_ref())
+                    .await?;
             session
                 .finish_write(client)
                 .await
                 .map_err(Failure::Uncertain)?;
+            if written && !unchanged {
+                self.changed();
+            }
             if written {
                 Ok(checked)
             } else {
@@ -441,19 +465,23 @@ impl StateStore {
             ..Wanted::default()
         };
         let failures = self
-            .change_files(wanted, |view| {
-                let savepoint = view.savepoint();
-                for (index, file) in files.iter().enumerate() {
-                    if let Err(error) = add_one(view, file) {
-                        if mode == CommitMode::Synchronous {
-                            return Err(error);
+            .change_files(
+                wanted,
+                |view| {
+                    let savepoint = view.savepoint();
+                    for (index, file) in files.iter().enumerate() {
+                        if let Err(error) = add_one(view, file) {
+                            if mode == CommitMode::Synchronous {
+                                return Err(error);
+                            }
+                            view.roll_back(savepoint);
+                            return Ok(vec![TransactionFailure { index, error }]);
                         }
-                        view.roll_back(savepoint);
-                        return Ok(vec![TransactionFailure { index, error }]);
                     }
-                }
-                Ok(Vec::new())
-            })
+                    Ok(Vec::new())
+                },
+                |_| record_added(files),
+            )
             .await?;
         tracing::debug!(
             table_id = self.table_id(),
@@ -487,11 +515,19 @@ impl StateStore {
                     .map(|r| key(filename, &r.partition_id)),
             );
         }
-        self.change_files(wanted, |view| {
-            requests
-                .iter()
-                .try_for_each(|request| split_one(view, request))
-        })
+        self.change_files(
+            wanted,
+            |view| {
+                requests
+                    .iter()
+                    .try_for_each(|request| split_one(view, request))
+            },
+            |_| {
+                Recorded::of(&Transaction::SplitFileReferences {
+                    requests: requests.to_vec(),
+                })
+            },
+        )
         .await
         .map_err(|cause| {
             wrap_failure(cause, |cause| Error::SplitRequestsFailed {
@@ -518,28 +554,37 @@ impl StateStore {
                 .collect(),
             ..Wanted::default()
         };
-        self.change_files(wanted, |view| {
-            for request in &requests {
-                for filename in &request.filenames {
-                    let reference =
-                        view.live_ref(filename, &request.partition_id)
-                            .ok_or_else(|| {
-                                Error::file_reference_not_found(filename, &request.partition_id)
-                            })?;
-                    if let Some(job_id) = &reference.job_id {
-                        return Err(Error::FileReferenceAssignedToJob {
-                            filename: filename.clone(),
-                            partition_id: request.partition_id.clone(),
-                            job_id: job_id.clone(),
+        let recorded = || {
+            Recorded::of(&Transaction::AssignJobIds {
+                requests: requests.iter().map(|r| (*r).clone()).collect(),
+            })
+        };
+        self.change_files(
+            wanted,
+            |view| {
+                for request in &requests {
+                    for filename in &request.filenames {
+                        let reference =
+                            view.live_ref(filename, &request.partition_id)
+                                .ok_or_else(|| {
+                                    Error::file_reference_not_found(filename, &request.partition_id)
+                                })?;
+                        if let Some(job_id) = &reference.job_id {
+                            return Err(Error::FileReferenceAssignedToJob {
+                                filename: filename.clone(),
+                                partition_id: request.partition_id.clone(),
+                                job_id: job_id.clone(),
+                            });
+                        }
+                        view.update_ref(filename, &request.partition_id, |row| {
+                            row.job_id = Some(request.job_id.clone())
                         });
                     }
-                    view.update_ref(filename, &request.partition_id, |row| {
-                        row.job_id = Some(request.job_id.clone())
-                    });
                 }
-            }
-            Ok(())
-        })
+                Ok(())
+            },
+            |_| recorded(),
+        )
         .await
     }
 
@@ -577,20 +622,33 @@ impl StateStore {
                     .map(|f| key(f, &request.partition_id)),
             );
         }
-        self.change_files(wanted, |view| match mode {
-            CommitMode::Synchronous => requests
-                .iter()
-                .try_for_each(|request| replace_one(view, request))
-                .map(|()| Vec::new()),
-            CommitMode::Asynchronous => Ok(requests
-                .iter()
-                .enumerate()
-                .filter_map(|(index, request)| {
-                    let error = view.try_apply(request, replace_one).err()?;
-                    Some(TransactionFailure { index, error })
-                })
-                .collect()),
-        })
+        self.change_files(
+            wanted,
+            |view| match mode {
+                CommitMode::Synchronous => requests
+                    .iter()
+                    .try_for_each(|request| replace_one(view, request))
+                    .map(|()| Vec::new()),
+                CommitMode::Asynchronous => Ok(requests
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(index, request)| {
+                        let error = view.try_apply(request, replace_one).err()?;
+                        Some(TransactionFailure { index, error })
+                    })
+                    .collect()),
+            },
+            // The jobs applied: an asynchronous commit skips those that fail their checks.
+            |failures: &Vec<TransactionFailure>| {
+                let jobs = requests
+                    .iter()
+                    .enumerate()
+                    .filter(|(index, _)| !failures.iter().any(|f| f.index == *index))
+                    .map(|(_, request)| CompactionJobCommit::new(request.clone()))
+                    .collect();
+                Recorded::of(&Transaction::ReplaceFileReferences { jobs })
+            },
+        )
         .await
         .map_err(|cause| {
             wrap_failure(cause, |cause| Error::ReplaceRequestsFailed {
@@ -625,7 +683,12 @@ impl StateStore {
                  ) f \
              ) f ON true WHERE t.table_pk = $1",
         );
-        let delete = self.sql("SELECT {s}.delete_unreferenced_files($1, $2, $3)");
+        let delete = self.write_sql("{s}.delete_unreferenced_files($1, $2, $3)", 3);
+        let recorded = || {
+            Recorded::of(&Transaction::DeleteFiles {
+                filenames: filenames.to_vec(),
+            })
+        };
         let client = &self.inner.client;
         retrying!(client, async {
             let mut session = Session::open(client).await?;
@@ -666,12 +729,14 @@ impl StateStore {
                 .bind(self.inner.client.schema.lock_space)
                 .bind(self.inner.table_pk)
                 .bind(&in_key_order);
+            let query = self.bind_recorded(query, recorded);
             let deleted = self.run_write(&mut session, query).await?;
             session
                 .finish_write(client)
                 .await
                 .map_err(Failure::Uncertain)?;
             if deleted {
+                self.changed();
                 Ok(())
             } else {
                 Err(Failure::Stale)
@@ -944,12 +1009,18 @@ impl StateStore {
 
     /// Removes every file record and reference of the table; partitions stay.
     pub async fn clear_file_data(&self) -> Result<()> {
-        self.clear_table(true, false).await
+        self.clear_table(true, false, || Recorded::of(&Transaction::ClearFiles))
+            .await
     }
 
     /// Removes every file and partition of the table; it needs `initialise` again.
     pub async fn clear_sleeper_table(&self) -> Result<()> {
-        self.clear_table(true, true).await
+        self.clear_table(true, true, || {
+            Recorded::of(&Transaction::ClearFiles).and(&Transaction::InitialisePartitions {
+                partitions: Vec::new(),
+            })
+        })
+        .await
     }
 }
 
@@ -997,6 +1068,20 @@ impl<'a> NewFile<'a> {
             references: file.references.iter().collect(),
         }
     }
+}
+
+/// The change feed's entry of an add of `files`.
+pub(super) fn record_added(files: &[NewFile<'_>]) -> Recorded {
+    let references = files.iter().map(|f| f.references.len()).sum();
+    Recorded::of_added_files(files.len(), references, || {
+        files
+            .iter()
+            .map(|f| {
+                let references = f.references.iter().map(|r| (*r).clone()).collect();
+                AllReferencesToAFile::new(f.filename, references)
+            })
+            .collect()
+    })
 }
 
 /// Add checks 1 and 2 for one file, then its effects on the view.

@@ -5,6 +5,7 @@ mod arrow;
 mod bulk;
 mod codec;
 mod copy_out;
+mod feed;
 mod files;
 mod partitions;
 mod regions;
@@ -24,6 +25,7 @@ use sqlx::Row;
 use crate::client::{retrying, sqlstate, ClientInner, Failure, PgQuery};
 use crate::connection::Session;
 use crate::error::{Error, Result};
+use crate::feed::{recording, Recorded};
 use crate::model::{RowKeyField, Timestamp};
 use copy_out::{CopyDecoder, CopyRow};
 
@@ -153,35 +155,78 @@ impl StateStore {
         })
     }
 
-    /// One write that is a single call of a function of the migrations, taking the lock space and
-    /// the table's key as `$1` and `$2` and the parameters `bind` adds after them; returns what the
-    /// function returned.
+    /// The statement that calls `call`, a write function of the migrations with `parameters`
+    /// parameters, the first two the lock space and the table's key: with the client's change feed,
+    /// it also records the write's entries, bound after them by `bind_recorded`.
+    fn write_sql(&self, call: &str, parameters: usize) -> String {
+        if self.inner.client.change_feed {
+            self.sql(&recording(call, parameters))
+        } else {
+            self.sql(&format!("SELECT {call}"))
+        }
+    }
+
+    /// Binds the entries `recorded` makes, with the client's change feed, after the parameters of
+    /// a statement of `write_sql`.
+    fn bind_recorded<'q>(
+        &self,
+        query: PgQuery<'q>,
+        recorded: impl FnOnce() -> Recorded,
+    ) -> PgQuery<'q> {
+        if self.inner.client.change_feed {
+            recorded().bind(query)
+        } else {
+            query
+        }
+    }
+
+    /// After a write to the table has committed: wakes the table's followers.
+    fn changed(&self) {
+        if let Some(notifier) = self.inner.client.notifier.as_deref() {
+            notifier.changed(self.inner.table_pk);
+        }
+    }
+
+    /// One write that is a single call of a function of the migrations (a statement of `write_sql`),
+    /// taking the lock space and the table's key as `$1` and `$2` and the parameters `bind` adds
+    /// after them, recording the entries `recorded` makes; returns what the function returned.
     async fn write_once<'q>(
         &self,
         sql: &'q str,
         bind: impl Fn(PgQuery<'q>) -> PgQuery<'q>,
+        recorded: impl Fn() -> Recorded,
     ) -> Result<bool> {
         let client = &self.inner.client;
-        retrying!(client, async {
+        let written = retrying!(client, async {
             let mut session = Session::open(client).await?;
             let query = self
                 .query(sql)
                 .bind(client.schema.lock_space)
                 .bind(self.inner.table_pk);
-            let written = self.run_write(&mut session, bind(query)).await?;
+            let query = self.bind_recorded(bind(query), &recorded);
+            let written = self.run_write(&mut session, query).await?;
             session
                 .finish_write(client)
                 .await
                 .map_err(Failure::Uncertain)?;
             Ok::<_, Failure>(written)
-        })
+        })?;
+        if written {
+            self.changed();
+        }
+        Ok(written)
     }
 
     /// Removes the table's files and references, its partitions, or both, once every write in flight
     /// on the table has finished.
-    async fn clear_table(&self, files: bool, partitions: bool) -> Result<()> {
-        let sql = self.sql("SELECT {s}.clear_table($1, $2, $3, $4)");
-        self.write_once(&sql, |q| q.bind(files).bind(partitions))
+    async fn clear_table(
+        &self,
+        files: bool,
+        partitions: bool,
+        recorded: impl Fn() -> Recorded,
+    ) -> Result<()> {
+        let sql = self.write_sql("{s}.clear_table($1, $2, $3, $4)", 4);
+        self.write_once(&sql, |q| q.bind(files).bind(partitions), recorded)
             .await
             .map(drop)
     }

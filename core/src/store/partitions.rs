@@ -11,8 +11,10 @@ use super::StateStore;
 use crate::client::{retrying, Failure, PgQuery};
 use crate::connection::Session;
 use crate::error::{Error, Result};
+use crate::feed::Recorded;
 use crate::model::Partition;
 use crate::partitions::{root_partition, validate_extension, validate_split, validate_tree};
+use crate::transaction::Transaction;
 
 pub(super) const PARTITION_COLUMNS: &str =
     "p.partition_id, p.is_leaf, p.parent_id, p.child_ids, p.dimension, p.region";
@@ -32,9 +34,17 @@ impl StateStore {
     }
 
     pub(super) async fn replace_partitions(&self, tree: Vec<Partition>) -> Result<()> {
-        let sql = self.sql("SELECT {s}.replace_partitions($1, $2, $3, $4, $5, $6, $7, $8)");
+        let sql = self.write_sql("{s}.replace_partitions($1, $2, $3, $4, $5, $6, $7, $8)", 8);
         let replaced = self
-            .write_once(&sql, |query| bind_partitions(query, &tree))
+            .write_once(
+                &sql,
+                |query| bind_partitions(query, &tree),
+                || {
+                    Recorded::of(&Transaction::InitialisePartitions {
+                        partitions: tree.clone(),
+                    })
+                },
+            )
             .await?;
         if !replaced {
             return Err(Error::InitialiseWithFilesPresent);
@@ -82,9 +92,16 @@ impl StateStore {
                  SELECT * FROM {{s}}.partitions p WHERE p.table_pk = $1 AND p.partition_id = n.id OFFSET 0 \
              ) p"
         ));
+        let recorded = || {
+            Recorded::of(&Transaction::SplitPartition {
+                parent: parent.clone(),
+                new_children: new_children.to_vec(),
+            })
+        };
         self.change_partitions(
             &read,
             |query| query.bind(&ids),
+            recorded,
             |rows| {
                 let stored: HashMap<String, Partition> =
                     rows.into_iter().map(|p| (p.id.clone(), p)).collect();
@@ -120,9 +137,16 @@ impl StateStore {
         let read = self.with_tree_version(&format!(
             "SELECT {PARTITION_COLUMNS} FROM {{s}}.partitions p WHERE p.table_pk = $1"
         ));
+        let recorded = || {
+            Recorded::of(&Transaction::ExtendPartitionTree {
+                update_partitions: update_partitions.to_vec(),
+                new_partitions: new_partitions.to_vec(),
+            })
+        };
         self.change_partitions(
             &read,
             |query| query,
+            recorded,
             |stored| {
                 let mut written = validate_extension(
                     &stored,
@@ -165,7 +189,12 @@ impl StateStore {
 
     /// Removes every partition; files and references stay. The table needs `initialise` again.
     pub async fn clear_partition_data(&self) -> Result<()> {
-        self.clear_table(false, true).await
+        self.clear_table(false, true, || {
+            Recorded::of(&Transaction::InitialisePartitions {
+                partitions: Vec::new(),
+            })
+        })
+        .await
     }
 
     async fn select_partitions(
@@ -229,10 +258,12 @@ impl StateStore {
         &self,
         read: &'q str,
         bind: impl Fn(PgQuery<'q>) -> PgQuery<'q>,
+        recorded: impl Fn() -> Recorded,
         check: impl Fn(Vec<Partition>) -> Result<(Vec<Partition>, Vec<Partition>)>,
     ) -> Result<()> {
-        let write = self.sql(
-            "SELECT {s}.write_partitions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        let write = self.write_sql(
+            "{s}.write_partitions($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            15,
         );
         let client = &self.inner.client;
         retrying!(client, async {
@@ -258,12 +289,14 @@ impl StateStore {
                 .bind(self.inner.table_pk)
                 .bind(version);
             let query = bind_partitions(bind_partitions(query, &updated), &added);
+            let query = self.bind_recorded(query, &recorded);
             let written = self.run_write(&mut session, query).await?;
             session
                 .finish_write(client)
                 .await
                 .map_err(Failure::Uncertain)?;
             if written {
+                self.changed();
                 Ok(())
             } else {
                 Err(Failure::Stale)

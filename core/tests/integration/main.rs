@@ -11,6 +11,7 @@ mod arrow;
 mod bulk_add;
 mod concurrency;
 mod faults;
+mod feed;
 mod files;
 mod invariants;
 mod local_postgres;
