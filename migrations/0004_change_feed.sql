@@ -1,5 +1,5 @@
 -- Every table's change feed (docs/design.md, "The change feed"): each write a client records is also
--- an entry here, inserted by the write's own statement, so in its transaction. A writer only inserts:
+-- an entry here, inserted by the write's own statement (core/src/feed.rs), so in its transaction. A writer only inserts:
 -- it takes no lock and updates no row that another write takes or updates, so disjoint commits do
 -- not contend on the feed.
 --
@@ -7,10 +7,9 @@
 -- ids, and only once every transaction with a smaller id has ended (number_changes): so a number,
 -- once given, is never preceded by an entry that commits later, and a reader that asks for the
 -- entries after N never skips one. Ids order writes that depend on each other as they happened,
--- because a write takes its id only after it holds the table lock and after its read (write
--- functions assign it at their first write after lock_table; the client takes the table lock in the
--- statement before write_file_changes, which assigns it on entry): so a write that waited for
--- another, or read what another wrote, has the larger id.
+-- because a write takes its id only after it holds the table lock and after its read (every write
+-- function assigns it at its first write after lock_table; write_file_changes, below, now too): so
+-- a write that waited for another, or read what another wrote, has the larger id.
 
 CREATE TABLE changes (
     table_pk     bigint NOT NULL,
@@ -38,23 +37,6 @@ CREATE TABLE change_feeds (
     table_pk  bigint PRIMARY KEY,
     last_seq  bigint NOT NULL
 );
-
--- Records a write's entries if p_written (the value of the write function called as the last
--- argument, so evaluated first), and returns p_written.
-CREATE FUNCTION record_changes(
-    p_table_pk bigint, p_kinds text[], p_transactions text[], p_summaries jsonb[], p_written boolean
-) RETURNS boolean
-LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
-BEGIN
-    IF p_written THEN
-        INSERT INTO changes (table_pk, position, kind, transaction, summary)
-        SELECT p_table_pk, c.position, c.kind, c.transaction, c.summary
-        FROM unnest(p_kinds, p_transactions, p_summaries) WITH ORDINALITY
-             AS c(kind, transaction, summary, position);
-    END IF;
-    RETURN p_written;
-END
-$$;
 
 -- Numbers the table's waiting entries whose transactions, and all transactions with smaller ids, have
 -- ended: a snapshot's xmin is the smallest id still running, so no entry with a smaller id can commit
@@ -99,6 +81,106 @@ BEGIN
     RETURN QUERY
         SELECT c.seq, c.recorded_at, c.kind, c.transaction, c.summary FROM changes c
         WHERE c.table_pk = p_table_pk AND c.seq > p_after ORDER BY c.seq LIMIT p_limit;
+END
+$$;
+
+-- As in 0002, but the transaction id is taken once the table lock is held, not on entry: a write
+-- that waited for a clear or a replacement of the partitions then has a larger id than it.
+CREATE OR REPLACE FUNCTION write_file_changes(
+    p_lock_space integer, p_table_pk bigint, p_at timestamptz,
+    p_files text[], p_file_seqs bigint[],
+    p_ref_files text[], p_ref_partitions text[], p_ref_seqs bigint[],
+    p_new_files text[],
+    p_upd_files text[], p_upd_partitions text[], p_upd_rows bigint[], p_upd_jobs text[],
+    p_upd_approximate boolean[], p_upd_only_this boolean[], p_upd_removed boolean[], p_upd_seqs bigint[],
+    p_ins_files text[], p_ins_partitions text[], p_ins_rows bigint[], p_ins_jobs text[],
+    p_ins_approximate boolean[], p_ins_only_this boolean[], p_ins_removed boolean[]
+) RETURNS boolean
+LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+    unchanged boolean;
+    updated_ bigint;
+    at_ timestamptz := COALESCE(p_at, date_trunc('milliseconds', now()));
+    seq_ bigint;
+BEGIN
+    PERFORM lock_table(p_lock_space, p_table_pk, false);
+    seq_ := pg_current_xact_id()::text::bigint;
+    -- Locks the reference rows in p_ref_* that were read present, key by key in key order (the LATERAL
+    -- probes of files.rs's read): the client lists them only when the call read rows it does not
+    -- change, and then lists the changed ones too, so that rows are locked in one order. The changed
+    -- rows are otherwise locked, and checked, by their update below. File rows are not locked: many
+    -- commits name the same input files, and a lock, even a shared one, is a write to the row. Their
+    -- existence follows from the references: a file with a live reference is never deleted, and the
+    -- checks below see any change.
+    IF cardinality(array_remove(p_ref_seqs, NULL)) > 0 THEN
+        SELECT bool_and(r.update_seq IS NOT DISTINCT FROM w.seq) INTO unchanged
+        FROM unnest(p_ref_files, p_ref_partitions, p_ref_seqs) WITH ORDINALITY AS w(filename, partition_id, seq, ord)
+        LEFT JOIN LATERAL (
+            SELECT r.update_seq FROM file_references r
+            WHERE r.table_pk = p_table_pk AND r.filename = w.filename AND r.partition_id = w.partition_id
+              AND w.seq IS NOT NULL
+            OFFSET 0 FOR UPDATE
+        ) r ON true;
+        IF NOT COALESCE(unchanged, true) THEN
+            RETURN false;
+        END IF;
+    END IF;
+    -- Plain UPDATE and INSERT rather than an upsert: the call knows which rows exist. Each statement
+    -- only when there is something to do: a statement costs the server even when empty.
+    IF cardinality(p_upd_files) > 0 THEN
+        UPDATE file_references r SET number_of_rows = x.number_of_rows, job_id = x.job_id,
+            count_approximate = x.count_approximate, only_this_partition = x.only_this_partition,
+            removed = x.removed, updated_at = at_, update_seq = seq_
+        FROM (
+            SELECT x.*, found.row_id
+            FROM unnest(p_upd_files, p_upd_partitions, p_upd_rows, p_upd_jobs, p_upd_approximate,
+                        p_upd_only_this, p_upd_removed, p_upd_seqs)
+                 AS x(filename, partition_id, number_of_rows, job_id, count_approximate, only_this_partition, removed, seq)
+            CROSS JOIN LATERAL (
+                SELECT k.ctid AS row_id FROM file_references k
+                WHERE k.table_pk = p_table_pk AND k.filename = x.filename AND k.partition_id = x.partition_id
+                OFFSET 0
+            ) found
+        ) x
+        WHERE r.ctid = x.row_id AND r.update_seq = x.seq;
+        GET DIAGNOSTICS updated_ = ROW_COUNT;
+        IF updated_ <> cardinality(p_upd_files) THEN
+            RAISE EXCEPTION 'rows changed since the call read them' USING ERRCODE = 'SL001';
+        END IF;
+    END IF;
+    -- A new statement, so a new snapshot, taken once every call holding a lock on a reference row this
+    -- one read has committed: the file rows are as read, and the reference rows read absent are still
+    -- absent. (The client leaves out of these lists the rows it inserts: their primary keys refuse
+    -- them if another call inserted them first.)
+    IF cardinality(p_files) > 0 OR array_position(p_ref_seqs, NULL) IS NOT NULL THEN
+        PERFORM 1
+        WHERE EXISTS (
+            SELECT 1 FROM unnest(p_files, p_file_seqs) AS w(filename, seq)
+            WHERE (SELECT f.created_seq FROM files f
+                   WHERE f.table_pk = p_table_pk AND f.filename = w.filename) IS DISTINCT FROM w.seq)
+        OR EXISTS (
+            SELECT 1 FROM unnest(p_ref_files, p_ref_partitions, p_ref_seqs) AS w(filename, partition_id, seq)
+            WHERE w.seq IS NULL AND EXISTS (
+                SELECT 1 FROM file_references r
+                WHERE r.table_pk = p_table_pk AND r.filename = w.filename AND r.partition_id = w.partition_id));
+        IF FOUND THEN
+            RAISE EXCEPTION 'rows changed since the call read them' USING ERRCODE = 'SL001';
+        END IF;
+    END IF;
+    IF cardinality(p_new_files) > 0 THEN
+        INSERT INTO files (table_pk, filename, created_at, created_seq)
+        SELECT p_table_pk, f.filename, at_, seq_ FROM unnest(p_new_files) AS f(filename);
+    END IF;
+    IF cardinality(p_ins_files) > 0 THEN
+        INSERT INTO file_references (table_pk, filename, partition_id, number_of_rows, job_id,
+            count_approximate, only_this_partition, removed, updated_at, update_seq)
+        SELECT p_table_pk, y.filename, y.partition_id, y.number_of_rows, y.job_id, y.count_approximate,
+               y.only_this_partition, y.removed, at_, seq_
+        FROM unnest(p_ins_files, p_ins_partitions, p_ins_rows, p_ins_jobs, p_ins_approximate,
+                    p_ins_only_this, p_ins_removed)
+             AS y(filename, partition_id, number_of_rows, job_id, count_approximate, only_this_partition, removed);
+    END IF;
+    RETURN true;
 END
 $$;
 

@@ -23,6 +23,8 @@
 //!   of its own (durable) with one streaming replica: the storm alone, with the readers on the
 //!   primary, and with the readers on the replica; every read is checked to be a state that existed.
 //!   Once with both servers sharing the machine's cores, once with each server on a core of its own;
+//! - P10: the storm with clients that record the change feed and with clients that do not,
+//!   alternated, on the same server in the same run;
 //! - T1: extending the partition tree from its root to 100,000 leaves in one call.
 //!
 //! `--workloads P7,P4p` runs only the workloads named.
@@ -85,6 +87,8 @@ struct Settings {
     /// Storm clients and readers of P9 (the storm on a table of `large_leaves` x `large_files`).
     replica_clients: usize,
     replica_readers: usize,
+    /// Storms of P10 with the change feed and without it, alternated.
+    feed_rounds: usize,
     workloads: Vec<String>,
     json: Option<PathBuf>,
 }
@@ -93,7 +97,7 @@ impl Settings {
     fn preset(size: &str) -> Settings {
         let all = [
             "P1", "P1f", "P1e", "P1b", "P1c", "P1d", "P5", "P2", "P3", "P4", "P4p", "P6", "P7",
-            "P8", "P9", "T1",
+            "P8", "P9", "P10", "T1",
         ]
         .map(String::from)
         .to_vec();
@@ -126,6 +130,7 @@ impl Settings {
                 region_seconds: 0.3,
                 replica_clients: 4,
                 replica_readers: 4,
+                feed_rounds: 1,
                 workloads: all,
                 json: None,
             },
@@ -157,6 +162,7 @@ impl Settings {
                 region_seconds: 3.0,
                 replica_clients: 64,
                 replica_readers: 64,
+                feed_rounds: 3,
                 workloads: all,
                 json: None,
             },
@@ -635,6 +641,62 @@ async fn storm(
         outcome.retries
     );
     Ok(result)
+}
+
+/// P10: the storm of P1 at its middle client count on several tables (so that each storm lasts a
+/// few seconds), with clients that record the change feed and with clients that do not, alternated
+/// `feed_rounds` times; the median jobs/s of each.
+async fn storms_with_and_without_feed(
+    server: &Server,
+    client: &Client,
+    settings: &Settings,
+) -> BenchResult<Value> {
+    let clients = settings.clients[settings.clients.len() / 2];
+    let shape = Storm {
+        tables: (settings.tables / 2).max(1),
+        leaves: settings.leaves,
+        files: settings.files,
+        clients,
+    };
+    let with_feed = server.direct();
+    let without_feed = server.direct().with(|o| o.change_feed = false);
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    for round in 0..settings.feed_rounds {
+        let label = format!("p10-{round}");
+        off.push(
+            storm(
+                &without_feed,
+                client,
+                &format!("{label}-without-feed"),
+                shape,
+            )
+            .await?,
+        );
+        on.push(storm(&with_feed, client, &format!("{label}-with-feed"), shape).await?);
+    }
+    let median = |runs: &[Value]| {
+        let mut rates: Vec<f64> = runs
+            .iter()
+            .map(|r| r["jobs_per_second"].as_f64().unwrap_or(0.0))
+            .collect();
+        rates.sort_by(f64::total_cmp);
+        rates[rates.len() / 2]
+    };
+    let (on_rate, off_rate) = (median(&on), median(&off));
+    eprintln!(
+        "P10: {clients} clients: {on_rate:.0} jobs/s with the change feed, {off_rate:.0} without ({:.3} x)",
+        on_rate / off_rate
+    );
+    Ok(json!({
+        "clients": clients,
+        "tables": shape.tables,
+        "rounds": settings.feed_rounds,
+        "with_feed_jobs_per_second": on_rate,
+        "without_feed_jobs_per_second": off_rate,
+        "ratio_with_over_without": on_rate / off_rate,
+        "with_feed": on,
+        "without_feed": off,
+    }))
 }
 
 /// pgbench on the same server: tpcb-like (`builtin` "tpcb-like"), the target's baseline, or
@@ -2158,6 +2220,12 @@ async fn run(server: &Server, settings: &Settings) -> BenchResult<Value> {
         )
         .await?;
         workloads.insert("P1b".into(), result);
+    }
+    if settings.runs("P10") {
+        workloads.insert(
+            "P10".into(),
+            storms_with_and_without_feed(server, &client, settings).await?,
+        );
     }
     if settings.runs("P1c") {
         let clients = *settings.clients.last().unwrap_or(&16);

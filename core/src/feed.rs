@@ -116,7 +116,7 @@ pub const RECORDED_ITEMS: u64 = 10_000;
 /// A transaction whose JSON is longer than this is recorded as its summary only.
 pub const RECORDED_BYTES: usize = 1 << 20;
 
-/// The entries a write records, bound as the arguments of `record_changes`.
+/// The entries a write records, bound as parameters of a statement of [`recording`].
 #[derive(Debug, Default)]
 pub(crate) struct Recorded {
     kinds: Vec<&'static str>,
@@ -169,7 +169,7 @@ impl Recorded {
             .push(serde_json::to_value(summary).unwrap_or_default());
     }
 
-    /// Binds the entries as three arrays after the parameters bound already.
+    /// Binds the entries as three arrays after the parameters bound already (see [`recording`]).
     pub(crate) fn bind<'q>(&self, query: crate::client::PgQuery<'q>) -> crate::client::PgQuery<'q> {
         query
             .bind(self.kinds.clone())
@@ -178,13 +178,21 @@ impl Recorded {
     }
 }
 
-/// `SELECT <call>` for a write function call whose first two parameters are the lock space and the
-/// table's key, recording the write's entries (bound as parameters `$n`, `$n+1`, `$n+2`, `n` being
-/// `parameters + 1`) if the function returns true.
-pub(crate) fn recording(call: &str, parameters: usize) -> String {
+/// The statement that runs `write` (a `SELECT` giving one row) and records a write's entries if
+/// `written` (an expression on that row, `w`) holds, in the same statement, so in the same
+/// transaction: the entries are bound as parameters `$n`, `$n+1`, `$n+2` (`n` being `parameters +
+/// 1`) by [`Recorded::bind`], and `$2` is the table's key. The statement gives `write`'s row. (`w`,
+/// used twice, is run once, before the insert that reads it.)
+pub(crate) fn recording(write: &str, written: &str, parameters: usize) -> String {
     let n = parameters + 1;
     format!(
-        "SELECT {{s}}.record_changes($2, ${n}, ${}, ${}, {call})",
+        "WITH w AS ({write}), r AS ( \
+             INSERT INTO {{s}}.changes (table_pk, position, kind, transaction, summary) \
+             SELECT $2, c.position, c.kind, c.transaction, c.summary \
+             FROM w, unnest(${n}::text[], ${}::text[], ${}::jsonb[]) WITH ORDINALITY \
+                  AS c(kind, transaction, summary, position) \
+             WHERE {written} \
+         ) SELECT w.* FROM w",
         n + 1,
         n + 2
     )

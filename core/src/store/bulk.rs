@@ -15,6 +15,7 @@ use super::StateStore;
 use crate::client::{retrying, sqlstate, Failure};
 use crate::connection::Session;
 use crate::error::Result;
+use crate::feed::recording;
 use crate::model::{FileReference, Timestamp};
 
 /// From this many references an add goes through `COPY`. It takes five round trips (`BEGIN`, start,
@@ -26,10 +27,6 @@ pub const COPY_FROM_REFERENCES: usize = 512;
 /// Takes the table lock (raising `P0002` if the table is gone), inserts the file rows, and gives the
 /// version and time the reference rows carry (see `start_bulk_add` in the migrations).
 const START: &str = "SELECT seq, at FROM {s}.start_bulk_add($1, $2, $3, $4)";
-
-/// `START`, recording the add in the change feed.
-const START_RECORDED: &str =
-    "SELECT seq, at, {s}.record_changes($2, $5, $6, $7, true) FROM {s}.start_bulk_add($1, $2, $3, $4)";
 
 const COPY_REFERENCES: &str = "COPY {s}.file_references (table_pk, filename, partition_id, \
      number_of_rows, job_id, count_approximate, only_this_partition, removed, updated_at, update_seq) \
@@ -84,10 +81,10 @@ impl StateStore {
     /// them exists already (nothing written).
     pub(super) async fn copy_new_files(&self, files: &[NewFile<'_>]) -> Result<bool> {
         let client = &self.inner.client;
-        let start = self.sql(if client.change_feed {
-            START_RECORDED
+        let start = self.sql(&if client.change_feed {
+            recording(START, "true", 4)
         } else {
-            START
+            START.to_owned()
         });
         let copy_references = self.sql(COPY_REFERENCES);
         let filenames: Vec<&str> = files.iter().map(|f| f.filename).collect();

@@ -335,11 +335,10 @@ impl StateStore {
             .map(|(key, _)| view.ref_versions.get(*key).copied())
             .collect();
         let sql = match recorded {
-            // The table lock first, in the statement's FROM: write_file_changes takes its
-            // transaction id on entry, and the feed orders entries by it (see the migration).
-            Some(_) => self.sql(&format!(
-                "{} FROM {{s}}.lock_table($1, $2, false)",
-                recording(WRITE_CALL, WRITE_PARAMETERS)
+            Some(_) => self.sql(&recording(
+                &format!("SELECT {WRITE_CALL} AS written"),
+                "w.written",
+                WRITE_PARAMETERS,
             )),
             None => self.sql(&format!("SELECT {WRITE_CALL}")),
         };

@@ -160,7 +160,11 @@ impl StateStore {
     /// it also records the write's entries, bound after them by `bind_recorded`.
     fn write_sql(&self, call: &str, parameters: usize) -> String {
         if self.inner.client.change_feed {
-            self.sql(&recording(call, parameters))
+            self.sql(&recording(
+                &format!("SELECT {call} AS written"),
+                "w.written",
+                parameters,
+            ))
         } else {
             self.sql(&format!("SELECT {call}"))
         }

@@ -339,8 +339,8 @@ async fn an_entry_is_not_readable_before_an_older_transaction_that_may_record_on
             .get(0);
     // The older transaction takes its id, and an entry, first ...
     sqlx::query(
-        "SELECT sleeper.record_changes($1, ARRAY['CLEAR_FILES'], ARRAY[NULL], \
-         ARRAY['{\"files\":0,\"references\":0,\"jobs\":0,\"partitions\":0}'::jsonb], true)",
+        "INSERT INTO sleeper.changes (table_pk, position, kind, summary) \
+         VALUES ($1, 1, 'CLEAR_FILES', '{\"files\":0,\"references\":0,\"jobs\":0,\"partitions\":0}')",
     )
     .bind(table_pk)
     .execute(&mut older)
