@@ -8,11 +8,13 @@ mod copy_out;
 mod files;
 mod partitions;
 mod regions;
+mod status;
 mod transactions;
 
 pub use arrow::{file_reference_schema, partition_schema, ArrowBatches, ReadScope};
 #[cfg(feature = "testing")]
 pub use bulk::COPY_FROM_REFERENCES;
+pub use status::TableStatus;
 pub use transactions::{LogProgress, LogReplay};
 
 use std::sync::{Arc, Mutex};
@@ -25,6 +27,7 @@ use crate::client::{retrying, sqlstate, ClientInner, Failure, PgQuery};
 use crate::connection::Session;
 use crate::error::{Error, Result};
 use crate::model::{RowKeyField, Timestamp};
+use crate::stats::Operation;
 use copy_out::{CopyDecoder, CopyRow};
 
 /// A handle bound to one table (the table as created, not merely its id). Clones share the handle,
@@ -117,6 +120,18 @@ impl StateStore {
 
     fn file_clock(&self) -> Option<Timestamp> {
         *lock_clock(&self.inner.file_clock)
+    }
+
+    /// Runs `call`, one public call on this table, counted in the client's statistics.
+    async fn observe<T>(
+        &self,
+        operation: Operation,
+        call: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let client = &self.inner.client;
+        client
+            .observe(operation, Some(&self.inner.table_id), call)
+            .await
     }
 
     fn sql(&self, template: &str) -> String {
