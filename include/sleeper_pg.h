@@ -625,6 +625,56 @@ typedef struct spg_check_file_assignments_request {
 } spg_check_file_assignments_request;
 
 /**
+ * A table's counts in one snapshot (`spg_store_status`). Plain values: nothing to free.
+ */
+typedef struct spg_table_status {
+    /**
+     * Partitions of the tree, leaves included.
+     */
+    uint64_t partitions;
+    /**
+     * Leaf partitions.
+     */
+    uint64_t leaf_partitions;
+    /**
+     * File records, referenced or not.
+     */
+    uint64_t files;
+    /**
+     * References.
+     */
+    uint64_t references;
+    /**
+     * References with no job: waiting for compaction.
+     */
+    uint64_t references_with_no_job;
+    /**
+     * Distinct jobs that references are assigned to.
+     */
+    uint64_t jobs_in_flight;
+    /**
+     * Files with no reference: ready for garbage collection once old enough.
+     */
+    uint64_t unreferenced_files;
+    /**
+     * Whether `oldest_reference_with_no_job_ms` holds a time (false when there is no such reference).
+     */
+    bool has_oldest_reference_with_no_job;
+    /**
+     * The earliest last update of a reference with no job.
+     */
+    spg_time_ms oldest_reference_with_no_job_ms;
+    /**
+     * Whether `oldest_unreferenced_file_ms` holds a time (false when there is no such file).
+     */
+    bool has_oldest_unreferenced_file;
+    /**
+     * The earliest last update of a file with no reference.
+     */
+    spg_time_ms oldest_unreferenced_file_ms;
+} spg_table_status;
+
+/**
  * A part of a transaction that was skipped, and why: the exception Sleeper's job tracker would
  * report for it. Only ever part of a result.
  */
@@ -934,6 +984,15 @@ spg_status spg_connect_with(const struct spg_client_options *options, struct spg
 spg_status spg_client_close(const struct spg_client *client);
 
 /**
+ * What the client's calls did since it connected, as JSON: `{"operations": [{"operation",
+ * "calls", "failures" (exception name to count), "retries", "duration": {"count", "sum_seconds",
+ * "buckets": [{"le_seconds", "count"}] (cumulative), "p50_seconds", "p99_seconds"}}]}`, listing the
+ * operations called at least once. `*out` is a new string owned by the caller (free with
+ * `spg_string_free`); NULL on failure.
+ */
+spg_status spg_client_stats(const struct spg_client *client, char **out);
+
+/**
  * Frees the client handle. Accepts NULL. Stores opened through it stay usable (they share the pool);
  * the pool, and a local cluster the client started, go when the last of them is freed.
  */
@@ -1232,6 +1291,12 @@ spg_status spg_is_assigned(const struct spg_store *store,
  * `*out` is false on failure.
  */
 spg_status spg_has_no_files(const struct spg_store *store, bool *out);
+
+/**
+ * The table's counts of partitions, files, references and jobs, and its oldest waiting reference and
+ * unreferenced file, in one snapshot, written to `*out` (zeroed on failure).
+ */
+spg_status spg_store_status(const struct spg_store *store, struct spg_table_status *out);
 
 /**
  * Removes every file record and reference of the table; partitions stay.

@@ -204,6 +204,10 @@ natives! { "Native";
         let tables = run(client(handle)?.list_tables())?;
         answer(env, 64, |w| w.strings(&tables))
     };
+    fn clientStats(handle: jlong) -> jbyteArray = |env| {
+        let stats = client(handle)?.stats();
+        answer(env, 1024, |w| w.client_stats(&stats))
+    };
     fn clientDeleteTable(handle: jlong, args: Bytes<'_>) = |env| {
         let table_id = read(env, &args, |r| r.string("table id"))?;
         Ok(run(client(handle)?.delete_table(&table_id))?)
@@ -344,6 +348,13 @@ natives! { "Native";
     };
     fn storeHasNoFiles(handle: jlong) -> jboolean = |_| {
         Ok(jboolean::from(run(store(handle)?.has_no_files())?))
+    };
+    fn storeStatus(handle: jlong) -> jbyteArray = |env| {
+        let status = run(store(handle)?.status())?;
+        answer(env, 96, |w| {
+            w.table_status(&status);
+            Ok(())
+        })
     };
     fn storeClearFileData(handle: jlong) = |_| Ok(run(store(handle)?.clear_file_data())?);
     fn storeFixFileUpdateTime(handle: jlong, args: Bytes<'_>) = |env| {

@@ -31,10 +31,10 @@ use std::time::Duration;
 use rustc_hash::FxHashMap;
 use sleeper_pg::{
     time, validate, AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest,
-    CheckFileAssignmentsRequest, ClientOptions, Error, FieldValue, FileReference, KeyType,
-    KeyValue, LocalPostgresOptions, LogReplay, Partition, Range, Region,
-    ReplaceFileReferencesRequest, Result, RowKeyField, SplitFileReferenceRequest, Timestamp,
-    TransactionFailure, TransactionOutcome,
+    CheckFileAssignmentsRequest, ClientOptions, ClientStats, Error, FieldValue, FileReference,
+    KeyType, KeyValue, LocalPostgresOptions, LogReplay, Partition, Range, Region,
+    ReplaceFileReferencesRequest, Result, RowKeyField, SplitFileReferenceRequest, TableStatus,
+    Timestamp, TransactionFailure, TransactionOutcome,
 };
 
 const TAG_INT: u8 = 0;
@@ -543,6 +543,62 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// A float as its IEEE 754 bits (Java's `Double.longBitsToDouble`).
+    pub fn f64(&mut self, value: f64) {
+        self.i64(value.to_bits() as i64);
+    }
+
+    /// An optional float: whether present, then the float.
+    pub fn opt_f64(&mut self, value: Option<f64>) {
+        self.bool(value.is_some());
+        if let Some(value) = value {
+            self.f64(value);
+        }
+    }
+
+    /// `Client::stats`: per operation, its name, calls, failures (kind name, count), retries and
+    /// duration histogram (count, sum, buckets (bound, cumulative count), p50, p99).
+    pub fn client_stats(&mut self, stats: &'a ClientStats) -> Result<()> {
+        self.list(&stats.operations, |w, operation| {
+            w.string(&operation.operation)?;
+            w.i64(count(operation.calls));
+            w.count(operation.failures.len())?;
+            for (kind, failures) in &operation.failures {
+                w.string(kind)?;
+                w.i64(count(*failures));
+            }
+            w.i64(count(operation.retries));
+            let duration = &operation.duration;
+            w.i64(count(duration.count));
+            w.f64(duration.sum_seconds);
+            w.list(&duration.buckets, |w, bucket| {
+                w.f64(bucket.le_seconds);
+                w.i64(count(bucket.count));
+                Ok(())
+            })?;
+            w.opt_f64(duration.p50_seconds);
+            w.opt_f64(duration.p99_seconds);
+            Ok(())
+        })
+    }
+
+    /// `StateStore::status`: the seven counts in the order of `TableStatus`, then the two times.
+    pub fn table_status(&mut self, status: &TableStatus) {
+        for value in [
+            status.partitions,
+            status.leaf_partitions,
+            status.files,
+            status.references,
+            status.references_with_no_job,
+            status.jobs_in_flight,
+            status.unreferenced_files,
+        ] {
+            self.i64(count(value));
+        }
+        self.time(status.oldest_reference_with_no_job);
+        self.time(status.oldest_unreferenced_file);
+    }
+
     pub fn list<T>(
         &mut self,
         items: &'a [T],
@@ -752,6 +808,11 @@ impl<'a> Writer<'a> {
             None => Ok(()),
         }
     }
+}
+
+/// A count as Java's `long`; no count reaches 2^63.
+fn count(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod call;
 mod convert;
 mod errors;
 mod model;
+mod status;
 mod store;
 mod transaction;
 
@@ -45,6 +46,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::ReplaceFileReferencesRequest>()?;
     m.add_class::<model::AssignJobIdRequest>()?;
     m.add_class::<model::CheckFileAssignmentsRequest>()?;
+    m.add_class::<status::TableStatus>()?;
     m.add_class::<transaction::TransactionOutcome>()?;
     m.add_class::<transaction::TransactionLogReplay>()?;
     m.add_function(wrap_pyfunction!(store::_connect, m)?)?;

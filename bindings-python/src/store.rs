@@ -15,6 +15,7 @@ use crate::call::call;
 use crate::convert::{self, Arg};
 use crate::errors::to_py_err;
 use crate::model::{AllReferencesToAllFiles, FileReference, Partition};
+use crate::status::TableStatus;
 use crate::transaction::{TransactionLogReplay, TransactionOutcome};
 
 /// Connects to PostgreSQL; called by `sleeper_pg.connect`, which documents the options and passes
@@ -128,6 +129,15 @@ impl Client {
     fn delete_table(&self, py: Python<'_>, table_id: &Bound<'_, PyAny>) -> PyResult<()> {
         let table_id = convert::string("table_id", table_id)?;
         call(py, || self.client.delete_table(&table_id))
+    }
+
+    /// What this client's calls did since it connected, as the `ClientStats` typed dict of
+    /// `sleeper_pg`: per operation called, the calls, failures by exception name, retries, and a
+    /// latency histogram in float seconds (cumulative buckets, sum, p50 and p99 estimates).
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let json = serde_json::to_string(&self.client.stats())
+            .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+        py.import("json")?.call_method1("loads", (json,))
     }
 
     /// Closes every connection; calls afterwards raise `StateStoreConnectionException`. In a child
@@ -513,6 +523,11 @@ impl StateStore {
     /// True iff the table has no file at all; files awaiting garbage collection count.
     fn has_no_files(&self, py: Python<'_>) -> PyResult<bool> {
         call(py, || self.store.has_no_files())
+    }
+
+    /// The table's counts in one snapshot (`TableStatus`).
+    fn status(&self, py: Python<'_>) -> PyResult<TableStatus> {
+        call(py, || self.store.status()).map(TableStatus::from)
     }
 
     /// Removes every file and reference; partitions stay.

@@ -1,6 +1,6 @@
 //! What each command reads from the store, as a report that `output` shows as text or JSON.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use serde::Serialize;
 use sleeper_pg::{block_on, Client, ClientOptions, Partition, Result, RowKeyField, Timestamp};
@@ -54,55 +54,38 @@ pub fn tables(client: &Client) -> Result<Vec<String>> {
     block_on(client.list_tables())
 }
 
+/// The core's `TableStatus` as the command shows it, with the table's id.
 #[derive(Serialize)]
 pub struct Status {
     pub table: String,
-    pub partitions: usize,
-    pub leaf_partitions: usize,
+    pub partitions: u64,
+    pub leaf_partitions: u64,
     /// Files with or without references.
-    pub files: usize,
-    pub references: usize,
-    pub references_with_no_job: usize,
+    pub files: u64,
+    pub references: u64,
+    pub references_with_no_job: u64,
     /// Distinct jobs that references are assigned to.
-    pub jobs_in_flight: usize,
+    pub jobs_in_flight: u64,
     /// Files with no references: ready for garbage collection.
-    pub unreferenced_files: usize,
+    pub unreferenced_files: u64,
     pub oldest_reference_with_no_job: Option<Time>,
     pub oldest_unreferenced_file: Option<Time>,
 }
 
 pub fn status(client: &Client, table: &str) -> Result<Status> {
-    let (partitions, files) = block_on(async {
-        let store = client.table(table).await?;
-        let partitions = store.get_all_partitions().await?;
-        let files = store
-            .get_all_files_with_max_unreferenced(ALL_UNREFERENCED)
-            .await?;
-        Ok((partitions, files.files))
-    })?;
-    let references: Vec<_> = files.iter().flat_map(|file| &file.references).collect();
-    let with_no_job: Vec<_> = references.iter().filter(|r| r.job_id.is_none()).collect();
-    let unreferenced: Vec<_> = files.iter().filter(|f| f.references.is_empty()).collect();
-    let jobs: BTreeSet<_> = references
-        .iter()
-        .filter_map(|r| r.job_id.as_ref())
-        .collect();
+    let status = block_on(async { client.table(table).await?.status().await })?;
     Ok(Status {
         table: table.to_owned(),
-        partitions: partitions.len(),
-        leaf_partitions: partitions.iter().filter(|p| p.is_leaf_partition).count(),
-        files: files.len(),
-        references: references.len(),
-        references_with_no_job: with_no_job.len(),
-        jobs_in_flight: jobs.len(),
-        unreferenced_files: unreferenced.len(),
-        oldest_reference_with_no_job: oldest(with_no_job.iter().map(|r| r.last_update_time)),
-        oldest_unreferenced_file: oldest(unreferenced.iter().map(|f| f.last_update_time)),
+        partitions: status.partitions,
+        leaf_partitions: status.leaf_partitions,
+        files: status.files,
+        references: status.references,
+        references_with_no_job: status.references_with_no_job,
+        jobs_in_flight: status.jobs_in_flight,
+        unreferenced_files: status.unreferenced_files,
+        oldest_reference_with_no_job: status.oldest_reference_with_no_job.map(Time),
+        oldest_unreferenced_file: status.oldest_unreferenced_file.map(Time),
     })
-}
-
-fn oldest(times: impl Iterator<Item = Option<Timestamp>>) -> Option<Time> {
-    times.flatten().min().map(Time)
 }
 
 #[derive(Serialize)]

@@ -2,13 +2,13 @@
 //! runs in.
 
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Row};
+use tracing::Instrument;
 
 use crate::connection::Session;
 use crate::error::{DriverError, Error, Result};
@@ -18,6 +18,7 @@ use crate::model::RowKeyField;
 use crate::pool::{Pool, PoolOptions};
 use crate::replicas::{self, Replicas};
 use crate::schema::Schema;
+use crate::stats::{self, CallStats, ClientStats, Operation};
 use crate::store::StateStore;
 
 /// How conflicts are retried (`CONTRACT.md` 6.12): the whole call is run again after a wait drawn
@@ -314,7 +315,7 @@ pub(crate) struct ClientInner {
     pub(crate) replicas: std::mem::ManuallyDrop<Replicas>,
     pub(crate) schema: Schema,
     retry: RetryPolicy,
-    retries: AtomicU64,
+    pub(crate) stats: CallStats,
     process_id: u32,
     /// Prepared statements cached per connection; off behind a transaction-pooling PgBouncer.
     pub(crate) statement_cache: bool,
@@ -355,6 +356,19 @@ impl ClientInner {
         sqlx::query(sql).persistent(self.statement_cache)
     }
 
+    /// Runs `call`, one public call, counted in the client's statistics (see `stats::observe`).
+    ///
+    /// The call runs on the heap: a call's future holds those of the calls it makes, and nested in
+    /// each other unboxed they outgrow a thread's stack in unoptimised builds.
+    pub(crate) fn observe<'a, T: Send + 'a>(
+        &'a self,
+        operation: Operation,
+        table: Option<&'a str>,
+        call: impl std::future::Future<Output = Result<T>> + Send + 'a,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'a>> {
+        Box::pin(stats::observe(&self.stats, operation, table, call))
+    }
+
     /// The retry state of one call; refuses calls from a process other than the one that connected.
     pub(crate) fn retrier(&self) -> Result<Retrier<'_>> {
         // A pool made before `fork()` holds the parent's sockets: using it in the child would
@@ -380,12 +394,15 @@ pub(crate) struct Retrier<'a> {
 }
 
 impl Retrier<'_> {
-    /// Runs one attempt within the client's attempt timeout. A timed-out attempt is not retried, and
-    /// dropping it closes any transaction's connection (see `WriteTransaction`).
+    /// Runs one attempt within the client's attempt timeout, in a tracing span numbering it from 1.
+    /// A timed-out attempt is not retried, and dropping it closes any transaction's connection (see
+    /// `WriteTransaction`).
     pub(crate) async fn bounded<T>(
         &self,
         attempt: impl std::future::Future<Output = Result<T, Failure>>,
     ) -> Result<T, Failure> {
+        let span = tracing::info_span!("sleeper_pg.attempt", attempt = self.attempts + 1);
+        let attempt = attempt.instrument(span);
         let Some(limit) = self.client.attempt_timeout else {
             return attempt.await;
         };
@@ -456,7 +473,7 @@ impl Retrier<'_> {
         if self.attempts > 1 {
             self.back_off().await;
         } else {
-            self.client.retries.fetch_add(1, Ordering::Relaxed);
+            stats::count_retry();
         }
         Ok(())
     }
@@ -464,7 +481,7 @@ impl Retrier<'_> {
     /// Counts a retry and waits before it: a time drawn from `[0, ceiling)`, the ceiling then doubling
     /// up to the policy's longest.
     async fn back_off(&mut self) {
-        self.client.retries.fetch_add(1, Ordering::Relaxed);
+        stats::count_retry();
         let wait = self.ceiling.mul_f64(rand::thread_rng().gen::<f64>());
         tokio::time::sleep(wait).await;
         self.ceiling = (self.ceiling * 2).min(self.client.retry.max_backoff);
@@ -612,7 +629,7 @@ impl Client {
                 replicas: std::mem::ManuallyDrop::new(replicas),
                 schema,
                 retry: options.retry,
-                retries: AtomicU64::new(0),
+                stats: CallStats::default(),
                 process_id: std::process::id(),
                 statement_cache: options.statement_cache,
                 // Beyond the wait for a connection, room for the server to enforce its own statement
@@ -637,7 +654,13 @@ impl Client {
 
     /// How many times calls through this client were retried after a conflict, since it connected.
     pub fn retries(&self) -> u64 {
-        self.inner.retries.load(Ordering::Relaxed)
+        self.inner.stats.retries()
+    }
+
+    /// What this client's calls did since it connected, per operation: calls, failures by kind,
+    /// retries and a latency histogram.
+    pub fn stats(&self) -> ClientStats {
+        self.inner.stats.snapshot()
     }
 
     /// Creates a table with no partitions and no files; `initialise` it before use.
@@ -646,178 +669,198 @@ impl Client {
         table_id: &str,
         row_keys: &[RowKeyField],
     ) -> Result<StateStore> {
-        crate::validate::id("table id", table_id)?;
-        crate::validate::row_keys(row_keys)?;
-        let row_keys_json =
-            serde_json::to_value(row_keys).map_err(|e| Error::invalid(e.to_string()))?;
-        let sql = self.inner.schema.sql(
-            "INSERT INTO {s}.sleeper_tables (table_id, row_keys) VALUES ($1, $2) \
+        self.inner
+            .observe(Operation::CreateTable, Some(table_id), async {
+                crate::validate::id("table id", table_id)?;
+                crate::validate::row_keys(row_keys)?;
+                let row_keys_json =
+                    serde_json::to_value(row_keys).map_err(|e| Error::invalid(e.to_string()))?;
+                let sql = self.inner.schema.sql(
+                    "INSERT INTO {s}.sleeper_tables (table_id, row_keys) VALUES ($1, $2) \
              ON CONFLICT (table_id) DO NOTHING RETURNING table_pk",
-        );
-        let table_pk = retrying!(&self.inner, async {
-            let mut session = Session::open(&self.inner).await?;
-            let row = self
-                .inner
-                .query(&sql)
-                .bind(table_id)
-                .bind(&row_keys_json)
-                .fetch_optional(session.connection())
-                .await
-                .map_err(Failure::Uncertain)?;
-            // The insert commits on its own, or with the session's transaction.
-            session
-                .finish_write(&self.inner)
-                .await
-                .map_err(Failure::Uncertain)?;
-            match row {
-                Some(row) => Ok(row.try_get::<i64, _>(0)?),
-                None => Err(Failure::Rejected(Error::TableAlreadyExists {
-                    table_id: table_id.to_owned(),
-                })),
-            }
-        })?;
-        tracing::info!(table_id, "created table");
-        Ok(StateStore::new(
-            self.inner.clone(),
-            table_pk,
-            table_id,
-            row_keys.to_vec(),
-        ))
+                );
+                let table_pk = retrying!(&self.inner, async {
+                    let mut session = Session::open(&self.inner).await?;
+                    let row = self
+                        .inner
+                        .query(&sql)
+                        .bind(table_id)
+                        .bind(&row_keys_json)
+                        .fetch_optional(session.connection())
+                        .await
+                        .map_err(Failure::Uncertain)?;
+                    // The insert commits on its own, or with the session's transaction.
+                    session
+                        .finish_write(&self.inner)
+                        .await
+                        .map_err(Failure::Uncertain)?;
+                    match row {
+                        Some(row) => Ok(row.try_get::<i64, _>(0)?),
+                        None => Err(Failure::Rejected(Error::TableAlreadyExists {
+                            table_id: table_id.to_owned(),
+                        })),
+                    }
+                })?;
+                tracing::info!(table_id, "created table");
+                Ok(StateStore::new(
+                    self.inner.clone(),
+                    table_pk,
+                    table_id,
+                    row_keys.to_vec(),
+                ))
+            })
+            .await
     }
 
     /// A new handle on an existing table, with the database clock.
     pub async fn table(&self, table_id: &str) -> Result<StateStore> {
-        crate::validate::id("table id", table_id)?;
-        let sql = self
-            .inner
-            .schema
-            .sql("SELECT table_pk, row_keys FROM {s}.sleeper_tables WHERE table_id = $1");
-        // On the primary after a replica did not have the table, the client also learns where the
-        // primary's WAL ends: its later reads wait for a replica to have the table too.
-        let find = |mut session: Session, learn_wal_end: bool| {
-            let query = self.inner.query(&sql).bind(table_id);
-            async move {
-                let row = query.fetch_optional(session.connection()).await?;
-                if learn_wal_end && row.is_some() {
-                    let end = replicas::wal_end(session.connection()).await?;
-                    self.inner.replicas.wrote(Some(end));
-                }
-                session.finish().await?;
-                Ok::<_, Failure>(row)
-            }
-        };
-        let (table_pk, row_keys) = retrying!(&self.inner, async {
-            let session = Session::open_read(&self.inner).await?;
-            let on_replica = session.on_replica();
-            let mut row = find(session, false).await?;
-            if row.is_none() && on_replica {
-                // Created by another client, perhaps, and not replayed yet.
-                row = find(Session::open(&self.inner).await?, true).await?;
-            }
-            let row = row.ok_or_else(|| Error::TableNotFound {
-                table_id: table_id.to_owned(),
-            })?;
-            Ok::<_, Failure>((
-                row.try_get::<i64, _>(0)?,
-                row.try_get::<serde_json::Value, _>(1)?,
-            ))
-        })?;
-        let row_keys: Vec<RowKeyField> = serde_json::from_value(row_keys).map_err(|e| {
-            Error::connection(format!(
-                "Stored row keys of table {table_id} are unreadable: {e}"
-            ))
-        })?;
-        Ok(StateStore::new(
-            self.inner.clone(),
-            table_pk,
-            table_id,
-            row_keys,
-        ))
+        self.inner
+            .observe(Operation::Table, Some(table_id), async {
+                crate::validate::id("table id", table_id)?;
+                let sql = self
+                    .inner
+                    .schema
+                    .sql("SELECT table_pk, row_keys FROM {s}.sleeper_tables WHERE table_id = $1");
+                // On the primary after a replica did not have the table, the client also learns where the
+                // primary's WAL ends: its later reads wait for a replica to have the table too.
+                let find = |mut session: Session, learn_wal_end: bool| {
+                    let query = self.inner.query(&sql).bind(table_id);
+                    async move {
+                        let row = query.fetch_optional(session.connection()).await?;
+                        if learn_wal_end && row.is_some() {
+                            let end = replicas::wal_end(session.connection()).await?;
+                            self.inner.replicas.wrote(Some(end));
+                        }
+                        session.finish().await?;
+                        Ok::<_, Failure>(row)
+                    }
+                };
+                let (table_pk, row_keys) = retrying!(&self.inner, async {
+                    let session = Session::open_read(&self.inner).await?;
+                    let on_replica = session.on_replica();
+                    let mut row = find(session, false).await?;
+                    if row.is_none() && on_replica {
+                        // Created by another client, perhaps, and not replayed yet.
+                        row = find(Session::open(&self.inner).await?, true).await?;
+                    }
+                    let row = row.ok_or_else(|| Error::TableNotFound {
+                        table_id: table_id.to_owned(),
+                    })?;
+                    Ok::<_, Failure>((
+                        row.try_get::<i64, _>(0)?,
+                        row.try_get::<serde_json::Value, _>(1)?,
+                    ))
+                })?;
+                let row_keys: Vec<RowKeyField> = serde_json::from_value(row_keys).map_err(|e| {
+                    Error::connection(format!(
+                        "Stored row keys of table {table_id} are unreadable: {e}"
+                    ))
+                })?;
+                Ok(StateStore::new(
+                    self.inner.clone(),
+                    table_pk,
+                    table_id,
+                    row_keys,
+                ))
+            })
+            .await
     }
 
     /// The ids of all tables, in code point order.
     pub async fn list_tables(&self) -> Result<Vec<String>> {
-        let sql = self
-            .inner
-            .schema
-            .sql("SELECT table_id FROM {s}.sleeper_tables ORDER BY table_id");
-        retrying!(&self.inner, async {
-            let mut session = Session::open_read(&self.inner).await?;
-            let rows = self
-                .inner
-                .query(&sql)
-                .fetch_all(session.connection())
-                .await?;
-            session.finish().await?;
-            rows.iter()
-                .map(|row| Ok(row.try_get::<String, _>(0)?))
-                .collect::<Result<Vec<_>, Failure>>()
-        })
+        self.inner
+            .observe(Operation::ListTables, None, async {
+                let sql = self
+                    .inner
+                    .schema
+                    .sql("SELECT table_id FROM {s}.sleeper_tables ORDER BY table_id");
+                retrying!(&self.inner, async {
+                    let mut session = Session::open_read(&self.inner).await?;
+                    let rows = self
+                        .inner
+                        .query(&sql)
+                        .fetch_all(session.connection())
+                        .await?;
+                    session.finish().await?;
+                    rows.iter()
+                        .map(|row| Ok(row.try_get::<String, _>(0)?))
+                        .collect::<Result<Vec<_>, Failure>>()
+                })
+            })
+            .await
     }
 
     /// Removes a table with its partitions and files, once every write in flight on it has finished.
     pub async fn delete_table(&self, table_id: &str) -> Result<()> {
-        crate::validate::id("table id", table_id)?;
-        let sql = self.inner.schema.sql("SELECT {s}.delete_table($1, $2)");
-        retrying!(&self.inner, async {
-            let mut session = Session::open(&self.inner).await?;
-            let deleted = self
-                .inner
-                .query(&sql)
-                .bind(self.inner.schema.lock_space)
-                .bind(table_id)
-                .execute(session.connection())
-                .await;
-            match deleted {
-                Ok(_) => session
-                    .finish_write(&self.inner)
-                    .await
-                    .map_err(Failure::Uncertain),
-                Err(error) if sqlstate(&error).as_deref() == Some("P0002") => {
-                    session.write_failure(error);
-                    Err(Failure::Rejected(Error::TableNotFound {
-                        table_id: table_id.to_owned(),
-                    }))
-                }
-                Err(error) => Err(session.write_failure(error)),
-            }
-        })?;
-        tracing::info!(table_id, "deleted table");
-        Ok(())
+        self.inner
+            .observe(Operation::DeleteTable, Some(table_id), async {
+                crate::validate::id("table id", table_id)?;
+                let sql = self.inner.schema.sql("SELECT {s}.delete_table($1, $2)");
+                retrying!(&self.inner, async {
+                    let mut session = Session::open(&self.inner).await?;
+                    let deleted = self
+                        .inner
+                        .query(&sql)
+                        .bind(self.inner.schema.lock_space)
+                        .bind(table_id)
+                        .execute(session.connection())
+                        .await;
+                    match deleted {
+                        Ok(_) => session
+                            .finish_write(&self.inner)
+                            .await
+                            .map_err(Failure::Uncertain),
+                        Err(error) if sqlstate(&error).as_deref() == Some("P0002") => {
+                            session.write_failure(error);
+                            Err(Failure::Rejected(Error::TableNotFound {
+                                table_id: table_id.to_owned(),
+                            }))
+                        }
+                        Err(error) => Err(session.write_failure(error)),
+                    }
+                })?;
+                tracing::info!(table_id, "deleted table");
+                Ok(())
+            })
+            .await
     }
 
     /// The versions of the bundled migrations ([`crate::MIGRATOR`]) applied to the client's schema,
     /// in order: none while the schema, or its record of migrations, does not exist.
     pub async fn applied_migrations(&self) -> Result<Vec<i64>> {
-        let record = self.inner.schema.sql("{s}._sqlx_migrations");
-        let versions = self
-            .inner
-            .schema
-            .sql("SELECT version FROM {s}._sqlx_migrations WHERE success ORDER BY version");
-        retrying!(&self.inner, async {
-            let mut session = Session::open(&self.inner).await?;
-            let recorded: bool = self
-                .inner
-                .query("SELECT to_regclass($1) IS NOT NULL")
-                .bind(&record)
-                .fetch_one(session.connection())
-                .await?
-                .try_get(0)?;
-            let applied = if recorded {
-                let rows = self
+        self.inner
+            .observe(Operation::AppliedMigrations, None, async {
+                let record = self.inner.schema.sql("{s}._sqlx_migrations");
+                let versions = self
                     .inner
-                    .query(&versions)
-                    .fetch_all(session.connection())
-                    .await?;
-                rows.iter()
-                    .map(|row| row.try_get::<i64, _>(0))
-                    .collect::<Result<Vec<_>, _>>()?
-            } else {
-                Vec::new()
-            };
-            session.finish().await?;
-            Ok::<_, Failure>(applied)
-        })
+                    .schema
+                    .sql("SELECT version FROM {s}._sqlx_migrations WHERE success ORDER BY version");
+                retrying!(&self.inner, async {
+                    let mut session = Session::open(&self.inner).await?;
+                    let recorded: bool = self
+                        .inner
+                        .query("SELECT to_regclass($1) IS NOT NULL")
+                        .bind(&record)
+                        .fetch_one(session.connection())
+                        .await?
+                        .try_get(0)?;
+                    let applied = if recorded {
+                        let rows = self
+                            .inner
+                            .query(&versions)
+                            .fetch_all(session.connection())
+                            .await?;
+                        rows.iter()
+                            .map(|row| row.try_get::<i64, _>(0))
+                            .collect::<Result<Vec<_>, _>>()?
+                    } else {
+                        Vec::new()
+                    };
+                    session.finish().await?;
+                    Ok::<_, Failure>(applied)
+                })
+            })
+            .await
     }
 
     /// Closes every connection; calls after this fail with a connection error. In a forked child

@@ -21,6 +21,7 @@ mod pool;
 mod replicas;
 mod runtime;
 mod schema;
+mod stats;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -40,9 +41,10 @@ pub use model::*;
 pub use partitions::partitions_from_split_points;
 pub use runtime::block_on;
 pub use schema::MIGRATOR;
+pub use stats::{Bucket, ClientStats, DurationHistogram, Operation, OperationStats};
 pub use store::{
     file_reference_schema, partition_schema, ArrowBatches, LogProgress, LogReplay, ReadScope,
-    StateStore,
+    StateStore, TableStatus,
 };
 pub use time::truncate_to_millis;
 pub use transaction::{

@@ -60,10 +60,12 @@ from ._native import (
     ReplaceFileReferencesRequest,
     SplitFileReferenceRequest,
     StateStore,
+    TableStatus,
     TransactionLogReplay,
     TransactionOutcome,
     partitions_from_split_points,
 )
+from ._stats import Bucket, ClientStats, DurationHistogram, OperationStats
 from . import _exceptions, _native
 
 __version__ = "0.1.0"
@@ -73,9 +75,12 @@ __all__ = [
     "AllReferencesToAllFiles",
     "ArrowStream",
     "AssignJobIdRequest",
+    "Bucket",
     "CheckFileAssignmentsRequest",
     "Client",
+    "ClientStats",
     "Default",
+    "DurationHistogram",
     "FileAlreadyExistsException",
     "FileHasReferencesException",
     "FileNotFoundException",
@@ -87,6 +92,7 @@ __all__ = [
     "InitialiseWithFilesPresentException",
     "LocalPostgres",
     "NewReferenceSameAsOldReferenceException",
+    "OperationStats",
     "Partition",
     "PartitionNotFoundException",
     "Range",
@@ -98,6 +104,7 @@ __all__ = [
     "StateStore",
     "StateStoreConnectionException",
     "StateStoreException",
+    "TableStatus",
     "TableAlreadyExistsException",
     "TableNotFoundException",
     "TransactionLogReplay",

@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Any, Literal, Mapping, final
 
 from ._exceptions import StateStoreException
+from ._stats import ClientStats
 
 _KeyValue = int | str | bytes
 """A row key value: ``int`` for ``int`` and ``long`` fields, ``str`` for ``string``, ``bytes`` for ``bytes``."""
@@ -242,6 +243,31 @@ class CheckFileAssignmentsRequest:
     def __hash__(self) -> int: ...
 
 @final
+class TableStatus:
+    """A table's counts in one snapshot: partitions, files, references, jobs in flight, and the oldest
+    reference waiting for a job and file waiting for garbage collection (timezone-aware ``datetime``
+    in UTC, or None when there is none)."""
+
+    @property
+    def partitions(self) -> int: ...
+    @property
+    def leaf_partitions(self) -> int: ...
+    @property
+    def files(self) -> int: ...
+    @property
+    def references(self) -> int: ...
+    @property
+    def references_with_no_job(self) -> int: ...
+    @property
+    def jobs_in_flight(self) -> int: ...
+    @property
+    def unreferenced_files(self) -> int: ...
+    @property
+    def oldest_reference_with_no_job(self) -> datetime | None: ...
+    @property
+    def oldest_unreferenced_file(self) -> datetime | None: ...
+
+@final
 class TransactionOutcome:
     """What ``StateStore.apply_transaction`` did: the parts of the transaction that were skipped, as
     ``(index, exception)`` pairs: the index of the compaction job or file in the transaction, and the
@@ -400,6 +426,8 @@ class StateStore:
         ``FileReferenceAssignedToJobException``; one with no job makes the answer False."""
     def has_no_files(self) -> bool:
         """True iff the table has no file at all; files awaiting garbage collection count."""
+    def status(self) -> TableStatus:
+        """The table's counts in one snapshot."""
     def clear_file_data(self) -> None:
         """Removes every file and reference; partitions stay."""
     def fix_file_update_time(self, time: datetime | None) -> None:
@@ -449,6 +477,10 @@ class Client:
     def delete_table(self, table_id: str) -> None:
         """Removes a table with its partitions and files. Handles on it raise
         ``TableNotFoundException`` from then on."""
+    def stats(self) -> ClientStats:
+        """What this client's calls did since it connected: per operation called, the calls, failures
+        by exception name, retries, and a latency histogram in float seconds (cumulative buckets,
+        sum, p50 and p99 estimates)."""
     def close(self) -> None:
         """Closes every connection; calls afterwards raise ``StateStoreConnectionException``."""
     def __enter__(self) -> Client: ...

@@ -10,7 +10,7 @@ use super::errors::{spg_status, trampoline, with_out};
 use super::handles::{free_handle, handle, new_handle, spg_client, spg_store};
 use super::inputs::{optional_text, row_keys, text};
 use super::options::{client_options, spg_client_options};
-use super::results::string_list;
+use super::results::{new_string, string_list};
 use super::types::{spg_row_key_field, spg_string_list};
 
 /// Connects with default options to `url` (NUL-terminated, borrowed), or when `url` is NULL to the
@@ -54,6 +54,25 @@ pub unsafe extern "C" fn spg_client_close(client: *const spg_client) -> spg_stat
             client.client.close().await;
             Ok(())
         })
+    })
+}
+
+/// What the client's calls did since it connected, as JSON: `{"operations": [{"operation",
+/// "calls", "failures" (exception name to count), "retries", "duration": {"count", "sum_seconds",
+/// "buckets": [{"le_seconds", "count"}] (cumulative), "p50_seconds", "p99_seconds"}}]}`, listing the
+/// operations called at least once. `*out` is a new string owned by the caller (free with
+/// `spg_string_free`); NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn spg_client_stats(
+    client: *const spg_client,
+    out: *mut *mut c_char,
+) -> spg_status {
+    with_out(out, ptr::null_mut(), || {
+        // SAFETY: a live handle or NULL (checked) by contract.
+        let client = unsafe { handle(client, "client") }?;
+        let json = serde_json::to_string(&client.client.stats())
+            .map_err(|e| crate::Error::state_store(e.to_string()))?;
+        new_string(&json)
     })
 }
 

@@ -21,7 +21,7 @@ use super::types::{
     spg_all_references_to_a_file, spg_all_references_to_all_files, spg_assign_job_id_request,
     spg_check_file_assignments_request, spg_file_reference, spg_file_reference_list,
     spg_partition_files, spg_partition_files_map, spg_range, spg_replace_file_references_request,
-    spg_split_file_reference_request, spg_string_list, spg_time_ms,
+    spg_split_file_reference_request, spg_string_list, spg_table_status, spg_time_ms,
 };
 
 // The helper that needs no database.
@@ -493,6 +493,34 @@ pub unsafe extern "C" fn spg_has_no_files(store: *const spg_store, out: *mut boo
         // SAFETY: a live handle or NULL (checked) by contract.
         let store = unsafe { handle(store, "store") }?;
         block_on(store.store.has_no_files())
+    })
+}
+
+/// The table's counts of partitions, files, references and jobs, and its oldest waiting reference and
+/// unreferenced file, in one snapshot, written to `*out` (zeroed on failure).
+#[no_mangle]
+pub unsafe extern "C" fn spg_store_status(
+    store: *const spg_store,
+    out: *mut spg_table_status,
+) -> spg_status {
+    with_out(out, spg_table_status::default(), || {
+        // SAFETY: a live handle or NULL (checked) by contract.
+        let store = unsafe { handle(store, "store") }?;
+        let status = block_on(store.store.status())?;
+        let time = |time: Option<crate::Timestamp>| time.map_or(0, |t| t.timestamp_millis());
+        Ok(spg_table_status {
+            partitions: status.partitions,
+            leaf_partitions: status.leaf_partitions,
+            files: status.files,
+            references: status.references,
+            references_with_no_job: status.references_with_no_job,
+            jobs_in_flight: status.jobs_in_flight,
+            unreferenced_files: status.unreferenced_files,
+            has_oldest_reference_with_no_job: status.oldest_reference_with_no_job.is_some(),
+            oldest_reference_with_no_job_ms: time(status.oldest_reference_with_no_job),
+            has_oldest_unreferenced_file: status.oldest_unreferenced_file.is_some(),
+            oldest_unreferenced_file_ms: time(status.oldest_unreferenced_file),
+        })
     })
 }
 

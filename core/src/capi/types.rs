@@ -298,3 +298,31 @@ pub struct spg_log_replay {
 /// untouched. The function must not unwind (no C++ exception, no `longjmp`) out of the call.
 pub type spg_log_progress_fn =
     Option<unsafe extern "C" fn(entries: u64, bytes: u64, context: *mut c_void)>;
+
+/// A table's counts in one snapshot (`spg_store_status`). Plain values: nothing to free.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct spg_table_status {
+    /// Partitions of the tree, leaves included.
+    pub partitions: u64,
+    /// Leaf partitions.
+    pub leaf_partitions: u64,
+    /// File records, referenced or not.
+    pub files: u64,
+    /// References.
+    pub references: u64,
+    /// References with no job: waiting for compaction.
+    pub references_with_no_job: u64,
+    /// Distinct jobs that references are assigned to.
+    pub jobs_in_flight: u64,
+    /// Files with no reference: ready for garbage collection once old enough.
+    pub unreferenced_files: u64,
+    /// Whether `oldest_reference_with_no_job_ms` holds a time (false when there is no such reference).
+    pub has_oldest_reference_with_no_job: bool,
+    /// The earliest last update of a reference with no job.
+    pub oldest_reference_with_no_job_ms: spg_time_ms,
+    /// Whether `oldest_unreferenced_file_ms` holds a time (false when there is no such file).
+    pub has_oldest_unreferenced_file: bool,
+    /// The earliest last update of a file with no reference.
+    pub oldest_unreferenced_file_ms: spg_time_ms,
+}

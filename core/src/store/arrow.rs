@@ -21,6 +21,7 @@ use super::files::{copy_references_sql, ReferenceRow, ServerOrder};
 use super::StateStore;
 use crate::error::{Error, Result};
 use crate::model::{FileReference, KeyType, KeyValue, Partition, Region, RowKeyField};
+use crate::stats::Operation;
 
 /// Rows per record batch.
 const BATCH_ROWS: usize = 65_536;
@@ -129,26 +130,32 @@ impl StateStore {
     /// The live references of `scope`, as record batches of [`file_reference_schema`]: by filename
     /// then partition id for the whole table, by partition id then filename for part of it.
     pub async fn get_file_references_arrow(&self, scope: &ReadScope) -> Result<ArrowBatches> {
-        match scope {
-            ReadScope::Table => self.all_references_arrow().await,
-            ReadScope::Partitions(ids) => {
-                references_to_arrow(&self.get_file_references_on_partitions(ids).await?)
+        self.observe(Operation::GetFileReferencesArrow, async {
+            match scope {
+                ReadScope::Table => self.all_references_arrow().await,
+                ReadScope::Partitions(ids) => {
+                    references_to_arrow(&self.get_file_references_on_partitions(ids).await?)
+                }
+                ReadScope::Region(region) => {
+                    references_to_arrow(&self.get_file_references_in_region(region).await?)
+                }
             }
-            ReadScope::Region(region) => {
-                references_to_arrow(&self.get_file_references_in_region(region).await?)
-            }
-        }
+        })
+        .await
     }
 
     /// The partitions of `scope`, by id, as record batches of [`partition_schema`] for the table's
     /// row key fields.
     pub async fn get_partitions_arrow(&self, scope: &ReadScope) -> Result<ArrowBatches> {
-        let partitions = match scope {
-            ReadScope::Table => self.get_all_partitions().await?,
-            ReadScope::Partitions(ids) => self.get_partitions_named(ids).await?,
-            ReadScope::Region(region) => self.get_partitions_in_region(region).await?,
-        };
-        partitions_to_arrow(&partitions, self.row_keys())
+        self.observe(Operation::GetPartitionsArrow, async {
+            let partitions = match scope {
+                ReadScope::Table => self.get_all_partitions().await?,
+                ReadScope::Partitions(ids) => self.get_partitions_named(ids).await?,
+                ReadScope::Region(region) => self.get_partitions_in_region(region).await?,
+            };
+            partitions_to_arrow(&partitions, self.row_keys())
+        })
+        .await
     }
 
     /// Every live reference, decoded from the COPY data as it streams in.

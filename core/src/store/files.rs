@@ -20,6 +20,7 @@ use crate::model::{
     AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, CheckFileAssignmentsRequest,
     FileReference, ReplaceFileReferencesRequest, SplitFileReferenceRequest, Timestamp,
 };
+use crate::stats::Operation;
 use crate::transaction::{CommitMode, CompactionJobCommit, Transaction, TransactionFailure};
 use crate::validate;
 
@@ -403,39 +404,48 @@ impl StateStore {
 
     /// Exactly `add_files(&[reference])`.
     pub async fn add_file(&self, reference: &FileReference) -> Result<()> {
-        self.add_files(std::slice::from_ref(reference)).await
+        self.observe(Operation::AddFile, async {
+            self.add_files(std::slice::from_ref(reference)).await
+        })
+        .await
     }
 
     /// Adds new files from their references, grouped by filename in order of first appearance.
     pub async fn add_files(&self, references: &[FileReference]) -> Result<()> {
-        validate::all(references, FileReference::validate)?;
-        let mut files: Vec<NewFile> = Vec::new();
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        for reference in references {
-            let filename = reference.filename.as_str();
-            // References usually come a file at a time: only a change of file needs the index.
-            let i = match files.last() {
-                Some(last) if last.filename == filename => files.len() - 1,
-                _ => *index.entry(filename).or_insert_with(|| {
-                    files.push(NewFile {
-                        filename,
-                        references: Vec::new(),
-                    });
-                    files.len() - 1
-                }),
-            };
-            files[i].references.push(reference);
-        }
-        self.add_new_files(&files, CommitMode::Synchronous)
-            .await
-            .map(drop)
+        self.observe(Operation::AddFiles, async {
+            validate::all(references, FileReference::validate)?;
+            let mut files: Vec<NewFile> = Vec::new();
+            let mut index: HashMap<&str, usize> = HashMap::new();
+            for reference in references {
+                let filename = reference.filename.as_str();
+                // References usually come a file at a time: only a change of file needs the index.
+                let i = match files.last() {
+                    Some(last) if last.filename == filename => files.len() - 1,
+                    _ => *index.entry(filename).or_insert_with(|| {
+                        files.push(NewFile {
+                            filename,
+                            references: Vec::new(),
+                        });
+                        files.len() - 1
+                    }),
+                };
+                files[i].references.push(reference);
+            }
+            self.add_new_files(&files, CommitMode::Synchronous)
+                .await
+                .map(drop)
+        })
+        .await
     }
 
     /// Adds new files, each with zero or more references.
     pub async fn add_files_with_references(&self, files: &[AllReferencesToAFile]) -> Result<()> {
-        self.add_file_groups(files, CommitMode::Synchronous)
-            .await
-            .map(drop)
+        self.observe(Operation::AddFilesWithReferences, async {
+            self.add_file_groups(files, CommitMode::Synchronous)
+                .await
+                .map(drop)
+        })
+        .await
     }
 
     /// Adds new files. Synchronous: the first file that cannot be added fails the call. Asynchronous
@@ -496,94 +506,100 @@ impl StateStore {
         &self,
         requests: &[SplitFileReferenceRequest],
     ) -> Result<()> {
-        validate::all(requests, SplitFileReferenceRequest::validate)?;
-        if requests.is_empty() {
-            return Ok(());
-        }
-        let mut wanted = Wanted::default();
-        for request in requests {
-            let filename = &request.old_reference.filename;
-            wanted.files.push(filename.clone());
-            wanted
-                .refs
-                .push(key(filename, &request.old_reference.partition_id));
-            wanted.refs.extend(
-                request
-                    .new_references
-                    .iter()
-                    .map(|r| key(filename, &r.partition_id)),
-            );
-        }
-        self.change_files(
-            wanted,
-            |view| {
-                requests
-                    .iter()
-                    .try_for_each(|request| split_one(view, request))
-            },
-            |_| {
-                Recorded::of(&Transaction::SplitFileReferences {
-                    requests: requests.to_vec(),
+        self.observe(Operation::SplitFileReferences, async {
+            validate::all(requests, SplitFileReferenceRequest::validate)?;
+            if requests.is_empty() {
+                return Ok(());
+            }
+            let mut wanted = Wanted::default();
+            for request in requests {
+                let filename = &request.old_reference.filename;
+                wanted.files.push(filename.clone());
+                wanted
+                    .refs
+                    .push(key(filename, &request.old_reference.partition_id));
+                wanted.refs.extend(
+                    request
+                        .new_references
+                        .iter()
+                        .map(|r| key(filename, &r.partition_id)),
+                );
+            }
+            self.change_files(
+                wanted,
+                |view| {
+                    requests
+                        .iter()
+                        .try_for_each(|request| split_one(view, request))
+                },
+                |_| {
+                    Recorded::of(&Transaction::SplitFileReferences {
+                        requests: requests.to_vec(),
+                    })
+                },
+            )
+            .await
+            .map_err(|cause| {
+                wrap_failure(cause, |cause| Error::SplitRequestsFailed {
+                    failed: requests.to_vec(),
+                    cause,
                 })
-            },
-        )
-        .await
-        .map_err(|cause| {
-            wrap_failure(cause, |cause| Error::SplitRequestsFailed {
-                failed: requests.to_vec(),
-                cause,
             })
         })
+        .await
     }
 
     /// Assigns each request's job to the named files' references on its partition.
     pub async fn assign_job_ids(&self, requests: &[AssignJobIdRequest]) -> Result<()> {
-        validate::all(requests, AssignJobIdRequest::validate)?;
-        let requests: Vec<&AssignJobIdRequest> = requests
-            .iter()
-            .filter(|r| !r.filenames.is_empty())
-            .collect();
-        if requests.is_empty() {
-            return Ok(());
-        }
-        let wanted = Wanted {
-            refs: requests
+        self.observe(Operation::AssignJobIds, async {
+            validate::all(requests, AssignJobIdRequest::validate)?;
+            let requests: Vec<&AssignJobIdRequest> = requests
                 .iter()
-                .flat_map(|r| r.filenames.iter().map(|f| key(f, &r.partition_id)))
-                .collect(),
-            ..Wanted::default()
-        };
-        let recorded = || {
-            Recorded::of(&Transaction::AssignJobIds {
-                requests: requests.iter().map(|r| (*r).clone()).collect(),
-            })
-        };
-        self.change_files(
-            wanted,
-            |view| {
-                for request in &requests {
-                    for filename in &request.filenames {
-                        let reference =
-                            view.live_ref(filename, &request.partition_id)
+                .filter(|r| !r.filenames.is_empty())
+                .collect();
+            if requests.is_empty() {
+                return Ok(());
+            }
+            let wanted = Wanted {
+                refs: requests
+                    .iter()
+                    .flat_map(|r| r.filenames.iter().map(|f| key(f, &r.partition_id)))
+                    .collect(),
+                ..Wanted::default()
+            };
+            let recorded = || {
+                Recorded::of(&Transaction::AssignJobIds {
+                    requests: requests.iter().map(|r| (*r).clone()).collect(),
+                })
+            };
+            self.change_files(
+                wanted,
+                |view| {
+                    for request in &requests {
+                        for filename in &request.filenames {
+                            let reference = view
+                                .live_ref(filename, &request.partition_id)
                                 .ok_or_else(|| {
                                     Error::file_reference_not_found(filename, &request.partition_id)
                                 })?;
-                        if let Some(job_id) = &reference.job_id {
-                            return Err(Error::FileReferenceAssignedToJob {
-                                filename: filename.clone(),
-                                partition_id: request.partition_id.clone(),
-                                job_id: job_id.clone(),
+                            if let Some(job_id) = &reference.job_id {
+                                return Err(Error::FileReferenceAssignedToJob {
+                                    filename: filename.clone(),
+                                    partition_id: request.partition_id.clone(),
+                                    job_id: job_id.clone(),
+                                });
+                            }
+                            view.update_ref(filename, &request.partition_id, |row| {
+                                row.job_id = Some(request.job_id.clone())
                             });
                         }
-                        view.update_ref(filename, &request.partition_id, |row| {
-                            row.job_id = Some(request.job_id.clone())
-                        });
                     }
-                }
-                Ok(())
-            },
-            |_| recorded(),
-        )
+                    Ok(())
+                },
+                |_| recorded(),
+            )
+            .await
+        })
         .await
     }
 
@@ -593,9 +609,15 @@ impl StateStore {
         &self,
         requests: &[ReplaceFileReferencesRequest],
     ) -> Result<()> {
-        self.replace_jobs(requests, CommitMode::Synchronous)
-            .await
-            .map(drop)
+        self.observe(
+            Operation::AtomicallyReplaceFileReferencesWithNewOnes,
+            async {
+                self.replace_jobs(requests, CommitMode::Synchronous)
+                    .await
+                    .map(drop)
+            },
+        )
+        .await
     }
 
     /// Commits compaction jobs. Synchronous: all or none, failing with `ReplaceRequestsFailed`.
@@ -662,95 +684,104 @@ impl StateStore {
         &self,
         filenames: &[String],
     ) -> Result<()> {
-        validate::all(filenames, |f| validate::id("filename", f))?;
-        if filenames.is_empty() {
-            return Ok(());
-        }
-        let mut in_key_order = filenames.to_vec();
-        in_key_order.sort_unstable();
-        in_key_order.dedup();
-        // The count of each file's live references, read without locks; the delete checks again,
-        // under the file rows' locks, that the files are still there without references.
-        let read = self.sql(
-            "SELECT f.filename, f.live FROM {s}.sleeper_tables t LEFT JOIN LATERAL ( \
-                 SELECT f.filename, (SELECT count(*) FROM {s}.file_references r \
-                     WHERE r.table_pk = f.table_pk AND r.filename = f.filename AND NOT r.removed) AS live \
-                 FROM unnest($2::text[]) AS n(filename) \
-                 CROSS JOIN LATERAL ( \
-                     SELECT f.table_pk, f.filename FROM {s}.files f \
-                     WHERE f.table_pk = t.table_pk AND f.filename = n.filename OFFSET 0 \
-                 ) f \
-             ) f ON true WHERE t.table_pk = $1",
-        );
-        let delete = self.write_sql("{s}.delete_unreferenced_files($1, $2, $3)", 3);
-        let recorded = || {
-            Recorded::of(&Transaction::DeleteFiles {
-                filenames: filenames.to_vec(),
-            })
-        };
-        let client = &self.inner.client;
-        retrying!(client, async {
-            let mut session = Session::open(client).await?;
-            let rows = self
-                .query(&read)
-                .bind(self.inner.table_pk)
-                .bind(&in_key_order)
-                .fetch_all(session.connection())
-                .await?;
-            if rows.is_empty() {
-                return Err(Failure::Rejected(self.table_not_found()));
+        self.observe(Operation::DeleteGarbageCollectedFileReferenceCounts, async {
+            validate::all(filenames, |f| validate::id("filename", f))?;
+            if filenames.is_empty() {
+                return Ok(());
             }
-            let mut live: HashMap<String, i64> = HashMap::with_capacity(rows.len());
-            for row in &rows {
-                if let Some(filename) = row.try_get::<Option<String>, _>(0)? {
-                    live.insert(filename, row.try_get(1)?);
+            let mut in_key_order = filenames.to_vec();
+            in_key_order.sort_unstable();
+            in_key_order.dedup();
+            // The count of each file's live references, read without locks; the delete checks again,
+            // under the file rows' locks, that the files are still there without references.
+            let read = self.sql(
+                "SELECT f.filename, f.live FROM {s}.sleeper_tables t LEFT JOIN LATERAL ( \
+                     SELECT f.filename, (SELECT count(*) FROM {s}.file_references r \
+                         WHERE r.table_pk = f.table_pk AND r.filename = f.filename AND NOT r.removed) AS live \
+                     FROM unnest($2::text[]) AS n(filename) \
+                     CROSS JOIN LATERAL ( \
+                         SELECT f.table_pk, f.filename FROM {s}.files f \
+                         WHERE f.table_pk = t.table_pk AND f.filename = n.filename OFFSET 0 \
+                     ) f \
+                 ) f ON true WHERE t.table_pk = $1",
+            );
+            let delete = self.write_sql("{s}.delete_unreferenced_files($1, $2, $3)", 3);
+            let recorded = || {
+                Recorded::of(&Transaction::DeleteFiles {
+                    filenames: filenames.to_vec(),
+                })
+            };
+            let client = &self.inner.client;
+            retrying!(client, async {
+                let mut session = Session::open(client).await?;
+                let rows = self
+                    .query(&read)
+                    .bind(self.inner.table_pk)
+                    .bind(&in_key_order)
+                    .fetch_all(session.connection())
+                    .await?;
+                if rows.is_empty() {
+                    return Err(Failure::Rejected(self.table_not_found()));
                 }
-            }
-            // Taken out as checked: a second delete of a file in the call finds it gone.
-            let unreferenced =
-                filenames
-                    .iter()
-                    .try_for_each(|filename| match live.remove(filename) {
-                        None => Err(Error::FileNotFound {
-                            filename: filename.clone(),
-                        }),
-                        Some(count) if count > 0 => Err(Error::FileHasReferences {
-                            filename: filename.clone(),
-                            reference_count: u64::try_from(count).unwrap_or_default(),
-                        }),
-                        Some(_) => Ok(()),
-                    });
-            if let Err(error) = unreferenced {
-                return session.end_rejected(error).await;
-            }
-            let query = self
-                .query(&delete)
-                .bind(self.inner.client.schema.lock_space)
-                .bind(self.inner.table_pk)
-                .bind(&in_key_order);
-            let query = self.bind_recorded(query, recorded);
-            let deleted = self.run_write(&mut session, query).await?;
-            session
-                .finish_write(client)
-                .await
-                .map_err(Failure::Uncertain)?;
-            if deleted {
-                self.changed();
-                Ok(())
-            } else {
-                Err(Failure::Stale)
-            }
+                let mut live: HashMap<String, i64> = HashMap::with_capacity(rows.len());
+                for row in &rows {
+                    if let Some(filename) = row.try_get::<Option<String>, _>(0)? {
+                        live.insert(filename, row.try_get(1)?);
+                    }
+                }
+                // Taken out as checked: a second delete of a file in the call finds it gone.
+                let unreferenced =
+                    filenames
+                        .iter()
+                        .try_for_each(|filename| match live.remove(filename) {
+                            None => Err(Error::FileNotFound {
+                                filename: filename.clone(),
+                            }),
+                            Some(count) if count > 0 => Err(Error::FileHasReferences {
+                                filename: filename.clone(),
+                                reference_count: u64::try_from(count).unwrap_or_default(),
+                            }),
+                            Some(_) => Ok(()),
+                        });
+                if let Err(error) = unreferenced {
+                    return session.end_rejected(error).await;
+                }
+                let query = self
+                    .query(&delete)
+                    .bind(self.inner.client.schema.lock_space)
+                    .bind(self.inner.table_pk)
+                    .bind(&in_key_order);
+                let query = self.bind_recorded(query, recorded);
+                let deleted = self.run_write(&mut session, query).await?;
+                session
+                    .finish_write(client)
+                    .await
+                    .map_err(Failure::Uncertain)?;
+                if deleted {
+                    self.changed();
+                    Ok(())
+                } else {
+                    Err(Failure::Stale)
+                }
+            })
         })
+        .await
     }
 
     /// Every reference of every file, by filename then partition id.
     pub async fn get_file_references(&self) -> Result<Vec<FileReference>> {
-        self.select_references("").await
+        self.observe(Operation::GetFileReferences, async {
+            self.select_references("").await
+        })
+        .await
     }
 
     /// The references with no job, by filename then partition id.
     pub async fn get_file_references_with_no_job_id(&self) -> Result<Vec<FileReference>> {
-        self.select_references("AND r.job_id IS NULL").await
+        self.observe(Operation::GetFileReferencesWithNoJobId, async {
+            self.select_references("AND r.job_id IS NULL").await
+        })
+        .await
     }
 
     /// Sorted here rather than by the server: the server's sort of a large table spills to disk
@@ -781,24 +812,27 @@ impl StateStore {
     pub async fn get_partition_to_referenced_files_map(
         &self,
     ) -> Result<BTreeMap<String, Vec<String>>> {
-        let sql = self.sql(
-            "SELECT r.partition_id, r.filename FROM {s}.sleeper_tables t \
-             LEFT JOIN {s}.file_references r ON r.table_pk = t.table_pk AND NOT r.removed \
-             WHERE t.table_pk = $1 ORDER BY r.partition_id, r.filename",
-        );
-        let pairs = self
-            .query_table(
-                &sql,
-                1,
-                |q| q,
-                |row| Ok((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?)),
-            )
-            .await?;
-        let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (partition_id, filename) in pairs {
-            map.entry(partition_id).or_default().push(filename);
-        }
-        Ok(map)
+        self.observe(Operation::GetPartitionToReferencedFilesMap, async {
+            let sql = self.sql(
+                "SELECT r.partition_id, r.filename FROM {s}.sleeper_tables t \
+                 LEFT JOIN {s}.file_references r ON r.table_pk = t.table_pk AND NOT r.removed \
+                 WHERE t.table_pk = $1 ORDER BY r.partition_id, r.filename",
+            );
+            let pairs = self
+                .query_table(
+                    &sql,
+                    1,
+                    |q| q,
+                    |row| Ok((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?)),
+                )
+                .await?;
+            let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for (partition_id, filename) in pairs {
+                map.entry(partition_id).or_default().push(filename);
+            }
+            Ok(map)
+        })
+        .await
     }
 
     /// The files with no references whose last update is strictly before `max_update_time`.
@@ -806,23 +840,26 @@ impl StateStore {
         &self,
         max_update_time: Timestamp,
     ) -> Result<Vec<String>> {
-        let sql = self.sql(
-            "SELECT f.filename FROM {s}.sleeper_tables t LEFT JOIN LATERAL ( \
-                 SELECT f.filename FROM {s}.files f \
-                 WHERE f.table_pk = t.table_pk \
-                   AND NOT EXISTS (SELECT 1 FROM {s}.file_references r \
-                       WHERE r.table_pk = f.table_pk AND r.filename = f.filename AND NOT r.removed) \
-                   AND (SELECT w.at FROM ( \
-                           SELECT f.created_at AS at, f.created_seq AS seq \
-                           UNION ALL SELECT r.updated_at, r.update_seq FROM {s}.file_references r \
-                               WHERE r.table_pk = f.table_pk AND r.filename = f.filename \
-                        ) w ORDER BY w.seq DESC LIMIT 1) < $2 \
-             ) f ON true \
-             WHERE t.table_pk = $1 ORDER BY f.filename",
-        );
-        let cutoff = crate::time::cutoff(max_update_time);
-        self.query_table(&sql, 0, |q| q.bind(cutoff), |row| Ok(row.try_get(0)?))
-            .await
+        self.observe(Operation::GetReadyForGcFilenamesBefore, async {
+            let sql = self.sql(
+                "SELECT f.filename FROM {s}.sleeper_tables t LEFT JOIN LATERAL ( \
+                     SELECT f.filename FROM {s}.files f \
+                     WHERE f.table_pk = t.table_pk \
+                       AND NOT EXISTS (SELECT 1 FROM {s}.file_references r \
+                           WHERE r.table_pk = f.table_pk AND r.filename = f.filename AND NOT r.removed) \
+                       AND (SELECT w.at FROM ( \
+                               SELECT f.created_at AS at, f.created_seq AS seq \
+                               UNION ALL SELECT r.updated_at, r.update_seq FROM {s}.file_references r \
+                                   WHERE r.table_pk = f.table_pk AND r.filename = f.filename \
+                            ) w ORDER BY w.seq DESC LIMIT 1) < $2 \
+                 ) f ON true \
+                 WHERE t.table_pk = $1 ORDER BY f.filename",
+            );
+            let cutoff = crate::time::cutoff(max_update_time);
+            self.query_table(&sql, 0, |q| q.bind(cutoff), |row| Ok(row.try_get(0)?))
+                .await
+        })
+        .await
     }
 
     /// Every referenced file with its references and time, and the first `max_unreferenced_files`
@@ -831,105 +868,111 @@ impl StateStore {
         &self,
         max_unreferenced_files: u64,
     ) -> Result<AllReferencesToAllFiles> {
-        validate::max_unreferenced_files(max_unreferenced_files)?;
-        // Two ordered scans in one statement (so one snapshot), merged here: a join of the two tables
-        // could be planned badly while the table's statistics are stale, and each scan follows its
-        // primary key. Columns: kind (0 the table, 1 a file, 2 a reference row), removed, version,
-        // then REFERENCE_COLUMNS, a file's time standing in for `updated_at`.
-        let sql = self.sql(&format!(
-            "SELECT 0 AS kind, NULL::bool, NULL::bigint, NULL::text, NULL::text, NULL::bigint, \
-                    NULL::text, NULL::timestamptz, NULL::bool, NULL::bool \
-             FROM {{s}}.sleeper_tables WHERE table_pk = $1 \
-             UNION ALL (SELECT 1, NULL, f.created_seq, f.filename, NULL, NULL, NULL, f.created_at, NULL, NULL \
-                 FROM {{s}}.files f WHERE f.table_pk = $1 ORDER BY f.filename) \
-             UNION ALL (SELECT 2, r.removed, r.update_seq, {REFERENCE_COLUMNS} \
-                 FROM {{s}}.file_references r WHERE r.table_pk = $1 ORDER BY r.filename, r.partition_id)"
-        ));
-        let client = &self.inner.client;
-        let rows = retrying!(client, async {
-            let mut session = Session::open_read(client).await?;
-            let rows = self
-                .query(&sql)
-                .bind(self.inner.table_pk)
-                .fetch_all(session.connection())
-                .await?;
-            session.finish().await?;
-            Ok::<_, Failure>(rows)
-        })?;
-        let (mut table, mut files, mut references) = (false, Vec::new(), Vec::new());
-        for row in &rows {
-            match row.try_get::<i32, _>(0)? {
-                0 => table = true,
-                1 => files.push(row),
-                _ => references.push(row),
-            }
-        }
-        if !table {
-            return Err(self.table_not_found());
-        }
-        // Each scan's order is kept by PostgreSQL's append of the two; checked rather than assumed.
-        let key = |row: &&PgRow| -> (String, String) {
-            (
-                row.try_get(3).unwrap_or_default(),
-                row.try_get(4).unwrap_or_default(),
-            )
-        };
-        let in_order = |a: &&PgRow, b: &&PgRow| {
-            (text_at(a, 3), text_at(a, 4)) <= (text_at(b, 3), text_at(b, 4))
-        };
-        if !files.is_sorted_by(in_order) {
-            files.sort_by_cached_key(key);
-        }
-        if !references.is_sorted_by(in_order) {
-            references.sort_by_cached_key(key);
-        }
-        let mut report = AllReferencesToAllFiles::default();
-        let mut unreferenced = 0_u64;
-        let mut rows = references.into_iter().peekable();
-        for file in files {
-            let filename: String = file.try_get(3)?;
-            let mut latest: (i64, Timestamp) = (file.try_get(2)?, file.try_get(7)?);
-            let mut references = Vec::new();
-            while let Some(row) = rows.next_if(|row| {
-                row.try_get::<&str, _>(3)
-                    .is_ok_and(|f| f <= filename.as_str())
-            }) {
-                if row.try_get::<&str, _>(3)? != filename {
-                    continue; // a reference without a file record: not part of any file
-                }
-                let seq: i64 = row.try_get(2)?;
-                if seq > latest.0 {
-                    latest = (seq, row.try_get(7)?);
-                }
-                if !row.try_get::<bool, _>(1)? {
-                    references.push(reference_from_row(row, 3)?);
+        self.observe(Operation::GetAllFilesWithMaxUnreferenced, async {
+            validate::max_unreferenced_files(max_unreferenced_files)?;
+            // Two ordered scans in one statement (so one snapshot), merged here: a join of the two tables
+            // could be planned badly while the table's statistics are stale, and each scan follows its
+            // primary key. Columns: kind (0 the table, 1 a file, 2 a reference row), removed, version,
+            // then REFERENCE_COLUMNS, a file's time standing in for `updated_at`.
+            let sql = self.sql(&format!(
+                "SELECT 0 AS kind, NULL::bool, NULL::bigint, NULL::text, NULL::text, NULL::bigint, \
+                        NULL::text, NULL::timestamptz, NULL::bool, NULL::bool \
+                 FROM {{s}}.sleeper_tables WHERE table_pk = $1 \
+                 UNION ALL (SELECT 1, NULL, f.created_seq, f.filename, NULL, NULL, NULL, f.created_at, NULL, NULL \
+                     FROM {{s}}.files f WHERE f.table_pk = $1 ORDER BY f.filename) \
+                 UNION ALL (SELECT 2, r.removed, r.update_seq, {REFERENCE_COLUMNS} \
+                     FROM {{s}}.file_references r WHERE r.table_pk = $1 ORDER BY r.filename, r.partition_id)"
+            ));
+            let client = &self.inner.client;
+            let rows = retrying!(client, async {
+                let mut session = Session::open_read(client).await?;
+                let rows = self
+                    .query(&sql)
+                    .bind(self.inner.table_pk)
+                    .fetch_all(session.connection())
+                    .await?;
+                session.finish().await?;
+                Ok::<_, Failure>(rows)
+            })?;
+            let (mut table, mut files, mut references) = (false, Vec::new(), Vec::new());
+            for row in &rows {
+                match row.try_get::<i32, _>(0)? {
+                    0 => table = true,
+                    1 => files.push(row),
+                    _ => references.push(row),
                 }
             }
-            if references.is_empty() {
-                unreferenced += 1;
-                if unreferenced > max_unreferenced_files {
-                    report.more_than_max = true;
-                    continue;
-                }
+            if !table {
+                return Err(self.table_not_found());
             }
-            report.files.push(AllReferencesToAFile {
-                filename,
-                references,
-                last_update_time: Some(latest.1),
-            });
-        }
-        Ok(report)
+            // Each scan's order is kept by PostgreSQL's append of the two; checked rather than assumed.
+            let key = |row: &&PgRow| -> (String, String) {
+                (
+                    row.try_get(3).unwrap_or_default(),
+                    row.try_get(4).unwrap_or_default(),
+                )
+            };
+            let in_order = |a: &&PgRow, b: &&PgRow| {
+                (text_at(a, 3), text_at(a, 4)) <= (text_at(b, 3), text_at(b, 4))
+            };
+            if !files.is_sorted_by(in_order) {
+                files.sort_by_cached_key(key);
+            }
+            if !references.is_sorted_by(in_order) {
+                references.sort_by_cached_key(key);
+            }
+            let mut report = AllReferencesToAllFiles::default();
+            let mut unreferenced = 0_u64;
+            let mut rows = references.into_iter().peekable();
+            for file in files {
+                let filename: String = file.try_get(3)?;
+                let mut latest: (i64, Timestamp) = (file.try_get(2)?, file.try_get(7)?);
+                let mut references = Vec::new();
+                while let Some(row) = rows.next_if(|row| {
+                    row.try_get::<&str, _>(3)
+                        .is_ok_and(|f| f <= filename.as_str())
+                }) {
+                    if row.try_get::<&str, _>(3)? != filename {
+                        continue; // a reference without a file record: not part of any file
+                    }
+                    let seq: i64 = row.try_get(2)?;
+                    if seq > latest.0 {
+                        latest = (seq, row.try_get(7)?);
+                    }
+                    if !row.try_get::<bool, _>(1)? {
+                        references.push(reference_from_row(row, 3)?);
+                    }
+                }
+                if references.is_empty() {
+                    unreferenced += 1;
+                    if unreferenced > max_unreferenced_files {
+                        report.more_than_max = true;
+                        continue;
+                    }
+                }
+                report.files.push(AllReferencesToAFile {
+                    filename,
+                    references,
+                    last_update_time: Some(latest.1),
+                });
+            }
+            Ok(report)
+        })
+        .await
     }
 
     /// True iff the table has no file record at all, referenced or not.
     pub async fn has_no_files(&self) -> Result<bool> {
-        let sql = self.sql(
-            "SELECT f.filename FROM {s}.sleeper_tables t LEFT JOIN LATERAL ( \
-                 SELECT f.filename FROM {s}.files f WHERE f.table_pk = t.table_pk LIMIT 1 \
-             ) f ON true WHERE t.table_pk = $1",
-        );
-        let any_file = self.query_table(&sql, 0, |q| q, |_| Ok(())).await?;
-        Ok(any_file.is_empty())
+        self.observe(Operation::HasNoFiles, async {
+            let sql = self.sql(
+                "SELECT f.filename FROM {s}.sleeper_tables t LEFT JOIN LATERAL ( \
+                     SELECT f.filename FROM {s}.files f WHERE f.table_pk = t.table_pk LIMIT 1 \
+                 ) f ON true WHERE t.table_pk = $1",
+            );
+            let any_file = self.query_table(&sql, 0, |q| q, |_| Ok(())).await?;
+            Ok(any_file.is_empty())
+        })
+        .await
     }
 
     /// True iff every named file's reference on the partition has `job_id`; an error for a missing
@@ -940,11 +983,14 @@ impl StateStore {
         filenames: &[String],
         job_id: &str,
     ) -> Result<bool> {
-        self.is_assigned(&[CheckFileAssignmentsRequest::new(
-            job_id,
-            filenames.to_vec(),
-            partition_id,
-        )])
+        self.observe(Operation::IsPartitionFilesAssignedToJob, async {
+            self.is_assigned(&[CheckFileAssignmentsRequest::new(
+                job_id,
+                filenames.to_vec(),
+                partition_id,
+            )])
+            .await
+        })
         .await
     }
 
@@ -953,71 +999,82 @@ impl StateStore {
     /// `FileReferenceNotFound` and one with another job `FileReferenceAssignedToJob`; one with no job
     /// makes the answer false. One snapshot.
     pub async fn is_assigned(&self, requests: &[CheckFileAssignmentsRequest]) -> Result<bool> {
-        validate::all(requests, CheckFileAssignmentsRequest::validate)?;
-        let (filenames, partitions): (Vec<&str>, Vec<&str>) = requests
-            .iter()
-            .flat_map(|r| {
-                r.filenames
-                    .iter()
-                    .map(|f| (f.as_str(), r.partition_id.as_str()))
-            })
-            .unzip();
-        let sql = self.sql(
-            "SELECT r.filename, r.partition_id, r.job_id FROM {s}.sleeper_tables t \
-             LEFT JOIN LATERAL ( \
-                 SELECT r.filename, r.partition_id, r.job_id \
-                 FROM unnest($2::text[], $3::text[]) AS n(filename, partition_id) \
-                 CROSS JOIN LATERAL ( \
-                     SELECT r.filename, r.partition_id, r.job_id FROM {s}.file_references r \
-                     WHERE r.table_pk = t.table_pk AND r.filename = n.filename \
-                       AND r.partition_id = n.partition_id AND NOT r.removed OFFSET 0 \
-                 ) r \
-             ) r ON true \
-             WHERE t.table_pk = $1",
-        );
-        let jobs: HashMap<RefKey, Option<String>> = self
-            .query_table(
-                &sql,
-                0,
-                |q| q.bind(&filenames).bind(&partitions),
-                |row| Ok(((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?)),
-            )
-            .await?
-            .into_iter()
-            .collect();
-        let mut all_assigned = true;
-        for request in requests {
-            let partition_id = &request.partition_id;
-            for filename in &request.filenames {
-                match jobs.get(&key(filename, partition_id)) {
-                    None => return Err(Error::file_reference_not_found(filename, partition_id)),
-                    Some(Some(other)) if *other != request.job_id => {
-                        return Err(Error::FileReferenceAssignedToJob {
-                            filename: filename.clone(),
-                            partition_id: partition_id.clone(),
-                            job_id: other.clone(),
-                        })
+        self.observe(Operation::IsAssigned, async {
+            validate::all(requests, CheckFileAssignmentsRequest::validate)?;
+            let (filenames, partitions): (Vec<&str>, Vec<&str>) = requests
+                .iter()
+                .flat_map(|r| {
+                    r.filenames
+                        .iter()
+                        .map(|f| (f.as_str(), r.partition_id.as_str()))
+                })
+                .unzip();
+            let sql = self.sql(
+                "SELECT r.filename, r.partition_id, r.job_id FROM {s}.sleeper_tables t \
+                 LEFT JOIN LATERAL ( \
+                     SELECT r.filename, r.partition_id, r.job_id \
+                     FROM unnest($2::text[], $3::text[]) AS n(filename, partition_id) \
+                     CROSS JOIN LATERAL ( \
+                         SELECT r.filename, r.partition_id, r.job_id FROM {s}.file_references r \
+                         WHERE r.table_pk = t.table_pk AND r.filename = n.filename \
+                           AND r.partition_id = n.partition_id AND NOT r.removed OFFSET 0 \
+                     ) r \
+                 ) r ON true \
+                 WHERE t.table_pk = $1",
+            );
+            let jobs: HashMap<RefKey, Option<String>> = self
+                .query_table(
+                    &sql,
+                    0,
+                    |q| q.bind(&filenames).bind(&partitions),
+                    |row| Ok(((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?)),
+                )
+                .await?
+                .into_iter()
+                .collect();
+            let mut all_assigned = true;
+            for request in requests {
+                let partition_id = &request.partition_id;
+                for filename in &request.filenames {
+                    match jobs.get(&key(filename, partition_id)) {
+                        None => {
+                            return Err(Error::file_reference_not_found(filename, partition_id))
+                        }
+                        Some(Some(other)) if *other != request.job_id => {
+                            return Err(Error::FileReferenceAssignedToJob {
+                                filename: filename.clone(),
+                                partition_id: partition_id.clone(),
+                                job_id: other.clone(),
+                            })
+                        }
+                        Some(Some(_)) => {}
+                        Some(None) => all_assigned = false,
                     }
-                    Some(Some(_)) => {}
-                    Some(None) => all_assigned = false,
                 }
             }
-        }
-        Ok(all_assigned)
+            Ok(all_assigned)
+        })
+        .await
     }
 
     /// Removes every file record and reference of the table; partitions stay.
     pub async fn clear_file_data(&self) -> Result<()> {
-        self.clear_table(true, false, || Recorded::of(&Transaction::ClearFiles))
-            .await
+        self.observe(Operation::ClearFileData, async {
+            self.clear_table(true, false, || Recorded::of(&Transaction::ClearFiles))
+                .await
+        })
+        .await
     }
 
     /// Removes every file and partition of the table; it needs `initialise` again.
     pub async fn clear_sleeper_table(&self) -> Result<()> {
-        self.clear_table(true, true, || {
-            Recorded::of(&Transaction::ClearFiles).and(&Transaction::InitialisePartitions {
-                partitions: Vec::new(),
+        self.observe(Operation::ClearSleeperTable, async {
+            self.clear_table(true, true, || {
+                Recorded::of(&Transaction::ClearFiles).and(&Transaction::InitialisePartitions {
+                    partitions: Vec::new(),
+                })
             })
+            .await
         })
         .await
     }

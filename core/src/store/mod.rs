@@ -9,11 +9,13 @@ mod feed;
 mod files;
 mod partitions;
 mod regions;
+mod status;
 mod transactions;
 
 pub use arrow::{file_reference_schema, partition_schema, ArrowBatches, ReadScope};
 #[cfg(feature = "testing")]
 pub use bulk::COPY_FROM_REFERENCES;
+pub use status::TableStatus;
 pub use transactions::{LogProgress, LogReplay};
 
 use std::sync::{Arc, Mutex};
@@ -27,6 +29,7 @@ use crate::connection::Session;
 use crate::error::{Error, Result};
 use crate::feed::{recording, Recorded};
 use crate::model::{RowKeyField, Timestamp};
+use crate::stats::Operation;
 use copy_out::{CopyDecoder, CopyRow};
 
 /// A handle bound to one table (the table as created, not merely its id). Clones share the handle,
@@ -119,6 +122,17 @@ impl StateStore {
 
     fn file_clock(&self) -> Option<Timestamp> {
         *lock_clock(&self.inner.file_clock)
+    }
+
+    /// Runs `call`, one public call on this table, counted in the client's statistics.
+    fn observe<'a, T: Send + 'a>(
+        &'a self,
+        operation: Operation,
+        call: impl std::future::Future<Output = Result<T>> + Send + 'a,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'a>> {
+        self.inner
+            .client
+            .observe(operation, Some(&self.inner.table_id), call)
     }
 
     fn sql(&self, template: &str) -> String {

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::feed::Recorded;
 use crate::model::Partition;
 use crate::partitions::{root_partition, validate_extension, validate_split, validate_tree};
+use crate::stats::Operation;
 use crate::transaction::Transaction;
 
 pub(super) const PARTITION_COLUMNS: &str =
@@ -22,15 +23,21 @@ pub(super) const PARTITION_COLUMNS: &str =
 impl StateStore {
     /// Replaces the partitions with the single root partition covering every key.
     pub async fn initialise(&self) -> Result<()> {
-        self.replace_partitions(vec![root_partition(self.row_keys())])
-            .await
+        self.observe(Operation::Initialise, async {
+            self.replace_partitions(vec![root_partition(self.row_keys())])
+                .await
+        })
+        .await
     }
 
     /// Replaces the partitions with `partitions`, once they are checked to form a valid tree.
     pub async fn initialise_with_partitions(&self, partitions: &[Partition]) -> Result<()> {
-        crate::validate::all(partitions, Partition::validate)?;
-        let tree = validate_tree(partitions, self.row_keys())?;
-        self.replace_partitions(tree).await
+        self.observe(Operation::InitialiseWithPartitions, async {
+            crate::validate::all(partitions, Partition::validate)?;
+            let tree = validate_tree(partitions, self.row_keys())?;
+            self.replace_partitions(tree).await
+        })
+        .await
     }
 
     pub(super) async fn replace_partitions(&self, tree: Vec<Partition>) -> Result<()> {
@@ -65,9 +72,15 @@ impl StateStore {
         new_partition_1: &Partition,
         new_partition_2: &Partition,
     ) -> Result<()> {
-        self.split_partition(
-            split_partition,
-            &[new_partition_1.clone(), new_partition_2.clone()],
+        self.observe(
+            Operation::AtomicallyUpdatePartitionAndCreateNewOnes,
+            async {
+                self.split_partition(
+                    split_partition,
+                    &[new_partition_1.clone(), new_partition_2.clone()],
+                )
+                .await
+            },
         )
         .await
     }
@@ -79,46 +92,49 @@ impl StateStore {
         parent: &Partition,
         new_children: &[Partition],
     ) -> Result<()> {
-        parent.validate()?;
-        crate::validate::all(new_children, Partition::validate)?;
-        let mut ids: Vec<&str> = std::iter::once(parent.id.as_str())
-            .chain(new_children.iter().map(|p| p.id.as_str()))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let read = self.with_tree_version(&format!(
-            "SELECT {PARTITION_COLUMNS} FROM unnest($2::text[]) AS n(id) \
-             CROSS JOIN LATERAL ( \
-                 SELECT * FROM {{s}}.partitions p WHERE p.table_pk = $1 AND p.partition_id = n.id OFFSET 0 \
-             ) p"
-        ));
-        let recorded = || {
-            Recorded::of(&Transaction::SplitPartition {
-                parent: parent.clone(),
-                new_children: new_children.to_vec(),
-            })
-        };
-        self.change_partitions(
-            &read,
-            |query| query.bind(&ids),
-            recorded,
-            |rows| {
-                let stored: HashMap<String, Partition> =
-                    rows.into_iter().map(|p| (p.id.clone(), p)).collect();
-                let mut written = validate_split(
-                    stored.get(&parent.id),
-                    parent,
-                    new_children,
-                    self.row_keys(),
-                    |id| stored.contains_key(id),
-                )?;
-                let added = written.split_off(1);
-                Ok((written, added))
-            },
-        )
-        .await?;
-        tracing::debug!(table_id = self.table_id(), partition_id = %parent.id, "split partition");
-        Ok(())
+        self.observe(Operation::SplitPartition, async {
+            parent.validate()?;
+            crate::validate::all(new_children, Partition::validate)?;
+            let mut ids: Vec<&str> = std::iter::once(parent.id.as_str())
+                .chain(new_children.iter().map(|p| p.id.as_str()))
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let read = self.with_tree_version(&format!(
+                "SELECT {PARTITION_COLUMNS} FROM unnest($2::text[]) AS n(id) \
+                 CROSS JOIN LATERAL ( \
+                     SELECT * FROM {{s}}.partitions p WHERE p.table_pk = $1 AND p.partition_id = n.id OFFSET 0 \
+                 ) p"
+            ));
+            let recorded = || {
+                Recorded::of(&Transaction::SplitPartition {
+                    parent: parent.clone(),
+                    new_children: new_children.to_vec(),
+                })
+            };
+            self.change_partitions(
+                &read,
+                |query| query.bind(&ids),
+                recorded,
+                |rows| {
+                    let stored: HashMap<String, Partition> =
+                        rows.into_iter().map(|p| (p.id.clone(), p)).collect();
+                    let mut written = validate_split(
+                        stored.get(&parent.id),
+                        parent,
+                        new_children,
+                        self.row_keys(),
+                        |id| stored.contains_key(id),
+                    )?;
+                    let added = written.split_off(1);
+                    Ok((written, added))
+                },
+            )
+            .await?;
+            tracing::debug!(table_id = self.table_id(), partition_id = %parent.id, "split partition");
+            Ok(())
+        })
+        .await
     }
 
     /// Sleeper's `ExtendPartitionTreeTransaction`: splits the leaves in `update_partitions` (stored
@@ -129,70 +145,85 @@ impl StateStore {
         update_partitions: &[Partition],
         new_partitions: &[Partition],
     ) -> Result<()> {
-        crate::validate::all(update_partitions, Partition::validate)?;
-        crate::validate::all(new_partitions, Partition::validate)?;
-        if update_partitions.is_empty() && new_partitions.is_empty() {
-            return Ok(());
-        }
-        let read = self.with_tree_version(&format!(
-            "SELECT {PARTITION_COLUMNS} FROM {{s}}.partitions p WHERE p.table_pk = $1"
-        ));
-        let recorded = || {
-            Recorded::of(&Transaction::ExtendPartitionTree {
-                update_partitions: update_partitions.to_vec(),
-                new_partitions: new_partitions.to_vec(),
-            })
-        };
-        self.change_partitions(
-            &read,
-            |query| query,
-            recorded,
-            |stored| {
-                let mut written = validate_extension(
-                    &stored,
-                    update_partitions,
-                    new_partitions,
-                    self.row_keys(),
-                )?;
-                let added = written.split_off(update_partitions.len());
-                Ok((written, added))
-            },
-        )
-        .await?;
-        tracing::info!(
-            table_id = self.table_id(),
-            updated = update_partitions.len(),
-            added = new_partitions.len(),
-            "extended partition tree"
-        );
-        Ok(())
+        self.observe(Operation::ExtendPartitionTree, async {
+            crate::validate::all(update_partitions, Partition::validate)?;
+            crate::validate::all(new_partitions, Partition::validate)?;
+            if update_partitions.is_empty() && new_partitions.is_empty() {
+                return Ok(());
+            }
+            let read = self.with_tree_version(&format!(
+                "SELECT {PARTITION_COLUMNS} FROM {{s}}.partitions p WHERE p.table_pk = $1"
+            ));
+            let recorded = || {
+                Recorded::of(&Transaction::ExtendPartitionTree {
+                    update_partitions: update_partitions.to_vec(),
+                    new_partitions: new_partitions.to_vec(),
+                })
+            };
+            self.change_partitions(
+                &read,
+                |query| query,
+                recorded,
+                |stored| {
+                    let mut written = validate_extension(
+                        &stored,
+                        update_partitions,
+                        new_partitions,
+                        self.row_keys(),
+                    )?;
+                    let added = written.split_off(update_partitions.len());
+                    Ok((written, added))
+                },
+            )
+            .await?;
+            tracing::info!(
+                table_id = self.table_id(),
+                updated = update_partitions.len(),
+                added = new_partitions.len(),
+                "extended partition tree"
+            );
+            Ok(())
+        })
+        .await
     }
 
     /// Every partition, by id.
     pub async fn get_all_partitions(&self) -> Result<Vec<Partition>> {
-        self.select_partitions("", None).await
+        self.observe(Operation::GetAllPartitions, async {
+            self.select_partitions("", None).await
+        })
+        .await
     }
 
     /// The leaf partitions, by id.
     pub async fn get_leaf_partitions(&self) -> Result<Vec<Partition>> {
-        self.select_partitions("AND p.is_leaf", None).await
+        self.observe(Operation::GetLeafPartitions, async {
+            self.select_partitions("AND p.is_leaf", None).await
+        })
+        .await
     }
 
     /// The stored partition with that id, or `PartitionNotFound`.
     pub async fn get_partition(&self, partition_id: &str) -> Result<Partition> {
-        crate::validate::id("partition id", partition_id)?;
-        self.select_partitions("AND p.partition_id = $2", Some(partition_id))
-            .await?
-            .pop()
-            .ok_or_else(|| partition_not_found(partition_id))
+        self.observe(Operation::GetPartition, async {
+            crate::validate::id("partition id", partition_id)?;
+            self.select_partitions("AND p.partition_id = $2", Some(partition_id))
+                .await?
+                .pop()
+                .ok_or_else(|| partition_not_found(partition_id))
+        })
+        .await
     }
 
     /// Removes every partition; files and references stay. The table needs `initialise` again.
     pub async fn clear_partition_data(&self) -> Result<()> {
-        self.clear_table(false, true, || {
-            Recorded::of(&Transaction::InitialisePartitions {
-                partitions: Vec::new(),
+        self.observe(Operation::ClearPartitionData, async {
+            self.clear_table(false, true, || {
+                Recorded::of(&Transaction::InitialisePartitions {
+                    partitions: Vec::new(),
+                })
             })
+            .await
         })
         .await
     }

@@ -22,6 +22,7 @@ use crate::connection::Session;
 use crate::error::{Error, Result};
 use crate::keys::{coerce_to_field, compare_keys};
 use crate::model::{FileReference, KeyValue, Partition, Region, RowKeyField};
+use crate::stats::Operation;
 
 /// The partition tree at one version.
 pub(super) struct Tree {
@@ -164,18 +165,21 @@ impl StateStore {
         &self,
         partition_ids: &[String],
     ) -> Result<Vec<FileReference>> {
-        for id in partition_ids {
-            crate::validate::id("partition id", id)?;
-        }
-        self.references_on(|tree| {
-            partition_ids
-                .iter()
-                .map(|id| {
-                    tree.partition(id)
-                        .map(|p| p.id.clone())
-                        .ok_or_else(|| partition_not_found(id))
-                })
-                .collect()
+        self.observe(Operation::GetFileReferencesOnPartitions, async {
+            for id in partition_ids {
+                crate::validate::id("partition id", id)?;
+            }
+            self.references_on(|tree| {
+                partition_ids
+                    .iter()
+                    .map(|id| {
+                        tree.partition(id)
+                            .map(|p| p.id.clone())
+                            .ok_or_else(|| partition_not_found(id))
+                    })
+                    .collect()
+            })
+            .await
         })
         .await
     }
@@ -186,18 +190,27 @@ impl StateStore {
         &self,
         partition_ids: &[String],
     ) -> Result<BTreeMap<String, Vec<String>>> {
-        Ok(to_map(
-            self.get_file_references_on_partitions(partition_ids)
-                .await?,
-        ))
+        self.observe(
+            Operation::GetPartitionToReferencedFilesMapOnPartitions,
+            async {
+                Ok(to_map(
+                    self.get_file_references_on_partitions(partition_ids)
+                        .await?,
+                ))
+            },
+        )
+        .await
     }
 
     /// Every partition, leaf or not, whose range overlaps `region`, by id. The region's ranges are
     /// taken with both ends included; a field it has no range on matches any value.
     pub async fn get_partitions_in_region(&self, region: &Region) -> Result<Vec<Partition>> {
-        let bounds = query_bounds(region, self.row_keys())?;
-        let tree = self.tree_now().await?;
-        Ok(tree.overlapping(&bounds).into_iter().cloned().collect())
+        self.observe(Operation::GetPartitionsInRegion, async {
+            let bounds = query_bounds(region, self.row_keys())?;
+            let tree = self.tree_now().await?;
+            Ok(tree.overlapping(&bounds).into_iter().cloned().collect())
+        })
+        .await
     }
 
     /// The tree as it is now, in a call of its own.
@@ -218,13 +231,16 @@ impl StateStore {
         &self,
         region: &Region,
     ) -> Result<Vec<FileReference>> {
-        let bounds = query_bounds(region, self.row_keys())?;
-        self.references_on(|tree| {
-            Ok(tree
-                .overlapping(&bounds)
-                .into_iter()
-                .map(|p| p.id.clone())
-                .collect())
+        self.observe(Operation::GetFileReferencesInRegion, async {
+            let bounds = query_bounds(region, self.row_keys())?;
+            self.references_on(|tree| {
+                Ok(tree
+                    .overlapping(&bounds)
+                    .into_iter()
+                    .map(|p| p.id.clone())
+                    .collect())
+            })
+            .await
         })
         .await
     }
@@ -235,7 +251,10 @@ impl StateStore {
         &self,
         region: &Region,
     ) -> Result<BTreeMap<String, Vec<String>>> {
-        Ok(to_map(self.get_file_references_in_region(region).await?))
+        self.observe(Operation::GetPartitionToReferencedFilesMapInRegion, async {
+            Ok(to_map(self.get_file_references_in_region(region).await?))
+        })
+        .await
     }
 
     /// The partitions with these ids, by id; `PartitionNotFound` for one that does not exist.

@@ -6,6 +6,7 @@ use std::io::BufRead;
 
 use super::StateStore;
 use crate::error::{Error, Result};
+use crate::stats::Operation;
 use crate::transaction::{
     CommitMode, Transaction, TransactionFailure, TransactionLogEntry, TransactionOutcome,
 };
@@ -40,60 +41,64 @@ impl StateStore {
         transaction: &Transaction,
         mode: CommitMode,
     ) -> Result<TransactionOutcome> {
-        let failures = match transaction {
-            Transaction::AddFiles { files, .. } => self.add_file_groups(files, mode).await?,
-            Transaction::AssignJobIds { requests } => {
-                self.assign_job_ids(requests).await?;
-                Vec::new()
-            }
-            Transaction::ClearFiles => {
-                self.clear_file_data().await?;
-                Vec::new()
-            }
-            Transaction::DeleteFiles { filenames } => {
-                self.delete_garbage_collected_file_reference_counts(filenames)
-                    .await?;
-                Vec::new()
-            }
-            Transaction::InitialisePartitions { partitions } if partitions.is_empty() => {
-                self.replace_partitions(Vec::new()).await?;
-                Vec::new()
-            }
-            Transaction::InitialisePartitions { partitions } => {
-                self.initialise_with_partitions(partitions).await?;
-                Vec::new()
-            }
-            Transaction::ReplaceFileReferences { jobs } => {
-                let requests: Vec<_> = jobs.iter().map(|job| job.request.clone()).collect();
-                reject_output_named_as_input(&requests)?;
-                self.replace_jobs(&requests, mode).await?
-            }
-            Transaction::SplitFileReferences { requests } => {
-                match (self.split_file_references(requests).await, mode) {
-                    (Err(Error::SplitRequestsFailed { cause, .. }), CommitMode::Asynchronous) => {
-                        return Err(*cause)
-                    }
-                    (result, _) => result?,
+        self.observe(Operation::ApplyTransaction, async {
+            let failures = match transaction {
+                Transaction::AddFiles { files, .. } => self.add_file_groups(files, mode).await?,
+                Transaction::AssignJobIds { requests } => {
+                    self.assign_job_ids(requests).await?;
+                    Vec::new()
                 }
-                Vec::new()
-            }
-            Transaction::SplitPartition {
-                parent,
-                new_children,
-            } => {
-                self.split_partition(parent, new_children).await?;
-                Vec::new()
-            }
-            Transaction::ExtendPartitionTree {
-                update_partitions,
-                new_partitions,
-            } => {
-                self.extend_partition_tree(update_partitions, new_partitions)
-                    .await?;
-                Vec::new()
-            }
-        };
-        Ok(TransactionOutcome { failures })
+                Transaction::ClearFiles => {
+                    self.clear_file_data().await?;
+                    Vec::new()
+                }
+                Transaction::DeleteFiles { filenames } => {
+                    self.delete_garbage_collected_file_reference_counts(filenames)
+                        .await?;
+                    Vec::new()
+                }
+                Transaction::InitialisePartitions { partitions } if partitions.is_empty() => {
+                    self.replace_partitions(Vec::new()).await?;
+                    Vec::new()
+                }
+                Transaction::InitialisePartitions { partitions } => {
+                    self.initialise_with_partitions(partitions).await?;
+                    Vec::new()
+                }
+                Transaction::ReplaceFileReferences { jobs } => {
+                    let requests: Vec<_> = jobs.iter().map(|job| job.request.clone()).collect();
+                    reject_output_named_as_input(&requests)?;
+                    self.replace_jobs(&requests, mode).await?
+                }
+                Transaction::SplitFileReferences { requests } => {
+                    match (self.split_file_references(requests).await, mode) {
+                        (
+                            Err(Error::SplitRequestsFailed { cause, .. }),
+                            CommitMode::Asynchronous,
+                        ) => return Err(*cause),
+                        (result, _) => result?,
+                    }
+                    Vec::new()
+                }
+                Transaction::SplitPartition {
+                    parent,
+                    new_children,
+                } => {
+                    self.split_partition(parent, new_children).await?;
+                    Vec::new()
+                }
+                Transaction::ExtendPartitionTree {
+                    update_partitions,
+                    new_partitions,
+                } => {
+                    self.extend_partition_tree(update_partitions, new_partitions)
+                        .await?;
+                    Vec::new()
+                }
+            };
+            Ok(TransactionOutcome { failures })
+        })
+        .await
     }
 
     /// Replays a table's transaction log, one JSON line per entry (see
@@ -107,46 +112,49 @@ impl StateStore {
         mut lines: impl BufRead + Send,
         mut progress: impl FnMut(LogProgress) + Send,
     ) -> Result<LogReplay> {
-        let mut replay = LogReplay::default();
-        let mut at = LogProgress::default();
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            let read = lines
-                .read_until(b'\n', &mut line)
-                .map_err(|e| Error::invalid(format!("Could not read the transaction log: {e}")))?;
-            if read == 0 {
-                return Ok(replay);
-            }
-            at.bytes += read as u64;
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let entry =
-                TransactionLogEntry::from_json_line(&line, self.row_keys()).map_err(|e| {
-                    Error::invalid(format!(
-                        "Entry {} of the transaction log: {e}",
-                        at.entries + 1
-                    ))
+        self.observe(Operation::ApplyTransactionLog, async {
+            let mut replay = LogReplay::default();
+            let mut at = LogProgress::default();
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                let read = lines.read_until(b'\n', &mut line).map_err(|e| {
+                    Error::invalid(format!("Could not read the transaction log: {e}"))
                 })?;
-            let outcome = match entry.update_time {
-                Some(time) => {
-                    self.with_file_clock(time)
-                        .apply_transaction(&entry.transaction, CommitMode::Asynchronous)
-                        .await?
+                if read == 0 {
+                    return Ok(replay);
                 }
-                None => {
-                    self.apply_transaction(&entry.transaction, CommitMode::Asynchronous)
-                        .await?
+                at.bytes += read as u64;
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
                 }
-            };
-            at.entries += 1;
-            replay.entries = at.entries;
-            replay
-                .failures
-                .extend(outcome.failures.into_iter().map(|f| (at.entries, f)));
-            progress(at);
-        }
+                let entry =
+                    TransactionLogEntry::from_json_line(&line, self.row_keys()).map_err(|e| {
+                        Error::invalid(format!(
+                            "Entry {} of the transaction log: {e}",
+                            at.entries + 1
+                        ))
+                    })?;
+                let outcome = match entry.update_time {
+                    Some(time) => {
+                        self.with_file_clock(time)
+                            .apply_transaction(&entry.transaction, CommitMode::Asynchronous)
+                            .await?
+                    }
+                    None => {
+                        self.apply_transaction(&entry.transaction, CommitMode::Asynchronous)
+                            .await?
+                    }
+                };
+                at.entries += 1;
+                replay.entries = at.entries;
+                replay
+                    .failures
+                    .extend(outcome.failures.into_iter().map(|f| (at.entries, f)));
+                progress(at);
+            }
+        })
+        .await
     }
 }
 

@@ -893,6 +893,38 @@ static void test_add_files(void) {
     spg_store_free(store);
 }
 
+static void test_store_status(void) {
+    spg_store *store = split_table();
+    OK(spg_fix_file_update_time(store, true, at_minute(0)));
+    spg_file_reference r = reference("f", "L", 1);
+    OK(spg_add_file(store, &r));
+    spg_table_status status;
+    OK(spg_store_status(store, &status));
+    CHECK(status.partitions == 3 && status.leaf_partitions == 2);
+    CHECK(status.files == 1 && status.references == 1 && status.references_with_no_job == 1);
+    CHECK(status.jobs_in_flight == 0 && status.unreferenced_files == 0);
+    CHECK(status.has_oldest_reference_with_no_job && status.oldest_reference_with_no_job_ms == at_minute(0));
+    CHECK(!status.has_oldest_unreferenced_file);
+    EXPECT(spg_store_status(NULL, &status), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_store_status(store, NULL), SPG_INVALID_ARGUMENT);
+    spg_store_free(store);
+}
+
+static void test_client_stats_as_json(void) {
+    spg_client *own = NULL;
+    OK(spg_connect(database_url, &own));
+    spg_string_list *tables = NULL;
+    OK(spg_list_tables(own, &tables));
+    spg_string_list_free(tables);
+    char *json = NULL;
+    OK(spg_client_stats(own, &json));
+    CHECK(json && strstr(json, "\"operation\":\"list_tables\",\"calls\":1,"));
+    spg_string_free(json);
+    EXPECT(spg_client_stats(NULL, &json), SPG_INVALID_ARGUMENT);
+    CHECK(json == NULL);
+    spg_client_free(own);
+}
+
 static void test_add_files_arguments(void) {
     spg_store *store = split_table();
     spg_file_reference r = reference("f", "L", 1);
@@ -1793,6 +1825,8 @@ int main(void) {
     run("key_types_round_trip", test_key_types_round_trip);
     run("add_files", test_add_files);
     run("add_files_arguments", test_add_files_arguments);
+    run("store_status", test_store_status);
+    run("client_stats_as_json", test_client_stats_as_json);
     run("split_file_references", test_split_file_references);
     run("assign_and_check_jobs", test_assign_and_check_jobs);
     run("replace_file_references", test_replace_file_references);

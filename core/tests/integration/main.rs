@@ -23,5 +23,7 @@ mod replicas;
 mod rerun;
 mod security;
 mod sleeper_transactions;
+mod stats;
+mod status;
 mod tables;
 mod worked_example;

@@ -421,6 +421,11 @@ public final class PostgresStateStore implements AutoCloseable {
         return call(Native::storeHasNoFiles);
     }
 
+    /** The table's counts of partitions, files, references and jobs, and the oldest waiting ones, in one snapshot. */
+    public TableStatus status() throws StateStoreException {
+        return call(s -> TableStatus.read(new WireReader(Native.storeStatus(s))));
+    }
+
     /** Removes every file record and reference; partitions stay. */
     public void clearFileData() throws StateStoreException {
         run(Native::storeClearFileData);

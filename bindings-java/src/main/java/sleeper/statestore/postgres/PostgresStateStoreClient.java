@@ -91,6 +91,14 @@ public final class PostgresStateStoreClient implements AutoCloseable {
         return new PostgresStateStore(this, address, tableId, in.rowKeyFields());
     }
 
+    /**
+     * What this client's calls did since it connected: per operation called, the calls, failures by exception
+     * name, retries, and a latency histogram.
+     */
+    public ClientStats stats() throws StateStoreException {
+        return call(client -> ClientStats.read(new WireReader(Native.clientStats(client))));
+    }
+
     /** The ids of all tables, in code point order. */
     public List<String> listTables() throws StateStoreException {
         return call(client -> new WireReader(Native.clientListTables(client)).strings());

@@ -33,6 +33,8 @@ public final class Native {
 
     public static native byte[] clientListTables(long client) throws StateStoreException;
 
+    public static native byte[] clientStats(long client) throws StateStoreException;
+
     public static native void clientDeleteTable(long client, byte[] tableId) throws StateStoreException;
 
     public static native void storeFree(long store);
@@ -107,6 +109,8 @@ public final class Native {
     public static native boolean storeIsAssigned(long store, byte[] requests) throws StateStoreException;
 
     public static native boolean storeHasNoFiles(long store) throws StateStoreException;
+
+    public static native byte[] storeStatus(long store) throws StateStoreException;
 
     public static native void storeClearFileData(long store) throws StateStoreException;
 

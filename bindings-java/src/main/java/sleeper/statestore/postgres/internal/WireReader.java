@@ -83,6 +83,11 @@ public final class WireReader {
         return value;
     }
 
+    /** A double sent as its IEEE 754 bits. */
+    public double f64() {
+        return Double.longBitsToDouble(i64());
+    }
+
     public List<String> strings() {
         return list(WireReader::string);
     }
