@@ -4,12 +4,12 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 CARGO ?= cargo
 
-.PHONY: demo test setup lint test-rust test-bench test-python test-java test-c test-dist bench dist install
+.PHONY: demo test setup lint test-rust test-upgrade test-bench test-python test-java test-c test-dist bench dist install
 
 demo: setup
 	$(CARGO) run --quiet -p sleeper-pg --example demo
 
-test: setup lint test-rust test-bench test-python test-java test-c test-dist
+test: setup lint test-rust test-upgrade test-bench test-python test-java test-c test-dist
 	@echo "make test: every suite passed"
 
 setup:
@@ -23,6 +23,10 @@ lint:
 test-rust:
 	$(CARGO) test --workspace
 	$(CARGO) run --quiet -p sleeper-pg --example demo > target/rust-demo.log
+
+# A database of the previous schema, full of data, migrated while clients of both versions call.
+test-upgrade:
+	scripts/upgrade-test.sh
 
 # Every benchmark workload once, tiny, so that the benchmarks cannot rot (no figures are judged).
 test-bench:

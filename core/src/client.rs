@@ -611,6 +611,12 @@ impl Client {
                 .map(|connect_options| Pool::new(connect_options, pool_options(false)))
                 .collect();
             let pool = Pool::new(primary_options.clone(), pool_options(true));
+            if !options.migrate {
+                // Migrating checks this under its lock.
+                let mut connection = pool.acquire().await?;
+                schema.refuse_newer(&mut connection).await?;
+                connection.finish();
+            }
             let replicas = Replicas::new(replicas, options.replica_wait);
             if !replicas.is_empty() {
                 // Reads from the replicas start from the primary's state now, migrations included.

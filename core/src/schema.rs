@@ -2,9 +2,9 @@
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::{Connection, Executor, PgConnection, Row};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The migrations in `migrations/` (core/migrations links to it, so that a package of the crate holds
 /// them), compiled into the library.
@@ -53,6 +53,7 @@ impl Schema {
         connection
             .execute(self.sql("SET search_path TO {s}").as_str())
             .await?;
+        self.refuse_newer(connection).await?;
         // The lock taken above already serialises migrators; sqlx's own would be a second one.
         let migrator = Migrator {
             migrations: MIGRATOR.migrations.clone(),
@@ -61,6 +62,34 @@ impl Schema {
         };
         migrator.run_direct(connection).await?;
         Ok(())
+    }
+}
+
+impl Schema {
+    /// Refuses a schema that a newer version of the library has migrated: this version's writes
+    /// would leave out what the newer schema expects of them (the change feed's entries, when
+    /// migration 4 was new). Clients connected before the upgrade go on as they were.
+    pub(crate) async fn refuse_newer(&self, connection: &mut PgConnection) -> Result<()> {
+        // One simple-protocol statement, so that it also runs through a transaction pooler.
+        let newest_sql = self.sql("SELECT max(version) FROM {s}._sqlx_migrations");
+        let newest = connection.fetch_one(newest_sql.as_str()).await;
+        let newest_applied: Option<i64> = match newest {
+            Ok(row) => row.try_get(0)?,
+            // No record of migrations: a new schema.
+            Err(error) if crate::client::sqlstate(&error).as_deref() == Some("42P01") => None,
+            Err(error) => return Err(error.into()),
+        };
+        let newest_known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        match newest_applied {
+            Some(applied) if applied > newest_known => Err(Error::connection(format!(
+                "The store's schema {} is at migration {applied}, which this version of \
+                 sleeper-pg ({}) does not know (it knows migrations up to {newest_known}): use \
+                 the version of sleeper-pg that migrated it, or a later one",
+                self.quoted,
+                env!("CARGO_PKG_VERSION")
+            ))),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -186,6 +186,58 @@ async fn clients_connecting_at_once_to_a_fresh_schema_all_migrate_it() {
     }
 }
 
+/// A schema whose record of migrations names one after those this version knows, as a later
+/// version of the library would leave it.
+async fn schema_migrated_by_a_newer_version() -> String {
+    use sqlx::{Connection, Executor};
+    let schema = unique_table_id("newer").replace('-', "_");
+    drop(client_with(ClientOptions::default().with(|o| o.schema = schema.clone())).await);
+    let url = tokio::task::spawn_blocking(database_url).await.unwrap();
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    admin
+        .execute(
+            format!(
+                "INSERT INTO \"{schema}\"._sqlx_migrations \
+                 (version, description, success, checksum, execution_time) \
+                 VALUES (9999, 'from the future', true, '\\x00', 0)"
+            )
+            .as_str(),
+        )
+        .await
+        .unwrap();
+    schema
+}
+
+async fn connect_to_schema(schema: &str, migrate: bool) -> Result<Client> {
+    let url = tokio::task::spawn_blocking(database_url).await.unwrap();
+    Client::connect_with(ClientOptions::default().with(|o| {
+        o.url = Some(url);
+        o.schema = schema.to_owned();
+        o.migrate = migrate;
+    }))
+    .await
+}
+
+#[tokio::test]
+async fn a_client_refuses_a_schema_a_newer_version_migrated() {
+    let schema = schema_migrated_by_a_newer_version().await;
+    let error = connect_to_schema(&schema, true).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Connection);
+    assert!(
+        error
+            .to_string()
+            .contains("at migration 9999, which this version of sleeper-pg"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_does_not_migrate_refuses_a_schema_a_newer_version_migrated() {
+    let schema = schema_migrated_by_a_newer_version().await;
+    let error = connect_to_schema(&schema, false).await.unwrap_err();
+    assert!(error.to_string().contains("migration 9999"), "{error}");
+}
+
 async fn futures_join_all<F: std::future::Future + Send + 'static>(
     futures: impl Iterator<Item = F>,
 ) -> Vec<F::Output>
