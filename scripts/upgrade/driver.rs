@@ -25,7 +25,9 @@ async fn main() {
         ["serve"] => serve(),
         ["fill", url, table, n] => fill(url, table, n.parse().unwrap()).await,
         ["check", url, table, n] => check(url, table, n.parse().unwrap()).await,
-        ["work", url, table, seconds, name] => work(url, table, seconds.parse().unwrap(), name).await,
+        ["work", url, table, seconds, name] => {
+            work(url, table, seconds.parse().unwrap(), name).await
+        }
         ["connect", url] => connect(url).await.map(drop),
         _ => Err(format!("unknown arguments {args:?}")),
     };
@@ -59,7 +61,10 @@ fn file(name: &str) -> FileReference {
 async fn fill(url: &str, table: &str, n: usize) -> Outcome {
     let client = connect(url).await?;
     let key = [RowKeyField::new("key", KeyType::Long)];
-    let store = client.create_table(table, &key).await.map_err(|e| e.to_string())?;
+    let store = client
+        .create_table(table, &key)
+        .await
+        .map_err(|e| e.to_string())?;
     store.initialise().await.map_err(|e| e.to_string())?;
     let files: Vec<FileReference> = (0..n).map(|i| file(&format!("{table}-{i:07}"))).collect();
     store.add_files(&files).await.map_err(|e| e.to_string())
@@ -101,7 +106,11 @@ async fn work(url: &str, table: &str, seconds: u64, name: &str) -> Outcome {
             .await
             .map_err(|e| failed("add", e))?;
         store
-            .assign_job_ids(&[AssignJobIdRequest::new(&job, "root", vec![a.clone(), b.clone()])])
+            .assign_job_ids(&[AssignJobIdRequest::new(
+                &job,
+                "root",
+                vec![a.clone(), b.clone()],
+            )])
             .await
             .map_err(|e| failed("assign", e))?;
         let commit = ReplaceFileReferencesRequest {
