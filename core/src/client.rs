@@ -644,13 +644,12 @@ impl Client {
                     .statement_timeout
                     .map(|statement| options.acquire_timeout + statement * 2),
                 change_feed: options.change_feed,
-                notifier: (options.change_feed && std::env::var_os("SPG_NO_NOTIFY").is_none())
-                    .then(|| {
-                        std::mem::ManuallyDrop::new(Notifier::start(
-                            primary_options.clone(),
-                            lock_space,
-                        ))
-                    }),
+                notifier: options.change_feed.then(|| {
+                    std::mem::ManuallyDrop::new(Notifier::start(
+                        primary_options.clone(),
+                        lock_space,
+                    ))
+                }),
                 listener: std::sync::OnceLock::new(),
                 connect_options: primary_options,
                 _local: local,
