@@ -32,10 +32,12 @@ CREATE INDEX changes_waiting ON changes (table_pk, txid, position) WHERE seq IS 
 -- The numbered entries, as readers ask for them.
 CREATE UNIQUE INDEX changes_numbered ON changes (table_pk, seq) WHERE seq IS NOT NULL;
 
--- The last number given in each table's feed. Only readers write it, one at a time per table.
+-- The last number given in each table's feed, and until when a follower waits on it (writers send
+-- wake-ups only until then). Only readers write it.
 CREATE TABLE change_feeds (
-    table_pk  bigint PRIMARY KEY,
-    last_seq  bigint NOT NULL
+    table_pk        bigint PRIMARY KEY,
+    last_seq        bigint NOT NULL,
+    followed_until  timestamptz
 );
 
 -- Numbers the table's waiting entries whose transactions, and all transactions with smaller ids, have
@@ -68,14 +70,21 @@ END
 $$;
 
 -- The table's entries numbered after p_after, in order, at most p_limit, once the entries that can be
--- numbered are; raises no_data_found if the table is gone.
-CREATE FUNCTION changes_after(p_table_pk bigint, p_after bigint, p_limit integer)
+-- numbered are; raises no_data_found if the table is gone. A follower that waits for entries passes
+-- p_follow_for: writers then wake the table's followers until that long from now.
+CREATE FUNCTION changes_after(p_table_pk bigint, p_after bigint, p_limit integer, p_follow_for interval)
 RETURNS TABLE (seq bigint, recorded_at timestamptz, kind text, transaction text, summary jsonb)
 LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
     PERFORM 1 FROM sleeper_tables t WHERE t.table_pk = p_table_pk;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'table % not found', p_table_pk USING ERRCODE = 'no_data_found';
+    END IF;
+    IF p_follow_for IS NOT NULL THEN
+        INSERT INTO change_feeds AS f (table_pk, last_seq, followed_until)
+        VALUES (p_table_pk, 0, now() + p_follow_for)
+        ON CONFLICT (table_pk) DO UPDATE SET followed_until = EXCLUDED.followed_until
+        WHERE f.followed_until IS NULL OR f.followed_until < EXCLUDED.followed_until - p_follow_for / 2;
     END IF;
     PERFORM number_changes(p_table_pk);
     RETURN QUERY

@@ -181,8 +181,9 @@ impl Recorded {
 /// The statement that runs `write` (a `SELECT` giving one row) and records a write's entries if
 /// `written` (an expression on that row, `w`) holds, in the same statement, so in the same
 /// transaction: the entries are bound as parameters `$n`, `$n+1`, `$n+2` (`n` being `parameters +
-/// 1`) by [`Recorded::bind`], and `$2` is the table's key. The statement gives `write`'s row. (`w`,
-/// used twice, is run once, before the insert that reads it.)
+/// 1`) by [`Recorded::bind`], and `$2` is the table's key. The statement gives `write`'s row and
+/// then whether a follower waits on the table's feed (`followed`, see [`followed`]). (`w`, used
+/// twice, is run once, before the insert that reads it.)
 pub(crate) fn recording(write: &str, written: &str, parameters: usize) -> String {
     let n = parameters + 1;
     format!(
@@ -192,10 +193,21 @@ pub(crate) fn recording(write: &str, written: &str, parameters: usize) -> String
              FROM w, unnest(${n}::text[], ${}::text[], ${}::jsonb[]) WITH ORDINALITY \
                   AS c(kind, transaction, summary, position) \
              WHERE {written} \
-         ) SELECT w.* FROM w",
+         ) SELECT w.*, (SELECT f.followed_until > now() FROM {{s}}.change_feeds f \
+                         WHERE f.table_pk = $2) AS followed FROM w",
         n + 1,
         n + 2
     )
+}
+
+/// Whether the row of a statement of [`recording`] says that a follower waits on the feed: only then
+/// is a wake-up worth sending (a `NOTIFY` costs the server about as much as a small write).
+pub(crate) fn followed(row: &sqlx::postgres::PgRow) -> bool {
+    use sqlx::Row;
+    row.try_get::<Option<bool>, _>("followed")
+        .ok()
+        .flatten()
+        .unwrap_or(false)
 }
 
 /// The channel of a schema's wake-ups; the payload is the table's key. Schemas whose names hash

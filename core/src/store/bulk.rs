@@ -101,6 +101,7 @@ impl StateStore {
                     .bind_recorded(started, || record_added(files))
                     .fetch_one(session.connection())
                     .await?;
+                self.note_followers(&started);
                 let rows = Rows {
                     table_pk: self.inner.table_pk,
                     version: started.try_get(0)?,

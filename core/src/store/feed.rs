@@ -19,40 +19,57 @@ use crate::transaction::TransactionType;
 const FIRST_RECHECK: Duration = Duration::from_millis(5);
 /// How often a follower looks without being woken, in case a wake-up was lost.
 const POLL: Duration = Duration::from_secs(1);
+/// How long writers wake a table's followers after a follower last looked.
+const FOLLOWING: Duration = Duration::from_secs(5);
 
 impl StateStore {
     /// The entries of the table's change feed numbered after `after`, in order, at most `limit`:
     /// every write whose transaction, and every transaction that began before it, has ended. Read
     /// on the primary, which numbers the entries as they become readable.
     pub async fn read_changes(&self, after: u64, limit: u32) -> Result<Vec<Change>> {
-        self.observe(Operation::ReadChanges, async {
-            let after = i64::try_from(after)
-                .map_err(|_| Error::invalid(format!("No change feed reaches {after}")))?;
-            let limit = i32::try_from(limit).unwrap_or(i32::MAX);
-            let sql = self.sql(
-                "SELECT seq, recorded_at, kind, transaction, summary FROM {s}.changes_after($1, $2, $3)",
-            );
-            let client = &self.inner.client;
-            retrying!(client, async {
-                let mut session = Session::open(client).await?;
-                let rows = self
-                    .query(&sql)
-                    .bind(self.inner.table_pk)
-                    .bind(after)
-                    .bind(limit)
-                    .fetch_all(session.connection())
-                    .await;
-                let rows = match rows {
-                    Err(error) if sqlstate(&error).as_deref() == Some("P0002") => {
-                        return Err(Failure::Rejected(self.table_not_found()))
-                    }
-                    rows => rows?,
-                };
-                session.finish().await?;
-                Ok::<_, Failure>(rows.iter().map(change_from_row).collect::<Result<_>>()?)
-            })
-        })
+        self.observe(
+            Operation::ReadChanges,
+            self.changes_after(after, limit, None),
+        )
         .await
+    }
+
+    /// `read_changes`, telling writers that a follower waits on the feed for the next `follow_for`
+    /// (so that they send wake-ups).
+    async fn changes_after(
+        &self,
+        after: u64,
+        limit: u32,
+        follow_for: Option<Duration>,
+    ) -> Result<Vec<Change>> {
+        let after = i64::try_from(after)
+            .map_err(|_| Error::invalid(format!("No change feed reaches {after}")))?;
+        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+        let follow_for = follow_for.map(|d| d.as_secs_f64());
+        let sql = self.sql(
+            "SELECT seq, recorded_at, kind, transaction, summary \
+             FROM {s}.changes_after($1, $2, $3, make_interval(secs => $4))",
+        );
+        let client = &self.inner.client;
+        retrying!(client, async {
+            let mut session = Session::open(client).await?;
+            let rows = self
+                .query(&sql)
+                .bind(self.inner.table_pk)
+                .bind(after)
+                .bind(limit)
+                .bind(follow_for)
+                .fetch_all(session.connection())
+                .await;
+            let rows = match rows {
+                Err(error) if sqlstate(&error).as_deref() == Some("P0002") => {
+                    return Err(Failure::Rejected(self.table_not_found()))
+                }
+                rows => rows?,
+            };
+            session.finish().await?;
+            Ok::<_, Failure>(rows.iter().map(change_from_row).collect::<Result<_>>()?)
+        })
     }
 
     /// `read_changes`, waiting up to `timeout` for an entry after `after` if there is none yet:
@@ -74,7 +91,7 @@ impl StateStore {
                 let notified = waker.notified();
                 tokio::pin!(notified);
                 notified.as_mut().enable();
-                let changes = self.read_changes(after, limit).await?;
+                let changes = self.changes_after(after, limit, Some(FOLLOWING)).await?;
                 let now = tokio::time::Instant::now();
                 if !changes.is_empty() || now >= deadline {
                     return Ok(changes);

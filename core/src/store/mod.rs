@@ -47,6 +47,8 @@ struct StoreInner {
     file_clock: Mutex<Option<Timestamp>>,
     /// The partition tree as last read, for the reads of part of the table (`regions`).
     tree: Mutex<Option<Arc<regions::Tree>>>,
+    /// Whether a follower waited on the table's change feed, as the last recorded write saw.
+    followed: std::sync::atomic::AtomicBool,
     /// See `testing::before_next_write`.
     #[cfg(feature = "testing")]
     before_next_write: Mutex<Option<crate::testing::Change>>,
@@ -76,6 +78,7 @@ impl StateStore {
                 row_keys,
                 file_clock: Mutex::new(None),
                 tree: Mutex::new(None),
+                followed: std::sync::atomic::AtomicBool::new(false),
                 #[cfg(feature = "testing")]
                 before_next_write: Mutex::new(None),
             }),
@@ -156,7 +159,10 @@ impl StateStore {
         #[cfg(feature = "testing")]
         self.between_read_and_write().await;
         let error = match query.fetch_one(session.connection()).await {
-            Ok(row) => return Ok(row.try_get::<bool, _>(0)?),
+            Ok(row) => {
+                self.note_followers(&row);
+                return Ok(row.try_get::<bool, _>(0)?);
+            }
             Err(error) => error,
         };
         let code = sqlstate(&error);
@@ -198,9 +204,21 @@ impl StateStore {
         }
     }
 
-    /// After a write to the table has committed: wakes the table's followers.
+    /// Remembers whether the row of a recorded write says a follower waits on the table's feed.
+    fn note_followers(&self, row: &PgRow) {
+        self.inner.followed.store(
+            crate::feed::followed(row),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// After a write to the table has committed: wakes the table's followers, if it has any.
     fn changed(&self) {
-        if let Some(notifier) = self.inner.client.notifier.as_deref() {
+        let followed = self
+            .inner
+            .followed
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if let Some(notifier) = self.inner.client.notifier.as_deref().filter(|_| followed) {
             notifier.changed(self.inner.table_pk);
         }
     }
