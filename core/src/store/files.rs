@@ -60,6 +60,14 @@ pub(super) const REFERENCE_COLUMNS: &str =
     "r.filename, r.partition_id, r.number_of_rows, r.job_id, r.updated_at, \
      r.count_approximate, r.only_this_partition";
 
+/// The last update time of the file of the row `f` of `{s}.files`: the time of its row or of one of
+/// its reference rows (tombstones included), whichever has the highest version.
+pub(super) const FILE_LAST_UPDATE: &str = "(SELECT w.at FROM ( \
+         SELECT f.created_at AS at, f.created_seq AS seq \
+         UNION ALL SELECT r.updated_at, r.update_seq FROM {s}.file_references r \
+             WHERE r.table_pk = f.table_pk AND r.filename = f.filename \
+     ) w ORDER BY w.seq DESC LIMIT 1)";
+
 /// A reference row as a call sees it.
 #[derive(Debug, Clone)]
 struct RefRow {
@@ -699,8 +707,8 @@ impl StateStore {
             ServerOrder::AsFound,
         ));
         let mut references = self
-            .copy_table(&copy, 0, Vec::new, |references, row| {
-                references.push(reference_from_copy(row)?);
+            .copy_table(&copy, 0, Vec::new, |references, row: &ReferenceRow<'_>| {
+                references.push(reference_from_copy(row, 0)?);
                 Ok(())
             })
             .await?;
@@ -742,20 +750,16 @@ impl StateStore {
         &self,
         max_update_time: Timestamp,
     ) -> Result<Vec<String>> {
-        let sql = self.sql(
-            "SELECT f.filename FROM {s}.sleeper_tables t LEFT JOIN LATERAL ( \
-                 SELECT f.filename FROM {s}.files f \
+        let sql = self.sql(&format!(
+            "SELECT f.filename FROM {{s}}.sleeper_tables t LEFT JOIN LATERAL ( \
+                 SELECT f.filename FROM {{s}}.files f \
                  WHERE f.table_pk = t.table_pk \
-                   AND NOT EXISTS (SELECT 1 FROM {s}.file_references r \
+                   AND NOT EXISTS (SELECT 1 FROM {{s}}.file_references r \
                        WHERE r.table_pk = f.table_pk AND r.filename = f.filename AND NOT r.removed) \
-                   AND (SELECT w.at FROM ( \
-                           SELECT f.created_at AS at, f.created_seq AS seq \
-                           UNION ALL SELECT r.updated_at, r.update_seq FROM {s}.file_references r \
-                               WHERE r.table_pk = f.table_pk AND r.filename = f.filename \
-                        ) w ORDER BY w.seq DESC LIMIT 1) < $2 \
+                   AND {FILE_LAST_UPDATE} < $2 \
              ) f ON true \
-             WHERE t.table_pk = $1 ORDER BY f.filename",
-        );
+             WHERE t.table_pk = $1 ORDER BY f.filename"
+        ));
         let cutoff = crate::time::cutoff(max_update_time);
         self.query_table(&sql, 0, |q| q.bind(cutoff), |row| Ok(row.try_get(0)?))
             .await
@@ -1135,16 +1139,19 @@ pub(super) fn copy_references_sql(condition: &str, table_pk: i64, order: ServerO
 /// A row of `copy_references_sql`'s COPY: one field per column of `REFERENCE_COLUMNS`.
 pub(super) type ReferenceRow<'a> = CopyRow<'a, 7>;
 
-/// The reference in a row of `copy_references_sql`'s COPY.
-fn reference_from_copy(row: &ReferenceRow<'_>) -> Result<FileReference> {
+/// The reference in the `REFERENCE_COLUMNS` of a COPY row, which start at field `first`.
+pub(super) fn reference_from_copy<const N: usize>(
+    row: &CopyRow<'_, N>,
+    first: usize,
+) -> Result<FileReference> {
     Ok(FileReference {
-        filename: row.text(0)?.to_owned(),
-        partition_id: row.text(1)?.to_owned(),
-        number_of_rows: u64::try_from(row.int8(2)?).unwrap_or_default(),
-        job_id: row.optional_text(3)?.map(str::to_owned),
-        last_update_time: Some(row.timestamp(4)?),
-        count_approximate: row.bool(5)?,
-        only_contains_data_for_this_partition: row.bool(6)?,
+        filename: row.text(first)?.to_owned(),
+        partition_id: row.text(first + 1)?.to_owned(),
+        number_of_rows: u64::try_from(row.int8(first + 2)?).unwrap_or_default(),
+        job_id: row.optional_text(first + 3)?.map(str::to_owned),
+        last_update_time: Some(row.timestamp(first + 4)?),
+        count_approximate: row.bool(first + 5)?,
+        only_contains_data_for_this_partition: row.bool(first + 6)?,
     })
 }
 
