@@ -9,7 +9,7 @@ use sqlx::Row;
 use super::bulk::{copy_in, CopyData, COPY_REFERENCES};
 use super::codec::region_from_json;
 use super::copy_out::CopyRow;
-use super::files::{reference_from_copy, FILE_LAST_UPDATE, REFERENCE_COLUMNS};
+use super::files::{reference_from_copy, REFERENCE_COLUMNS};
 use super::partitions::bind_partitions;
 use super::StateStore;
 use crate::client::{retrying, Failure};
@@ -20,7 +20,7 @@ use crate::model::{AllReferencesToAFile, Partition, Timestamp};
 use crate::partitions::validate_tree;
 
 /// The fields of a row of `export_sql`'s COPY.
-const FIELDS: usize = 15;
+const FIELDS: usize = 17;
 
 /// What each row of `export_sql` is, in field 0.
 const TABLE: i64 = 0;
@@ -28,32 +28,48 @@ const PARTITION: i64 = 1;
 const FILE: i64 = 2;
 const REFERENCE: i64 = 3;
 
-/// Field 1 holds the partition id or the filename, fields 2 to 6 the rest of a partition, field 7 a
-/// file's time, fields 8 on a reference (`REFERENCE_COLUMNS`).
-const FIRST_REFERENCE_FIELD: usize = 8;
+/// Field 1 holds the partition id or the filename, fields 2 to 6 the rest of a partition. A file or
+/// reference row has its time and version in fields 7 and 8, a reference row whether it is removed in
+/// field 9 and the reference from field 10 on (`REFERENCE_COLUMNS`).
+const TIME: usize = 7;
+const VERSION: usize = 8;
+const REMOVED: usize = 9;
+const FIRST_REFERENCE_FIELD: usize = 10;
 
-/// The table's row, its partitions by id, then each file followed by its live references by
-/// partition id, as one binary `COPY` (the table's key written in: `COPY` takes no parameters).
+/// The table's row, its partitions by id, then each file followed by its reference rows (removed
+/// ones too) by partition id, as one binary `COPY` (the table's key written in: `COPY` takes no
+/// parameters). A file's last update time is the time of its newest row, found here as the rows
+/// stream by rather than by the server for each file.
 fn export_sql(table_pk: i64) -> String {
     let no_partition = "NULL::bool, NULL::text, NULL::text, NULL::bigint, NULL::text";
     let no_reference = "NULL::text, NULL::text, NULL::bigint, NULL::text, NULL::timestamptz, \
                         NULL::bool, NULL::bool";
     format!(
         "COPY (SELECT * FROM ( \
-             SELECT {TABLE}::bigint AS kind, NULL::text AS name, {no_partition}, NULL::timestamptz, \
+             SELECT {TABLE}::bigint AS kind, NULL::text AS name, {no_partition}, \
+                    NULL::timestamptz, NULL::bigint, NULL::bool, \
                     NULL::text, NULL::text AS partition_id, NULL::bigint, NULL::text, \
                     NULL::timestamptz, NULL::bool, NULL::bool \
              FROM {{s}}.sleeper_tables t WHERE t.table_pk = {table_pk} \
              UNION ALL SELECT {PARTITION}, p.partition_id, p.is_leaf, p.parent_id, \
-                    array_to_json(p.child_ids)::text, p.dimension, p.region::text, NULL, {no_reference} \
+                    array_to_json(p.child_ids)::text, p.dimension, p.region::text, NULL, NULL, NULL, \
+                    {no_reference} \
              FROM {{s}}.partitions p WHERE p.table_pk = {table_pk} \
-             UNION ALL SELECT {FILE}, f.filename, {no_partition}, {FILE_LAST_UPDATE}, {no_reference} \
+             UNION ALL SELECT {FILE}, f.filename, {no_partition}, f.created_at, f.created_seq, NULL, \
+                    {no_reference} \
              FROM {{s}}.files f WHERE f.table_pk = {table_pk} \
-             UNION ALL SELECT {REFERENCE}, r.filename, {no_partition}, NULL, {REFERENCE_COLUMNS} \
-             FROM {{s}}.file_references r WHERE r.table_pk = {table_pk} AND NOT r.removed \
+             UNION ALL SELECT {REFERENCE}, r.filename, {no_partition}, r.updated_at, r.update_seq, \
+                    r.removed, {REFERENCE_COLUMNS} \
+             FROM {{s}}.file_references r WHERE r.table_pk = {table_pk} \
          ) x ORDER BY least(kind, {FILE}), name COLLATE \"C\", kind, partition_id COLLATE \"C\") \
          TO STDOUT (FORMAT binary)"
     )
+}
+
+/// A file as its rows stream in: the record so far, and the version of its newest row.
+struct FileRows {
+    file: AllReferencesToAFile,
+    version: i64,
 }
 
 const COPY_FILES: &str =
@@ -75,7 +91,7 @@ impl StateStore {
         let mut writer = ExportWriter::new(out);
         let client = &self.inner.client;
         let found = retrying!(client, async {
-            let mut file: Option<AllReferencesToAFile> = None;
+            let mut file: Option<FileRows> = None;
             let read = self
                 .copy_rows(&copy, 0, |row: &CopyRow<'_, FIELDS>| {
                     match row.int8(0)? {
@@ -84,24 +100,36 @@ impl StateStore {
                         }
                         PARTITION => writer.partition(&self.partition_from_copy(row)?)?,
                         FILE => {
-                            let next = AllReferencesToAFile {
-                                filename: row.text(1)?.to_owned(),
-                                references: Vec::new(),
-                                last_update_time: Some(row.timestamp(7)?),
+                            let next = FileRows {
+                                file: AllReferencesToAFile {
+                                    filename: row.text(1)?.to_owned(),
+                                    references: Vec::new(),
+                                    last_update_time: Some(row.timestamp(TIME)?),
+                                },
+                                version: row.int8(VERSION)?,
                             };
                             match file.replace(next) {
-                                Some(done) => writer.file(&done)?,
+                                Some(done) => writer.file(&done.file)?,
                                 None => return Ok(()),
                             }
                         }
                         _ => {
-                            let reference = reference_from_copy(row, FIRST_REFERENCE_FIELD)?;
-                            // A reference with no file record is part of no file, as in
+                            // A reference row with no file record is part of no file, as in
                             // `get_all_files_with_max_unreferenced`.
-                            if let Some(file) = file.as_mut() {
-                                if file.filename == reference.filename {
-                                    file.references.push(reference);
-                                }
+                            let filename = row.text(1)?;
+                            let Some(rows) = file.as_mut().filter(|f| f.file.filename == filename)
+                            else {
+                                return Ok(());
+                            };
+                            let version = row.int8(VERSION)?;
+                            if version > rows.version {
+                                rows.version = version;
+                                rows.file.last_update_time = Some(row.timestamp(TIME)?);
+                            }
+                            if !row.bool(REMOVED)? {
+                                rows.file
+                                    .references
+                                    .push(reference_from_copy(row, FIRST_REFERENCE_FIELD)?);
                             }
                             return Ok(());
                         }
@@ -113,7 +141,7 @@ impl StateStore {
             match read {
                 Ok(found) => {
                     if let Some(done) = file {
-                        writer.file(&done)?;
+                        writer.file(&done.file)?;
                         progress(writer.counts());
                     }
                     Ok(found)

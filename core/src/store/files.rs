@@ -60,14 +60,6 @@ pub(super) const REFERENCE_COLUMNS: &str =
     "r.filename, r.partition_id, r.number_of_rows, r.job_id, r.updated_at, \
      r.count_approximate, r.only_this_partition";
 
-/// The last update time of the file of the row `f` of `{s}.files`: the time of its row or of one of
-/// its reference rows (tombstones included), whichever has the highest version.
-pub(super) const FILE_LAST_UPDATE: &str = "(SELECT w.at FROM ( \
-         SELECT f.created_at AS at, f.created_seq AS seq \
-         UNION ALL SELECT r.updated_at, r.update_seq FROM {s}.file_references r \
-             WHERE r.table_pk = f.table_pk AND r.filename = f.filename \
-     ) w ORDER BY w.seq DESC LIMIT 1)";
-
 /// A reference row as a call sees it.
 #[derive(Debug, Clone)]
 struct RefRow {
@@ -750,16 +742,20 @@ impl StateStore {
         &self,
         max_update_time: Timestamp,
     ) -> Result<Vec<String>> {
-        let sql = self.sql(&format!(
-            "SELECT f.filename FROM {{s}}.sleeper_tables t LEFT JOIN LATERAL ( \
-                 SELECT f.filename FROM {{s}}.files f \
+        let sql = self.sql(
+            "SELECT f.filename FROM {s}.sleeper_tables t LEFT JOIN LATERAL ( \
+                 SELECT f.filename FROM {s}.files f \
                  WHERE f.table_pk = t.table_pk \
-                   AND NOT EXISTS (SELECT 1 FROM {{s}}.file_references r \
+                   AND NOT EXISTS (SELECT 1 FROM {s}.file_references r \
                        WHERE r.table_pk = f.table_pk AND r.filename = f.filename AND NOT r.removed) \
-                   AND {FILE_LAST_UPDATE} < $2 \
+                   AND (SELECT w.at FROM ( \
+                           SELECT f.created_at AS at, f.created_seq AS seq \
+                           UNION ALL SELECT r.updated_at, r.update_seq FROM {s}.file_references r \
+                               WHERE r.table_pk = f.table_pk AND r.filename = f.filename \
+                        ) w ORDER BY w.seq DESC LIMIT 1) < $2 \
              ) f ON true \
-             WHERE t.table_pk = $1 ORDER BY f.filename"
-        ));
+             WHERE t.table_pk = $1 ORDER BY f.filename",
+        );
         let cutoff = crate::time::cutoff(max_update_time);
         self.query_table(&sql, 0, |q| q.bind(cutoff), |row| Ok(row.try_get(0)?))
             .await
