@@ -5,6 +5,7 @@
 
 mod arrow;
 mod call;
+mod cli;
 mod convert;
 mod errors;
 mod model;
@@ -51,6 +52,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<transaction::TransactionLogReplay>()?;
     m.add_function(wrap_pyfunction!(store::_connect, m)?)?;
     m.add_function(wrap_pyfunction!(model::partitions_from_split_points, m)?)?;
+    m.add_function(wrap_pyfunction!(cli::_run_cli, m)?)?;
     #[cfg(feature = "testing")]
     m.add_function(wrap_pyfunction!(errors::_error_samples, m)?)?;
     Ok(())

@@ -1,11 +1,18 @@
 //! What each command reads from the store, as a report that `output` shows as text or JSON.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::Path;
 
 use serde::Serialize;
-use sleeper_pg::{block_on, Client, ClientOptions, Partition, Result, RowKeyField, Timestamp};
+use sleeper_pg::{
+    block_on, Client, ClientOptions, ExportCounts, Partition, Result, RowKeyField, TableExport,
+    Timestamp,
+};
 
 use crate::output::{Key, Time};
+use crate::progress::Progress;
 use crate::schema::{self, State};
 
 /// The most unreferenced files the store reports in one read: here, all of them.
@@ -239,5 +246,139 @@ pub fn gc_candidates(client: &Client, table: &str, before: Timestamp) -> Result<
     block_on(async {
         let store = client.table(table).await?;
         store.get_ready_for_gc_filenames_before(before).await
+    })
+}
+
+/// A file to read, with its size in bytes for the progress bar.
+pub struct Input {
+    pub reader: BufReader<File>,
+    pub size: u64,
+}
+
+#[derive(Serialize)]
+pub struct ExportReport {
+    pub table: String,
+    /// The file written; none for standard output.
+    pub output: Option<String>,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// What an export holds, or an import loaded.
+#[derive(Serialize)]
+pub struct Counts {
+    pub partitions: u64,
+    pub files: u64,
+    pub references: u64,
+}
+
+impl From<ExportCounts> for Counts {
+    fn from(counts: ExportCounts) -> Self {
+        Counts {
+            partitions: counts.partitions,
+            files: counts.files,
+            references: counts.references,
+        }
+    }
+}
+
+/// Writes the table's export to `out`, counting lines on a progress bar.
+pub fn export(
+    client: &Client,
+    table: &str,
+    out: impl Write + Send,
+    path: Option<&Path>,
+) -> Result<ExportReport> {
+    let progress = Progress::counting("exporting");
+    let counts = block_on(async {
+        let store = client.table(table).await?;
+        store
+            .export_table(BufWriter::new(out), |counts| {
+                progress.set_message(format!(
+                    "{} partitions, {} files, {} references",
+                    counts.partitions, counts.files, counts.references
+                ));
+            })
+            .await
+    })?;
+    Ok(ExportReport {
+        table: table.to_owned(),
+        output: path.map(|path| path.display().to_string()),
+        counts: counts.into(),
+    })
+}
+
+#[derive(Serialize)]
+pub struct ImportReport {
+    pub table: String,
+    pub file: String,
+    /// The table the export was taken from.
+    pub exported_from: String,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// Reads and checks the export at `path`, then loads it into `table` (the export's own by default).
+pub fn import(
+    client: &Client,
+    input: Input,
+    path: &Path,
+    table: Option<&str>,
+) -> Result<ImportReport> {
+    let export = {
+        let progress = Progress::bytes("reading", input.size);
+        TableExport::read(input.reader, |bytes| progress.set_position(bytes))?
+    };
+    let store = {
+        let _progress = Progress::counting("importing");
+        block_on(client.import_table(&export, table))?
+    };
+    Ok(ImportReport {
+        table: store.table_id().to_owned(),
+        file: path.display().to_string(),
+        exported_from: export.table_id.clone(),
+        counts: export.counts().into(),
+    })
+}
+
+#[derive(Serialize)]
+pub struct ApplyReport {
+    pub table: String,
+    pub entries: u64,
+    /// The parts of entries that Sleeper's apply skips too.
+    pub skipped: Vec<SkippedPart>,
+}
+
+/// One request of a transaction that was not applied, as Sleeper's log replay skips it.
+#[derive(Serialize)]
+pub struct SkippedPart {
+    /// The entry, from 1.
+    pub entry: u64,
+    /// The request within the entry's transaction, from 0.
+    pub request: usize,
+    pub error: String,
+}
+
+/// Replays the log in `input` on `table`, with the bytes read on a progress bar.
+pub fn apply(client: &Client, table: &str, input: Input) -> Result<ApplyReport> {
+    let progress = Progress::bytes("applying", input.size);
+    let replay = block_on(async {
+        let store = client.table(table).await?;
+        store
+            .apply_transaction_log(input.reader, |at| progress.set_position(at.bytes))
+            .await
+    })?;
+    Ok(ApplyReport {
+        table: table.to_owned(),
+        entries: replay.entries,
+        skipped: replay
+            .failures
+            .into_iter()
+            .map(|(entry, failure)| SkippedPart {
+                entry,
+                request: failure.index,
+                error: failure.error.to_string(),
+            })
+            .collect(),
     })
 }

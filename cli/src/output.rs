@@ -7,7 +7,10 @@ use chrono::SecondsFormat;
 use serde::{Serialize, Serializer};
 use sleeper_pg::{keys, KeyValue, Timestamp};
 
-use crate::commands::{FileReferenceRow, Migration, PartitionTree, Status, UnreferencedFile};
+use crate::commands::{
+    ApplyReport, Counts, ExportReport, FileReferenceRow, ImportReport, Migration, PartitionTree,
+    Status, UnreferencedFile,
+};
 use crate::schema::{self, State};
 
 /// A report as text for people, ending with a newline unless empty.
@@ -220,6 +223,73 @@ impl Human for Vec<UnreferencedFile> {
             &std::iter::once(heading).chain(rows).collect::<Vec<_>>(),
             &[],
         )
+    }
+}
+
+/// Named values, one a line, the values in a column.
+fn named(lines: &[(&str, String)]) -> String {
+    let rows: Vec<Vec<String>> = lines
+        .iter()
+        .map(|(name, value)| vec![(*name).to_owned(), value.clone()])
+        .collect();
+    columns(&rows, &[])
+}
+
+impl Counts {
+    fn lines(&self) -> [(&'static str, String); 3] {
+        [
+            ("partitions", self.partitions.to_string()),
+            ("files", self.files.to_string()),
+            ("references", self.references.to_string()),
+        ]
+    }
+}
+
+impl Human for ExportReport {
+    fn human(&self) -> String {
+        let head = [
+            ("table", self.table.clone()),
+            ("written to", or_dash(self.output.as_ref())),
+        ];
+        named(&[&head[..], &self.counts.lines()].concat())
+    }
+}
+
+impl Human for ImportReport {
+    fn human(&self) -> String {
+        let head = [
+            ("table", self.table.clone()),
+            ("read from", self.file.clone()),
+            ("exported from", self.exported_from.clone()),
+        ];
+        named(&[&head[..], &self.counts.lines()].concat())
+    }
+}
+
+/// The counts, then the parts skipped, if any, as a table after a blank line.
+impl Human for ApplyReport {
+    fn human(&self) -> String {
+        let mut text = named(&[
+            ("table", self.table.clone()),
+            ("entries applied", self.entries.to_string()),
+            ("parts skipped", self.skipped.len().to_string()),
+        ]);
+        if !self.skipped.is_empty() {
+            let heading = ["ENTRY", "REQUEST", "ERROR"].map(str::to_owned).to_vec();
+            let rows = self.skipped.iter().map(|part| {
+                vec![
+                    part.entry.to_string(),
+                    part.request.to_string(),
+                    part.error.clone(),
+                ]
+            });
+            text.push('\n');
+            text.push_str(&columns(
+                &std::iter::once(heading).chain(rows).collect::<Vec<_>>(),
+                &[0, 1],
+            ));
+        }
+        text
     }
 }
 

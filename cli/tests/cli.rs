@@ -484,3 +484,316 @@ fn a_password_in_the_url_is_never_printed() {
     );
     assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
 }
+
+/// A path in the temporary directory no other test uses; the file is removed when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(name: &str) -> TempFile {
+        TempFile(std::env::temp_dir().join(format!("{}-{name}", unique_schema())))
+    }
+
+    fn with(name: &str, contents: &str) -> TempFile {
+        let file = TempFile::new(name);
+        std::fs::write(&file.0, contents).expect("write a file");
+        file
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 path")
+    }
+
+    fn read(&self) -> String {
+        std::fs::read_to_string(&self.0).expect("read the file")
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// An export's lines but its header, which names the table and the time.
+fn body(export: &str) -> Vec<&str> {
+    export.lines().skip(1).collect()
+}
+
+#[test]
+fn export_writes_the_table_to_a_file_and_reports_what_it_holds() {
+    let schema = schema_with_events_table();
+    let file = TempFile::new("events.jsonl");
+
+    let report = stdout(&[
+        "--schema",
+        &schema,
+        "export",
+        "events",
+        "--output",
+        file.path(),
+    ]);
+
+    assert_eq!(
+        report,
+        format!(
+            "\
+table       events
+written to  {}
+partitions  5
+files       6
+references  5
+",
+            file.path()
+        )
+    );
+    let export = file.read();
+    let header: Value = serde_json::from_str(export.lines().next().unwrap()).unwrap();
+    assert_eq!(header["format"], "sleeper-pg-table");
+    assert_eq!(header["tableId"], "events");
+    assert_eq!(header["rowKeys"], json!([{"name": "key", "type": "long"}]));
+    assert_eq!(
+        body(&export)[5],
+        r#"{"file":{"filename":"f1.parquet","lastUpdateTime":"2024-01-01T12:00:00.000Z","references":[]}}"#
+    );
+}
+
+#[test]
+fn export_json_reports_the_counts() {
+    let schema = schema_with_events_table();
+    let file = TempFile::new("events.jsonl");
+
+    assert_eq!(
+        json_of(&["--schema", &schema, "export", "events", "-o", file.path()]),
+        json!({
+            "table": "events",
+            "output": file.path(),
+            "partitions": 5,
+            "files": 6,
+            "references": 5,
+        })
+    );
+}
+
+#[test]
+fn export_with_no_output_file_prints_only_the_export() {
+    let schema = schema_with_events_table();
+    let file = TempFile::new("events.jsonl");
+    stdout(&["--schema", &schema, "export", "events", "-o", file.path()]);
+
+    let printed = stdout(&["--schema", &schema, "export", "events", "--json"]);
+
+    assert_eq!(body(&printed), body(&file.read()));
+}
+
+#[test]
+fn an_export_imported_into_another_table_exports_the_same_lines() {
+    let schema = schema_with_events_table();
+    let first = TempFile::new("first.jsonl");
+    let second = TempFile::new("second.jsonl");
+    stdout(&["--schema", &schema, "export", "events", "-o", first.path()]);
+
+    let report = stdout(&[
+        "--schema",
+        &schema,
+        "import",
+        first.path(),
+        "--table",
+        "copy",
+    ]);
+    stdout(&["--schema", &schema, "export", "copy", "-o", second.path()]);
+
+    assert_eq!(
+        report,
+        format!(
+            "\
+table          copy
+read from      {}
+exported from  events
+partitions     5
+files          6
+references     5
+",
+            first.path()
+        )
+    );
+    assert_eq!(body(&second.read()), body(&first.read()));
+    assert_eq!(
+        stdout(&["--schema", &schema, "files", "copy"]),
+        stdout(&["--schema", &schema, "files", "events"])
+    );
+}
+
+#[test]
+fn import_json_reports_the_table_it_made() {
+    let schema = schema_with_events_table();
+    let file = TempFile::new("events.jsonl");
+    stdout(&["--schema", &schema, "export", "events", "-o", file.path()]);
+    let (client, other_schema) = client_of_new_schema();
+    drop(client);
+
+    let report = json_of(&["--schema", &other_schema, "import", file.path()]);
+
+    assert_eq!(
+        report,
+        json!({
+            "table": "events",
+            "file": file.path(),
+            "exported_from": "events",
+            "partitions": 5,
+            "files": 6,
+            "references": 5,
+        })
+    );
+    assert_eq!(stdout(&["--schema", &other_schema, "tables"]), "events\n");
+}
+
+#[test]
+fn import_into_a_table_with_files_is_refused() {
+    let schema = schema_with_events_table();
+    let file = TempFile::new("events.jsonl");
+    stdout(&["--schema", &schema, "export", "events", "-o", file.path()]);
+
+    let run = sleeper_pg(&["--schema", &schema, "import", file.path()]);
+
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.stderr,
+        "sleeper-pg: Cannot import into table events: it has files; import into a new table or one \
+         with no files\n"
+    );
+}
+
+#[test]
+fn import_of_a_missing_file_is_one_line_and_exit_code_1() {
+    let (_client, schema) = client_of_new_schema();
+    let missing = TempFile::new("missing.jsonl");
+
+    let run = sleeper_pg(&["--schema", &schema, "import", missing.path()]);
+
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.stderr,
+        format!(
+            "sleeper-pg: {}: No such file or directory (os error 2)\n",
+            missing.path()
+        )
+    );
+}
+
+#[test]
+fn import_of_a_bad_line_names_it_and_makes_no_table() {
+    let schema = schema_with_events_table();
+    let file = TempFile::new("events.jsonl");
+    stdout(&["--schema", &schema, "export", "events", "-o", file.path()]);
+    let mut lines: Vec<String> = file.read().lines().map(str::to_owned).collect();
+    lines[3] = "{\"partition\": 7}".to_owned();
+    let bad = TempFile::with("bad.jsonl", &lines.join("\n"));
+
+    let run = sleeper_pg(&["--schema", &schema, "import", bad.path(), "--table", "new"]);
+
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr
+            .starts_with("sleeper-pg: Line 4 of the export: invalid type: integer `7`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(stdout(&["--schema", &schema, "tables"]), "events\n");
+}
+
+#[test]
+fn export_of_a_missing_table_leaves_no_file() {
+    let (_client, schema) = client_of_new_schema();
+    let file = TempFile::new("nothing.jsonl");
+
+    let run = sleeper_pg(&["--schema", &schema, "export", "nothing", "-o", file.path()]);
+
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.stderr,
+        "sleeper-pg: Table not found with ID \"nothing\"\n"
+    );
+    assert!(!file.0.exists());
+}
+
+/// A Sleeper transaction log: at 10:00 file a.parquet on the root; at 11:00 job-1 takes it; at 12:00
+/// two commits of job-1 replace it, the second after the first has (skipped as Sleeper skips it).
+const LOG: &str = r#"{"transactionNumber": 1, "updateTime": 1704103200000, "transactionType": "ADD_FILES", "transaction": {"files": [{"filename": "a.parquet", "references": [{"partitionId": "root", "numberOfRows": 10, "countApproximate": false, "onlyContainsDataForThisPartition": true}]}]}}
+{"transactionNumber": 2, "updateTime": 1704106800000, "transactionType": "ASSIGN_JOB_IDS", "transaction": {"requests": [{"jobId": "job-1", "partitionId": "root", "filenames": ["a.parquet"]}]}}
+{"transactionNumber": 3, "updateTime": 1704110400000, "transactionType": "REPLACE_FILE_REFERENCES", "transaction": {"jobs": [{"jobId": "job-1", "partitionId": "root", "inputFiles": ["a.parquet"], "newReference": {"filename": "b.parquet", "partitionId": "root", "numberOfRows": 10, "countApproximate": false, "onlyContainsDataForThisPartition": true}}, {"jobId": "job-1", "partitionId": "root", "inputFiles": ["a.parquet"], "newReference": {"filename": "c.parquet", "partitionId": "root", "numberOfRows": 10, "countApproximate": false, "onlyContainsDataForThisPartition": true}}]}}
+"#;
+
+/// A schema with the table `logged`, one `long` key, initialised with its root.
+fn schema_with_empty_table() -> String {
+    let (client, schema) = client_of_new_schema();
+    block_on(async {
+        let store = client
+            .create_table("logged", &[RowKeyField::new("key", KeyType::Long)])
+            .await?;
+        store.initialise().await?;
+        client.close().await;
+        Ok(())
+    })
+    .expect("set up the table");
+    schema
+}
+
+#[test]
+fn apply_replays_a_log_and_reports_the_parts_skipped() {
+    let schema = schema_with_empty_table();
+    let log = TempFile::with("log.jsonl", LOG);
+
+    let report = stdout(&["--schema", &schema, "apply", "logged", log.path()]);
+
+    assert_eq!(
+        report,
+        "\
+table            logged
+entries applied  3
+parts skipped    1
+
+ENTRY  REQUEST  ERROR
+    3        1  File reference not found in partition root, filename a.parquet
+"
+    );
+    assert_eq!(
+        stdout(&["--schema", &schema, "files", "logged"]),
+        "\
+FILENAME   PARTITION  ROWS  JOB  LAST UPDATE
+b.parquet  root         10  -    2024-01-01T12:00:00.000Z
+"
+    );
+}
+
+#[test]
+fn apply_json_reports_the_entries_and_the_parts_skipped() {
+    let schema = schema_with_empty_table();
+    let log = TempFile::with("log.jsonl", LOG);
+
+    assert_eq!(
+        json_of(&["--schema", &schema, "apply", "logged", log.path()]),
+        json!({
+            "table": "logged",
+            "entries": 3,
+            "skipped": [{"entry": 3, "request": 1, "error": "File reference not found in partition root, filename a.parquet"}],
+        })
+    );
+}
+
+#[test]
+fn apply_stops_at_a_bad_line_naming_its_entry() {
+    let schema = schema_with_empty_table();
+    let log = TempFile::with("log.jsonl", &format!("{}not json\n", LOG));
+
+    let run = sleeper_pg(&["--schema", &schema, "apply", "logged", log.path()]);
+
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr.starts_with(
+            "sleeper-pg: Entry 4 of the transaction log: Invalid transaction log entry"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "");
+}

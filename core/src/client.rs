@@ -324,6 +324,9 @@ pub(crate) struct ClientInner {
     attempt_timeout: Option<Duration>,
     /// Whether writes record their entries in the change feed.
     pub(crate) change_feed: bool,
+    /// Whether the schema is known not to be newer than this version (`Schema::refuse_newer`):
+    /// checked by migrating, or else on the first session, so that connecting stays lazy.
+    pub(crate) schema_checked: std::sync::atomic::AtomicBool,
     /// Wakes the feed's followers after writes, with the change feed on. Never dropped in a forked
     /// child, like `pool`.
     pub(crate) notifier: Option<std::mem::ManuallyDrop<Notifier>>,
@@ -611,12 +614,6 @@ impl Client {
                 .map(|connect_options| Pool::new(connect_options, pool_options(false)))
                 .collect();
             let pool = Pool::new(primary_options.clone(), pool_options(true));
-            if !options.migrate {
-                // Migrating checks this under its lock.
-                let mut connection = pool.acquire().await?;
-                schema.refuse_newer(&mut connection).await?;
-                connection.finish();
-            }
             let replicas = Replicas::new(replicas, options.replica_wait);
             if !replicas.is_empty() {
                 // Reads from the replicas start from the primary's state now, migrations included.
@@ -644,6 +641,7 @@ impl Client {
                     .statement_timeout
                     .map(|statement| options.acquire_timeout + statement * 2),
                 change_feed: options.change_feed,
+                schema_checked: std::sync::atomic::AtomicBool::new(options.migrate),
                 notifier: options.change_feed.then(|| {
                     std::mem::ManuallyDrop::new(Notifier::start(
                         primary_options.clone(),

@@ -1,6 +1,8 @@
 //! The session of a call: a pooled connection that goes back to the pool only when the call ended
 //! its conversation with the server, never with a transaction open.
 
+use std::sync::atomic::Ordering;
+
 use sqlx::{Executor, PgConnection};
 
 use crate::client::{sqlstate, ClientInner, Failure};
@@ -49,7 +51,15 @@ impl Session {
     }
 
     async fn start(client: &ClientInner, in_transaction: bool) -> Result<Session, Failure> {
-        let connection = client.pool.acquire().await.map_err(Failure::Rejected)?;
+        let mut connection = client.pool.acquire().await.map_err(Failure::Rejected)?;
+        if !client.schema_checked.load(Ordering::Relaxed) {
+            client
+                .schema
+                .refuse_newer(&mut connection)
+                .await
+                .map_err(Failure::Rejected)?;
+            client.schema_checked.store(true, Ordering::Relaxed);
+        }
         Session::on(connection, in_transaction).await
     }
 

@@ -127,7 +127,11 @@ pub(crate) struct Recorded {
 impl Recorded {
     /// A write of one transaction.
     pub(crate) fn of(transaction: &Transaction) -> Recorded {
-        Recorded::default().and(transaction)
+        let summary = ChangeSummary::of(transaction);
+        let whole = (summary.items() <= RECORDED_ITEMS).then_some(transaction);
+        let mut recorded = Recorded::default();
+        recorded.push(transaction.transaction_type(), summary, whole);
+        recorded
     }
 
     /// An add of new files, whose transaction is only built if it is to be recorded whole.
@@ -146,11 +150,11 @@ impl Recorded {
         recorded
     }
 
-    /// These entries and then one of `transaction`, written in the same database transaction.
-    pub(crate) fn and(mut self, transaction: &Transaction) -> Recorded {
-        let summary = ChangeSummary::of(transaction);
-        let whole = (summary.items() <= RECORDED_ITEMS).then_some(transaction);
-        self.push(transaction.transaction_type(), summary, whole);
+    /// These entries and then `next`'s, written in the same database transaction.
+    pub(crate) fn and(mut self, next: Recorded) -> Recorded {
+        self.kinds.extend(next.kinds);
+        self.transactions.extend(next.transactions);
+        self.summaries.extend(next.summaries);
         self
     }
 

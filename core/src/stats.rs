@@ -83,6 +83,8 @@ operations! {
     ReadChanges => "read_changes",
     WaitForChanges => "wait_for_changes",
     DeleteChangesThrough => "delete_changes_through",
+    ExportTable => "export_table",
+    ImportTable => "import_table",
 }
 
 /// The upper bounds of the latency buckets, 1-2-5 from 50 us to 50 s; slower calls fall in the

@@ -526,3 +526,7 @@ def partitions_from_split_points(
 
 def _connect(url: str | None, **options: object) -> Client:
     """Called by ``sleeper_pg.connect`` with the options its caller set (by their names there)."""
+
+def _run_cli(args: list[str]) -> int:
+    """Runs the command line ``sleeper-pg`` on `args` (the program's name first), printing to the
+    process's stdout and stderr; returns its exit code. Called by ``sleeper_pg.__main__``."""

@@ -28,7 +28,7 @@ pub const COPY_FROM_REFERENCES: usize = 512;
 /// version and time the reference rows carry (see `start_bulk_add` in the migrations).
 const START: &str = "SELECT seq, at FROM {s}.start_bulk_add($1, $2, $3, $4)";
 
-const COPY_REFERENCES: &str = "COPY {s}.file_references (table_pk, filename, partition_id, \
+pub(super) const COPY_REFERENCES: &str = "COPY {s}.file_references (table_pk, filename, partition_id, \
      number_of_rows, job_id, count_approximate, only_this_partition, removed, updated_at, update_seq) \
      FROM STDIN (FORMAT binary)";
 
@@ -107,7 +107,23 @@ impl StateStore {
                     version: started.try_get(0)?,
                     at: started.try_get(1)?,
                 };
-                copy(session.connection(), &copy_references, files, &rows).await
+                copy_in(
+                    session.connection(),
+                    &copy_references,
+                    files,
+                    |data, file| {
+                        for reference in &file.references {
+                            data.reference(
+                                rows.table_pk,
+                                file.filename,
+                                reference,
+                                rows.at,
+                                rows.version,
+                            );
+                        }
+                    },
+                )
+                .await
             }
             .await;
             match copied {
@@ -137,28 +153,29 @@ impl StateStore {
     }
 }
 
-/// Copies the reference rows of `files` with `statement`.
-async fn copy(
+/// Runs `statement`, a `COPY .. FROM STDIN (FORMAT binary)`, with the rows `encode` writes for each
+/// item, sent in messages of about `MESSAGE_BYTES`.
+pub(super) async fn copy_in<T>(
     connection: &mut PgConnection,
     statement: &str,
-    files: &[NewFile<'_>],
-    rows: &Rows,
+    items: impl IntoIterator<Item = T>,
+    mut encode: impl FnMut(&mut CopyData, T),
 ) -> Result<(), sqlx::Error> {
     // The first message is ready before the statement starts, so the server never waits for it.
     let mut data = CopyData::start();
-    let mut rest = files.iter();
-    for file in rest.by_ref() {
-        rows.encode(&mut data, file);
+    let mut rest = items.into_iter();
+    for item in rest.by_ref() {
+        encode(&mut data, item);
         if data.bytes.len() >= MESSAGE_BYTES {
             break;
         }
     }
     let mut copy_in = connection.copy_in_raw(statement).await?;
-    for file in rest {
+    for item in rest {
         if data.bytes.len() >= MESSAGE_BYTES {
             copy_in.send(data.take()).await?;
         }
-        rows.encode(&mut data, file);
+        encode(&mut data, item);
     }
     copy_in.send(data.end()).await?;
     copy_in.finish().await.map(drop)
@@ -171,35 +188,38 @@ struct Rows {
     version: i64,
 }
 
-impl Rows {
-    /// Encodes the reference rows of `file`.
-    fn encode(&self, data: &mut CopyData, file: &NewFile) {
-        for reference in &file.references {
-            data.row(10);
-            data.bigint(self.table_pk);
-            data.text(file.filename);
-            data.text(&reference.partition_id);
-            data.bigint(i64::try_from(reference.number_of_rows).unwrap_or(i64::MAX));
-            match &reference.job_id {
-                Some(job_id) => data.text(job_id),
-                None => data.null(),
-            }
-            data.boolean(reference.count_approximate);
-            data.boolean(reference.only_contains_data_for_this_partition);
-            data.boolean(false);
-            data.timestamp(self.at);
-            data.bigint(self.version);
-        }
-    }
-}
-
 /// PostgreSQL's binary `COPY` format: a header, then per row its field count and each field as a
 /// length and the type's binary form (big-endian), then a trailer.
-struct CopyData {
+pub(super) struct CopyData {
     bytes: Vec<u8>,
 }
 
 impl CopyData {
+    /// One live row of `file_references`, in the column order of `COPY_REFERENCES`.
+    pub(super) fn reference(
+        &mut self,
+        table_pk: i64,
+        filename: &str,
+        reference: &FileReference,
+        at: Timestamp,
+        version: i64,
+    ) {
+        self.row(10);
+        self.bigint(table_pk);
+        self.text(filename);
+        self.text(&reference.partition_id);
+        self.bigint(i64::try_from(reference.number_of_rows).unwrap_or(i64::MAX));
+        match &reference.job_id {
+            Some(job_id) => self.text(job_id),
+            None => self.null(),
+        }
+        self.boolean(reference.count_approximate);
+        self.boolean(reference.only_contains_data_for_this_partition);
+        self.boolean(false);
+        self.timestamp(at);
+        self.bigint(version);
+    }
+
     fn start() -> CopyData {
         let mut bytes = Vec::with_capacity(MESSAGE_BYTES + 4096);
         bytes.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
@@ -218,7 +238,7 @@ impl CopyData {
         self.bytes
     }
 
-    fn row(&mut self, fields: i16) {
+    pub(super) fn row(&mut self, fields: i16) {
         self.bytes.extend_from_slice(&fields.to_be_bytes());
     }
 
@@ -233,11 +253,11 @@ impl CopyData {
         self.bytes.extend_from_slice(&(-1_i32).to_be_bytes());
     }
 
-    fn bigint(&mut self, value: i64) {
+    pub(super) fn bigint(&mut self, value: i64) {
         self.field(&value.to_be_bytes());
     }
 
-    fn text(&mut self, value: &str) {
+    pub(super) fn text(&mut self, value: &str) {
         self.field(value.as_bytes());
     }
 
@@ -246,7 +266,7 @@ impl CopyData {
     }
 
     /// Microseconds since PostgreSQL's epoch, 2000-01-01 00:00 UTC.
-    fn timestamp(&mut self, value: Timestamp) {
+    pub(super) fn timestamp(&mut self, value: Timestamp) {
         let micros = (value - postgres_epoch()).num_microseconds().unwrap_or(0);
         self.bigint(micros);
     }

@@ -794,8 +794,8 @@ impl StateStore {
             ServerOrder::AsFound,
         ));
         let mut references = self
-            .copy_table(&copy, 0, Vec::new, |references, row| {
-                references.push(reference_from_copy(row)?);
+            .copy_table(&copy, 0, Vec::new, |references, row: &ReferenceRow<'_>| {
+                references.push(reference_from_copy(row, 0)?);
                 Ok(())
             })
             .await?;
@@ -1070,9 +1070,11 @@ impl StateStore {
     pub async fn clear_sleeper_table(&self) -> Result<()> {
         self.observe(Operation::ClearSleeperTable, async {
             self.clear_table(true, true, || {
-                Recorded::of(&Transaction::ClearFiles).and(&Transaction::InitialisePartitions {
-                    partitions: Vec::new(),
-                })
+                Recorded::of(&Transaction::ClearFiles).and(Recorded::of(
+                    &Transaction::InitialisePartitions {
+                        partitions: Vec::new(),
+                    },
+                ))
             })
             .await
         })
@@ -1276,16 +1278,19 @@ pub(super) fn copy_references_sql(condition: &str, table_pk: i64, order: ServerO
 /// A row of `copy_references_sql`'s COPY: one field per column of `REFERENCE_COLUMNS`.
 pub(super) type ReferenceRow<'a> = CopyRow<'a, 7>;
 
-/// The reference in a row of `copy_references_sql`'s COPY.
-fn reference_from_copy(row: &ReferenceRow<'_>) -> Result<FileReference> {
+/// The reference in the `REFERENCE_COLUMNS` of a COPY row, which start at field `first`.
+pub(super) fn reference_from_copy<const N: usize>(
+    row: &CopyRow<'_, N>,
+    first: usize,
+) -> Result<FileReference> {
     Ok(FileReference {
-        filename: row.text(0)?.to_owned(),
-        partition_id: row.text(1)?.to_owned(),
-        number_of_rows: u64::try_from(row.int8(2)?).unwrap_or_default(),
-        job_id: row.optional_text(3)?.map(str::to_owned),
-        last_update_time: Some(row.timestamp(4)?),
-        count_approximate: row.bool(5)?,
-        only_contains_data_for_this_partition: row.bool(6)?,
+        filename: row.text(first)?.to_owned(),
+        partition_id: row.text(first + 1)?.to_owned(),
+        number_of_rows: u64::try_from(row.int8(first + 2)?).unwrap_or_default(),
+        job_id: row.optional_text(first + 3)?.map(str::to_owned),
+        last_update_time: Some(row.timestamp(first + 4)?),
+        count_approximate: row.bool(first + 5)?,
+        only_contains_data_for_this_partition: row.bool(first + 6)?,
     })
 }
 

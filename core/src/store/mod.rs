@@ -5,6 +5,7 @@ mod arrow;
 mod bulk;
 mod codec;
 mod copy_out;
+mod export;
 mod feed;
 mod files;
 mod partitions;
@@ -307,8 +308,7 @@ impl StateStore {
 
     /// `query_table` for a whole table's rows: `copy` is `COPY (<such a query>) TO STDOUT (FORMAT
     /// binary)` with the table's key written in, and its rows of `N` fields are folded as they stream
-    /// in into what `start` makes (afresh for each attempt of the call) with `step`. The connection
-    /// goes back to the pool only once the server ended the COPY and its data was read to the end.
+    /// in into what `start` makes (afresh for each attempt of the call) with `step`.
     async fn copy_table<const N: usize, S>(
         &self,
         copy: &str,
@@ -318,29 +318,44 @@ impl StateStore {
     ) -> Result<S> {
         let client = &self.inner.client;
         let (found, folded) = retrying!(client, async {
-            let mut session = Session::open_read(client).await?;
-            let mut decoder = CopyDecoder::<N>::new();
-            let mut found = false;
             let mut folded = start();
-            let mut chunks = session.connection().copy_out_raw(copy).await?;
-            while let Some(chunk) = chunks.try_next().await? {
-                decoder.feed(&chunk, |row| {
-                    found = true;
-                    if row.is_null(present) {
-                        return Ok(());
-                    }
-                    step(&mut folded, row)
-                })?;
-            }
-            drop(chunks);
-            decoder.finish()?;
-            session.finish().await?;
+            let found = self
+                .copy_rows(copy, present, |row| step(&mut folded, row))
+                .await?;
             Ok::<_, Failure>((found, folded))
         })?;
         if !found {
             return Err(self.table_not_found());
         }
         Ok(folded)
+    }
+
+    /// One attempt of `copy_table`'s read: calls `on_row` with each row whose field `present` is not
+    /// NULL, and returns whether any row came at all (none: the table is gone). The connection goes
+    /// back to the pool only once the server ended the COPY and its data was read to the end.
+    async fn copy_rows<const N: usize>(
+        &self,
+        copy: &str,
+        present: usize,
+        mut on_row: impl FnMut(&CopyRow<'_, N>) -> Result<()>,
+    ) -> Result<bool, Failure> {
+        let mut session = Session::open_read(&self.inner.client).await?;
+        let mut decoder = CopyDecoder::<N>::new();
+        let mut found = false;
+        let mut chunks = session.connection().copy_out_raw(copy).await?;
+        while let Some(chunk) = chunks.try_next().await? {
+            decoder.feed(&chunk, |row| {
+                found = true;
+                if row.is_null(present) {
+                    return Ok(());
+                }
+                on_row(row)
+            })?;
+        }
+        drop(chunks);
+        decoder.finish()?;
+        session.finish().await?;
+        Ok(found)
     }
 }
 

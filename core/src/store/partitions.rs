@@ -337,7 +337,7 @@ impl StateStore {
 }
 
 /// Binds partitions as six arrays, one per column, after the parameters bound already.
-fn bind_partitions<'q>(query: PgQuery<'q>, partitions: &[Partition]) -> PgQuery<'q> {
+pub(super) fn bind_partitions<'q>(query: PgQuery<'q>, partitions: &[Partition]) -> PgQuery<'q> {
     let children: Vec<serde_json::Value> = partitions
         .iter()
         .map(|p| serde_json::Value::from(p.child_partition_ids.clone()))

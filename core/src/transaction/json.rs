@@ -18,11 +18,11 @@ use crate::model::{
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ReferenceJson {
+pub(crate) struct ReferenceJson {
     /// Absent inside an ADD_FILES file, whose filename it takes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    filename: Option<String>,
-    partition_id: String,
+    pub(crate) filename: Option<String>,
+    pub(crate) partition_id: String,
     number_of_rows: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     job_id: Option<String>,
@@ -102,7 +102,7 @@ struct SplitFilesJson {
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PartitionJson {
+pub(crate) struct PartitionJson {
     partition_id: String,
     is_leaf_partition: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -381,7 +381,7 @@ fn invalid(transaction_type: TransactionType, why: impl std::fmt::Display) -> Er
 }
 
 /// A reference as Sleeper writes it; `filename` is the file's when the JSON leaves it out.
-fn reference(json: ReferenceJson, filename: Option<&str>) -> Result<FileReference> {
+pub(crate) fn reference(json: ReferenceJson, filename: Option<&str>) -> Result<FileReference> {
     let filename = json
         .filename
         .or_else(|| filename.map(str::to_owned))
@@ -403,7 +403,7 @@ fn reference(json: ReferenceJson, filename: Option<&str>) -> Result<FileReferenc
     })
 }
 
-fn reference_json(reference: &FileReference) -> ReferenceJson {
+pub(crate) fn reference_json(reference: &FileReference) -> ReferenceJson {
     ReferenceJson {
         filename: Some(reference.filename.clone()),
         partition_id: reference.partition_id.clone(),
@@ -414,7 +414,7 @@ fn reference_json(reference: &FileReference) -> ReferenceJson {
     }
 }
 
-fn partition(json: PartitionJson, row_keys: &[RowKeyField]) -> Result<Partition> {
+pub(crate) fn partition(json: PartitionJson, row_keys: &[RowKeyField]) -> Result<Partition> {
     let region = region(&json.region, row_keys).map_err(|why| {
         Error::invalid(format!(
             "Invalid region in partition {}: {why}",
@@ -431,7 +431,7 @@ fn partition(json: PartitionJson, row_keys: &[RowKeyField]) -> Result<Partition>
     })
 }
 
-fn partition_json(partition: &Partition) -> PartitionJson {
+pub(crate) fn partition_json(partition: &Partition) -> PartitionJson {
     PartitionJson {
         partition_id: partition.id.clone(),
         is_leaf_partition: partition.is_leaf_partition,

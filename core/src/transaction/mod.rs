@@ -2,7 +2,7 @@
 //! read from and written to the JSON of Sleeper's `TransactionSerDe` ([`json`]), and what applying
 //! one reports. `StateStore::apply_transaction` gives them their meaning.
 
-mod json;
+pub(crate) mod json;
 
 pub use json::TransactionLogEntry;
 

@@ -10,6 +10,7 @@ mod model;
 mod arrow;
 mod bulk_add;
 mod concurrency;
+mod export;
 mod faults;
 mod feed;
 mod files;
