@@ -7,6 +7,7 @@ mod arrow;
 mod call;
 mod convert;
 mod errors;
+mod feed;
 mod model;
 mod status;
 mod store;
@@ -47,6 +48,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::AssignJobIdRequest>()?;
     m.add_class::<model::CheckFileAssignmentsRequest>()?;
     m.add_class::<status::TableStatus>()?;
+    m.add_class::<feed::Change>()?;
+    m.add_class::<feed::ChangeSummary>()?;
     m.add_class::<transaction::TransactionOutcome>()?;
     m.add_class::<transaction::TransactionLogReplay>()?;
     m.add_function(wrap_pyfunction!(store::_connect, m)?)?;
