@@ -215,6 +215,16 @@ typedef struct spg_client_options {
      * (currently 500).
      */
     uint64_t replica_wait_ms;
+    /**
+     * Whether `change_feed` is set. False: core's default (currently true).
+     */
+    bool has_change_feed;
+    /**
+     * Record every write in its table's change feed (`spg_store_read_changes`) and wake the feed's
+     * followers after it. Off only where nothing follows the feed: the writes of such a client are
+     * missing from it.
+     */
+    bool change_feed;
 } spg_client_options;
 
 /**
@@ -758,6 +768,79 @@ typedef struct spg_log_replay {
      */
     size_t failure_count;
 } spg_log_replay;
+
+/**
+ * Counts of what a change feed entry's transaction names (`spg_change.summary`). Plain values.
+ */
+typedef struct spg_change_summary {
+    /**
+     * Files added, or deleted, or the inputs of the jobs committed, or split.
+     */
+    uint64_t files;
+    /**
+     * References added, assigned, split into, or written as compaction outputs.
+     */
+    uint64_t references;
+    /**
+     * Compaction jobs assigned or committed.
+     */
+    uint64_t jobs;
+    /**
+     * Partitions written.
+     */
+    uint64_t partitions;
+} spg_change_summary;
+
+/**
+ * One entry of a table's change feed: a write, as the Sleeper transaction it applied. An element of
+ * an `spg_change_list`, which owns its strings. `transaction_type`, `transaction_json` and
+ * `transaction_json_len` are what `spg_apply_transaction` takes, so that a feed can be replayed on
+ * another table.
+ */
+typedef struct spg_change {
+    /**
+     * The entry's number in its table's feed: 1, 2, 3... in the order the writes took effect.
+     */
+    uint64_t sequence;
+    /**
+     * When the write's transaction started, to the millisecond (the feed keeps microseconds).
+     */
+    spg_time_ms recorded_at_ms;
+    /**
+     * Sleeper's name of the transaction type (`"ADD_FILES"`, `"REPLACE_FILE_REFERENCES"`, ...),
+     * NUL-terminated. Owned by the list.
+     */
+    const char *transaction_type;
+    /**
+     * The transaction as Sleeper's `TransactionSerDe` writes it, NUL-terminated UTF-8; NULL where it
+     * was too large to record whole (more than 10,000 items or 1 MiB): then only `summary` tells of
+     * it. Owned by the list.
+     */
+    const char *transaction_json;
+    /**
+     * The length of `transaction_json` in bytes, without the NUL; 0 when it is NULL.
+     */
+    size_t transaction_json_len;
+    /**
+     * What the transaction names, counted.
+     */
+    struct spg_change_summary summary;
+} spg_change;
+
+/**
+ * Change feed entries returned by the library, in order of `sequence`. Free with
+ * `spg_change_list_free`, which frees everything the entries point to.
+ */
+typedef struct spg_change_list {
+    /**
+     * NULL when `count` is 0. Owned by the list, with everything the entries point to.
+     */
+    const struct spg_change *changes;
+    /**
+     * How many items the array before this field holds.
+     */
+    size_t count;
+} spg_change_list;
 
 /**
  * The call succeeded.
@@ -1351,6 +1434,38 @@ spg_status spg_apply_transaction_log(const struct spg_store *store,
                                      struct spg_log_replay **out);
 
 /**
+ * The entries of the table's change feed numbered after `after` (0 for the whole feed), in order, at
+ * most `limit`: every write whose transaction, and every transaction that began before it, has
+ * ended. Read from the primary. `*out` is a new list owned by the caller (free with
+ * `spg_change_list_free`); NULL on failure.
+ */
+spg_status spg_store_read_changes(const struct spg_store *store,
+                                  uint64_t after,
+                                  uint32_t limit,
+                                  struct spg_change_list **out);
+
+/**
+ * `spg_store_read_changes`, waiting up to `timeout_ms` milliseconds for an entry after `after` if
+ * there is none yet: woken by the client that wrote it, or finding it by looking again every second.
+ * The calling thread blocks for the wait. `*out` as for `spg_store_read_changes`: a list with no
+ * entries if none came in time.
+ */
+spg_status spg_store_wait_for_changes(const struct spg_store *store,
+                                      uint64_t after,
+                                      uint32_t limit,
+                                      uint64_t timeout_ms,
+                                      struct spg_change_list **out);
+
+/**
+ * Deletes the entries of the table's feed numbered up to `sequence`, which must have been given by a
+ * read (past the last numbered entry is `SPG_INVALID_ARGUMENT`: an entry after it may not be
+ * numbered yet); writes how many it deleted to `*deleted` (0 on failure).
+ */
+spg_status spg_store_delete_changes_through(const struct spg_store *store,
+                                            uint64_t sequence,
+                                            uint64_t *deleted);
+
+/**
  * Every live reference of the table, by filename then partition id: columns `filename`,
  * `partition_id` (dictionary), `number_of_rows`, `job_id` (dictionary, nullable), `last_update_time`
  * (timestamp in milliseconds, UTC), `count_approximate`, `only_contains_data_for_this_partition`.
@@ -1428,6 +1543,11 @@ void spg_partition_files_map_free(struct spg_partition_files_map *map);
  * Frees a report and everything it points to. Accepts NULL.
  */
 void spg_all_references_to_all_files_free(struct spg_all_references_to_all_files *report);
+
+/**
+ * Frees a list of change feed entries and everything they point to. Accepts NULL.
+ */
+void spg_change_list_free(struct spg_change_list *list);
 
 /**
  * Frees an outcome of `spg_apply_transaction` and the failures and messages in it. Accepts NULL.

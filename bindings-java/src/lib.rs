@@ -17,6 +17,7 @@ mod testing;
 use std::fs::File;
 use std::future::Future;
 use std::io::BufReader;
+use std::time::Duration;
 
 use jni::objects::JByteArray;
 use jni::sys::{jboolean, jbyteArray, jint, jlong};
@@ -130,6 +131,16 @@ fn store_answer(env: &JNIEnv<'_>, store: StateStore) -> Outcome<jbyteArray> {
     handle_answer(env, store, |w, store| {
         w.list(store.row_keys(), Writer::row_key_field)
     })
+}
+
+/// The entries `readChanges` and `waitForChanges` ask for: after `after`, at most `limit`, neither
+/// negative.
+fn feed_position(after: jlong, limit: jint) -> Result<(u64, u32)> {
+    let after = u64::try_from(after)
+        .map_err(|_| Error::invalid(format!("after must not be negative, got {after}")))?;
+    let limit = u32::try_from(limit)
+        .map_err(|_| Error::invalid(format!("limit must not be negative, got {limit}")))?;
+    Ok((after, limit))
 }
 
 /// Reads the JSON of a transaction of the type named, with the table's row key types.
@@ -355,6 +366,27 @@ natives! { "Native";
             w.table_status(&status);
             Ok(())
         })
+    };
+    fn storeReadChanges(handle: jlong, after: jlong, limit: jint) -> jbyteArray = |env| {
+        let (after, limit) = feed_position(after, limit)?;
+        let changes = run(store(handle)?.read_changes(after, limit))?;
+        answer(env, Writer::changes_size(&changes), |w| w.changes(&changes))
+    };
+    fn storeWaitForChanges(handle: jlong, after: jlong, limit: jint, timeout_millis: jlong)
+        -> jbyteArray = |env| {
+        let (after, limit) = feed_position(after, limit)?;
+        let timeout = u64::try_from(timeout_millis).map(Duration::from_millis).map_err(|_| {
+            Error::invalid(format!("timeout must not be negative, got {timeout_millis} ms"))
+        })?;
+        let changes = run(store(handle)?.wait_for_changes(after, limit, timeout))?;
+        answer(env, Writer::changes_size(&changes), |w| w.changes(&changes))
+    };
+    fn storeDeleteChangesThrough(handle: jlong, sequence: jlong) -> jlong = |_| {
+        let sequence = u64::try_from(sequence).map_err(|_| {
+            Error::invalid(format!("sequence must not be negative, got {sequence}"))
+        })?;
+        let deleted = run(store(handle)?.delete_changes_through(sequence))?;
+        Ok(jlong::try_from(deleted).unwrap_or(jlong::MAX))
     };
     fn storeClearFileData(handle: jlong) = |_| Ok(run(store(handle)?.clear_file_data())?);
     fn storeFixFileUpdateTime(handle: jlong, args: Bytes<'_>) = |env| {

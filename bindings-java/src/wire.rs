@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use rustc_hash::FxHashMap;
 use sleeper_pg::{
-    time, validate, AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest,
+    time, validate, AllReferencesToAFile, AllReferencesToAllFiles, AssignJobIdRequest, Change,
     CheckFileAssignmentsRequest, ClientOptions, ClientStats, Error, FieldValue, FileReference,
     KeyType, KeyValue, LocalPostgresOptions, LogReplay, Partition, Range, Region,
     ReplaceFileReferencesRequest, Result, RowKeyField, SplitFileReferenceRequest, TableStatus,
@@ -360,6 +360,7 @@ impl<'a> Reader<'a> {
                 "retryMaxBackoff" => options.retry.max_backoff = self.duration(what)?,
                 "replicaUrls" => options.replica_urls = self.strings(what)?,
                 "replicaWait" => options.replica_wait = self.duration(what)?,
+                "changeFeed" => options.change_feed = self.bool()?,
                 _ => return Err(malformed("unknown client option")),
             }
         }
@@ -578,6 +579,38 @@ impl<'a> Writer<'a> {
             })?;
             w.opt_f64(duration.p50_seconds);
             w.opt_f64(duration.p99_seconds);
+            Ok(())
+        })
+    }
+
+    /// The size of the answer [`Writer::changes`] writes, near enough.
+    pub fn changes_size(changes: &[Change]) -> usize {
+        changes.iter().fold(4, |size, change| {
+            size + 80 + change.transaction_json.as_ref().map_or(0, String::len)
+        })
+    }
+
+    /// Change feed entries: per entry its number, its time (microseconds since the epoch), the
+    /// transaction type's name, the transaction JSON (sent anew: each is different and may be
+    /// large) or none, and the summary's four counts.
+    pub fn changes(&mut self, changes: &'a [Change]) -> Result<()> {
+        self.list(changes, |w, change| {
+            w.i64(count(change.sequence));
+            w.i64(change.recorded_at.timestamp_micros());
+            w.string(change.transaction_type.name())?;
+            match &change.transaction_json {
+                Some(json) => w.owned_string(json)?,
+                None => w.i32(-1),
+            }
+            let summary = &change.summary;
+            for value in [
+                summary.files,
+                summary.references,
+                summary.jobs,
+                summary.partitions,
+            ] {
+                w.i64(count(value));
+            }
             Ok(())
         })
     }

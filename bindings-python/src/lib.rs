@@ -8,6 +8,7 @@ mod call;
 mod cli;
 mod convert;
 mod errors;
+mod feed;
 mod model;
 mod status;
 mod store;
@@ -48,6 +49,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::AssignJobIdRequest>()?;
     m.add_class::<model::CheckFileAssignmentsRequest>()?;
     m.add_class::<status::TableStatus>()?;
+    m.add_class::<feed::Change>()?;
+    m.add_class::<feed::ChangeSummary>()?;
     m.add_class::<transaction::TransactionOutcome>()?;
     m.add_class::<transaction::TransactionLogReplay>()?;
     m.add_function(wrap_pyfunction!(store::_connect, m)?)?;

@@ -14,6 +14,7 @@ use crate::arrow::{self, ArrowStream};
 use crate::call::call;
 use crate::convert::{self, Arg};
 use crate::errors::to_py_err;
+use crate::feed::Change;
 use crate::model::{AllReferencesToAllFiles, FileReference, Partition};
 use crate::status::TableStatus;
 use crate::transaction::{TransactionLogReplay, TransactionOutcome};
@@ -74,6 +75,7 @@ fn set_option(
         "retry_max_backoff" => options.retry.max_backoff = convert::seconds(name, value)?,
         "replica_urls" => options.replica_urls = convert::strings(name, value)?,
         "replica_wait" => options.replica_wait = convert::seconds(name, value)?,
+        "change_feed" => options.change_feed = convert::boolean(name, value)?,
         _ => {
             return Err(PyTypeError::new_err(format!(
                 "connect() got an unexpected keyword argument '{name}'"
@@ -530,6 +532,46 @@ impl StateStore {
         call(py, || self.store.status()).map(TableStatus::from)
     }
 
+    /// The entries of the table's change feed numbered after `after`, in order, at most `limit`
+    /// (`Change`): every write whose transaction, and every transaction that began before it, has
+    /// ended.
+    #[pyo3(signature = (after = None, limit = None))]
+    fn read_changes(
+        &self,
+        py: Python<'_>,
+        after: Option<&Bound<'_, PyAny>>,
+        limit: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<Change>> {
+        let (after, limit) = feed_position(after, limit)?;
+        call(py, || self.store.read_changes(after, limit))
+            .map(|changes| changes.into_iter().map(Change::from).collect())
+    }
+
+    /// `read_changes`, waiting up to `timeout` seconds for an entry after `after` if there is none
+    /// yet: woken by the client that wrote it, or finding it by looking again every second. Empty if
+    /// none came in time. Ctrl-C interrupts the wait.
+    #[pyo3(signature = (after, limit = None, *, timeout))]
+    fn wait_for_changes(
+        &self,
+        py: Python<'_>,
+        after: &Bound<'_, PyAny>,
+        limit: Option<&Bound<'_, PyAny>>,
+        timeout: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<Change>> {
+        let (after, limit) = feed_position(Some(after), limit)?;
+        let timeout = convert::seconds("timeout", timeout)?;
+        call(py, || self.store.wait_for_changes(after, limit, timeout))
+            .map(|changes| changes.into_iter().map(Change::from).collect())
+    }
+
+    /// Deletes the entries of the table's feed numbered up to `sequence`, which must have been
+    /// given by a read (else `ValueError`, as an entry after it may not be numbered yet); returns how
+    /// many it deleted.
+    fn delete_changes_through(&self, py: Python<'_>, sequence: &Bound<'_, PyAny>) -> PyResult<u64> {
+        let sequence = convert::integer("sequence", sequence, 0, i64::MAX)?.unsigned_abs();
+        call(py, || self.store.delete_changes_through(sequence))
+    }
+
     /// Removes every file and reference; partitions stay.
     fn clear_file_data(&self, py: Python<'_>) -> PyResult<()> {
         call(py, || self.store.clear_file_data())
@@ -782,3 +824,23 @@ fn settings_pairs(settings: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>
     }
     Ok(pairs)
 }
+
+/// The entries asked for by `read_changes` and `wait_for_changes`: after `after` (0 when not given,
+/// for the whole feed), at most `limit` (1000 when not given).
+fn feed_position(
+    after: Option<&Bound<'_, PyAny>>,
+    limit: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(u64, u32)> {
+    let after = match after {
+        Some(after) => convert::integer("after", after, 0, i64::MAX)?.unsigned_abs(),
+        None => 0,
+    };
+    let limit = match limit {
+        Some(limit) => convert::integer("limit", limit, 0, i64::from(u32::MAX))?,
+        None => DEFAULT_CHANGES_LIMIT,
+    };
+    Ok((after, u32::try_from(limit).unwrap_or(u32::MAX)))
+}
+
+/// How many entries `read_changes` and `wait_for_changes` give at most when not told.
+const DEFAULT_CHANGES_LIMIT: i64 = 1000;

@@ -112,8 +112,13 @@ impl ChangeSummary {
 }
 
 /// A transaction naming more items than this is recorded as its summary only.
+///
+/// (Not in the C header, which states the limits in words: `spg_change.transaction_json`.)
+/// cbindgen:ignore
 pub const RECORDED_ITEMS: u64 = 10_000;
 /// A transaction whose JSON is longer than this is recorded as its summary only.
+///
+/// cbindgen:ignore
 pub const RECORDED_BYTES: usize = 1 << 20;
 
 /// The entries a write records, bound as parameters of a statement of [`recording`].

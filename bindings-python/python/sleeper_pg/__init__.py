@@ -50,6 +50,8 @@ from ._native import (
     AllReferencesToAllFiles,
     ArrowStream,
     AssignJobIdRequest,
+    Change,
+    ChangeSummary,
     CheckFileAssignmentsRequest,
     Client,
     FileReference,
@@ -76,6 +78,8 @@ __all__ = [
     "ArrowStream",
     "AssignJobIdRequest",
     "Bucket",
+    "Change",
+    "ChangeSummary",
     "CheckFileAssignmentsRequest",
     "Client",
     "ClientStats",
@@ -146,6 +150,7 @@ def connect(
     retry_max_backoff: float | None = None,
     replica_urls: Sequence[str] | None = None,
     replica_wait: float | None = None,
+    change_feed: bool | None = None,
 ) -> Client:
     """Opens a pool of connections to one PostgreSQL database.
 
@@ -177,6 +182,9 @@ def connect(
             read after this client's write waits for its replica to have replayed the write (up to
             ``replica_wait``) and otherwise reads from ``url``, as it does while no replica answers.
         replica_wait: how long a read after a write waits for a replica to replay the write.
+        change_feed: record every write in its table's change feed (``StateStore.read_changes``) and
+            wake the feed's followers after it (on by default). Turn off only where nothing follows
+            the feed: the writes of such a client are missing from it.
 
     Raises:
         StateStoreConnectionException: the database cannot be reached or migrated.

@@ -268,6 +268,51 @@ class TableStatus:
     def oldest_unreferenced_file(self) -> datetime | None: ...
 
 @final
+class ChangeSummary:
+    """Counts of what a change's transaction names: the files, references, compaction jobs and
+    partitions."""
+
+    @property
+    def files(self) -> int:
+        """Files added, or deleted, or the inputs of the jobs committed, or split."""
+    @property
+    def references(self) -> int:
+        """References added, assigned, split into, or written as compaction outputs."""
+    @property
+    def jobs(self) -> int:
+        """Compaction jobs assigned or committed."""
+    @property
+    def partitions(self) -> int:
+        """Partitions written."""
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Change:
+    """One entry of a table's change feed: a write, as the Sleeper transaction it applied.
+
+    ``(change.transaction_type, change.transaction_json)`` are what ``StateStore.apply_transaction``
+    takes, so a feed can be replayed on another table."""
+
+    @property
+    def sequence(self) -> int:
+        """The entry's number in its table's feed: 1, 2, 3... in the order the writes took effect."""
+    @property
+    def recorded_at(self) -> datetime:
+        """When the write's transaction started (timezone-aware, UTC, to the microsecond)."""
+    @property
+    def transaction_type(self) -> str:
+        """Sleeper's name of the transaction type: ``"ADD_FILES"``, ``"REPLACE_FILE_REFERENCES"``, ..."""
+    @property
+    def transaction_json(self) -> str | None:
+        """The transaction as Sleeper's ``TransactionSerDe`` writes it, or None where it was too large
+        to record whole (more than 10,000 items or 1 MiB): then only ``summary`` tells of it."""
+    @property
+    def summary(self) -> ChangeSummary:
+        """What the transaction names, counted."""
+    def __eq__(self, other: object) -> bool: ...
+
+@final
 class TransactionOutcome:
     """What ``StateStore.apply_transaction`` did: the parts of the transaction that were skipped, as
     ``(index, exception)`` pairs: the index of the compaction job or file in the transaction, and the
@@ -428,6 +473,18 @@ class StateStore:
         """True iff the table has no file at all; files awaiting garbage collection count."""
     def status(self) -> TableStatus:
         """The table's counts in one snapshot."""
+    def read_changes(self, after: int = 0, limit: int = 1000) -> list[Change]:
+        """The entries of the table's change feed numbered after ``after``, in order, at most
+        ``limit``: every write whose transaction, and every transaction that began before it, has
+        ended. Read from the primary."""
+    def wait_for_changes(self, after: int, limit: int = 1000, *, timeout: float) -> list[Change]:
+        """``read_changes``, waiting up to ``timeout`` seconds for an entry after ``after`` if there
+        is none yet: woken by the client that wrote it, or finding it by looking again every second.
+        Empty if none came in time. Releases the GIL; Ctrl-C interrupts the wait."""
+    def delete_changes_through(self, sequence: int) -> int:
+        """Deletes the entries of the table's feed numbered up to ``sequence`` and returns how many it
+        deleted. ``sequence`` must have been given by a read: past the last numbered entry (an
+        entry after it may not be numbered yet) raises ``ValueError``."""
     def clear_file_data(self) -> None:
         """Removes every file and reference; partitions stay."""
     def fix_file_update_time(self, time: datetime | None) -> None:

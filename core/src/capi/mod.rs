@@ -22,7 +22,7 @@
 //!   how they become core's options;
 //! - `inputs`: borrowed C values to the model's values;
 //! - the entry points, by subject: `local_postgres` (a throwaway cluster), `client` (connecting,
-//!   tables), `partitions`, `files` and `transactions`;
+//!   tables), `partitions`, `files`, `transactions` and `feed` (the change feed);
 //! - `results`: the model's values to C results, each one allocation, and every `spg_..._free` of a
 //!   result.
 //!
@@ -56,6 +56,8 @@ mod files;
 
 mod transactions;
 
+mod feed;
+
 mod arrow;
 
 mod results;
@@ -63,6 +65,7 @@ mod results;
 pub use self::arrow::*;
 pub use self::client::*;
 pub use self::errors::*;
+pub use self::feed::*;
 pub use self::files::*;
 pub use self::handles::*;
 pub use self::local_postgres::*;

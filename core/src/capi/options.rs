@@ -70,6 +70,12 @@ pub struct spg_client_options {
     /// How long a read after a write waits for a replica to replay the write. 0: core's default
     /// (currently 500).
     pub replica_wait_ms: u64,
+    /// Whether `change_feed` is set. False: core's default (currently true).
+    pub has_change_feed: bool,
+    /// Record every write in its table's change feed (`spg_store_read_changes`) and wake the feed's
+    /// followers after it. Off only where nothing follows the feed: the writes of such a client are
+    /// missing from it.
+    pub change_feed: bool,
 }
 
 /// One server setting of a local cluster, `name=value` (PostgreSQL's `-c name=value`). Borrowed.
@@ -122,6 +128,8 @@ pub extern "C" fn spg_client_options_default() -> spg_client_options {
         replica_urls: ptr::null(),
         replica_url_count: 0,
         replica_wait_ms: 0,
+        has_change_feed: false,
+        change_feed: false,
     }
 }
 
@@ -183,6 +191,9 @@ pub(super) unsafe fn client_options(set: &spg_client_options) -> Result<ClientOp
     }?;
     if set.replica_wait_ms != 0 {
         options.replica_wait = millis(set.replica_wait_ms);
+    }
+    if set.has_change_feed {
+        options.change_feed = set.change_feed;
     }
     Ok(options)
 }
@@ -265,6 +276,7 @@ mod tests {
             ),
             ("has_retry_max_backoff", ms(defaults.retry.max_backoff)),
             ("replica_wait_ms", ms(defaults.replica_wait)),
+            ("has_change_feed", defaults.change_feed.to_string()),
         ];
         for (field, value) in documented {
             let doc = docs[field].split_whitespace().collect::<Vec<_>>().join(" ");
@@ -312,6 +324,8 @@ mod tests {
             replica_urls: replicas.as_ptr(),
             replica_url_count: replicas.len(),
             replica_wait_ms: 10,
+            has_change_feed: true,
+            change_feed: false,
         };
         // SAFETY: the pointers are static C strings.
         let options = unsafe { client_options(&set) }.unwrap();
@@ -333,6 +347,7 @@ mod tests {
             });
             o.replica_urls = vec!["postgresql://standby/db".into()];
             o.replica_wait = ms(10);
+            o.change_feed = false;
         });
         assert_eq!(options.url, expected.url);
         assert_eq!(format!("{options:?}"), format!("{expected:?}"));

@@ -9,15 +9,15 @@ use std::ptr;
 
 use crate::error::{Error, Result};
 use crate::model::{AllReferencesToAFile, FileReference, KeyValue, Partition, Range};
-use crate::TransactionFailure;
+use crate::{Change, TransactionFailure};
 
 use super::errors::{c_message, status_of, trampoline};
 use super::types::{
-    spg_all_references_to_a_file, spg_all_references_to_all_files, spg_file_reference,
-    spg_file_reference_list, spg_key_value, spg_log_replay, spg_partition, spg_partition_files_map,
-    spg_partition_list, spg_range, spg_split_file_reference_request, spg_string_list,
-    spg_transaction_failure, spg_transaction_outcome, SPG_KEY_BYTES, SPG_KEY_INT, SPG_KEY_LONG,
-    SPG_KEY_STRING,
+    spg_all_references_to_a_file, spg_all_references_to_all_files, spg_change, spg_change_list,
+    spg_change_summary, spg_file_reference, spg_file_reference_list, spg_key_value, spg_log_replay,
+    spg_partition, spg_partition_files_map, spg_partition_list, spg_range,
+    spg_split_file_reference_request, spg_string_list, spg_transaction_failure,
+    spg_transaction_outcome, SPG_KEY_BYTES, SPG_KEY_INT, SPG_KEY_LONG, SPG_KEY_STRING,
 };
 
 /// Storage for the strings and arrays a result points to. Vectors never move their contents when
@@ -251,6 +251,34 @@ pub(super) fn string_list(items: &[String]) -> Result<*mut spg_string_list> {
     })
 }
 
+pub(super) fn change_list(changes: &[Change]) -> Result<*mut spg_change_list> {
+    owned(|arena| {
+        let items = changes
+            .iter()
+            .map(|change| {
+                let json = change.transaction_json.as_deref();
+                Ok(spg_change {
+                    sequence: change.sequence,
+                    recorded_at_ms: change.recorded_at.timestamp_millis(),
+                    transaction_type: arena.text(change.transaction_type.name())?,
+                    transaction_json: arena.optional_text(json)?,
+                    transaction_json_len: json.map_or(0, str::len),
+                    summary: spg_change_summary {
+                        files: change.summary.files,
+                        references: change.summary.references,
+                        jobs: change.summary.jobs,
+                        partitions: change.summary.partitions,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(spg_change_list {
+            count: items.len(),
+            changes: arena.array(items),
+        })
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Freeing results
 // ---------------------------------------------------------------------------------------------
@@ -298,6 +326,13 @@ pub unsafe extern "C" fn spg_all_references_to_all_files_free(
 ) {
     // SAFETY: a result of this library, freed once, or NULL.
     unsafe { free_owned(report) }
+}
+
+/// Frees a list of change feed entries and everything they point to. Accepts NULL.
+#[no_mangle]
+pub unsafe extern "C" fn spg_change_list_free(list: *mut spg_change_list) {
+    // SAFETY: a result of this library, freed once, or NULL.
+    unsafe { free_owned(list) }
 }
 
 /// Frees an outcome of `spg_apply_transaction` and the failures and messages in it. Accepts NULL.

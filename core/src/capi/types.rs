@@ -326,3 +326,50 @@ pub struct spg_table_status {
     /// The earliest last update of a file with no reference.
     pub oldest_unreferenced_file_ms: spg_time_ms,
 }
+
+/// Counts of what a change feed entry's transaction names (`spg_change.summary`). Plain values.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct spg_change_summary {
+    /// Files added, or deleted, or the inputs of the jobs committed, or split.
+    pub files: u64,
+    /// References added, assigned, split into, or written as compaction outputs.
+    pub references: u64,
+    /// Compaction jobs assigned or committed.
+    pub jobs: u64,
+    /// Partitions written.
+    pub partitions: u64,
+}
+
+/// One entry of a table's change feed: a write, as the Sleeper transaction it applied. An element of
+/// an `spg_change_list`, which owns its strings. `transaction_type`, `transaction_json` and
+/// `transaction_json_len` are what `spg_apply_transaction` takes, so that a feed can be replayed on
+/// another table.
+#[repr(C)]
+pub struct spg_change {
+    /// The entry's number in its table's feed: 1, 2, 3... in the order the writes took effect.
+    pub sequence: u64,
+    /// When the write's transaction started, to the millisecond (the feed keeps microseconds).
+    pub recorded_at_ms: spg_time_ms,
+    /// Sleeper's name of the transaction type (`"ADD_FILES"`, `"REPLACE_FILE_REFERENCES"`, ...),
+    /// NUL-terminated. Owned by the list.
+    pub transaction_type: *const c_char,
+    /// The transaction as Sleeper's `TransactionSerDe` writes it, NUL-terminated UTF-8; NULL where it
+    /// was too large to record whole (more than 10,000 items or 1 MiB): then only `summary` tells of
+    /// it. Owned by the list.
+    pub transaction_json: *const c_char,
+    /// The length of `transaction_json` in bytes, without the NUL; 0 when it is NULL.
+    pub transaction_json_len: usize,
+    /// What the transaction names, counted.
+    pub summary: spg_change_summary,
+}
+
+/// Change feed entries returned by the library, in order of `sequence`. Free with
+/// `spg_change_list_free`, which frees everything the entries point to.
+#[repr(C)]
+pub struct spg_change_list {
+    /// NULL when `count` is 0. Owned by the list, with everything the entries point to.
+    pub changes: *const spg_change,
+    /// How many items the array before this field holds.
+    pub count: usize,
+}

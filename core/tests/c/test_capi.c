@@ -410,6 +410,8 @@ static void test_client_options_default_is_all_zero(void) {
     CHECK(d.retry_max_attempts == 0);
     CHECK(!d.has_retry_initial_backoff && d.retry_initial_backoff_ms == 0);
     CHECK(!d.has_retry_max_backoff && d.retry_max_backoff_ms == 0);
+    CHECK(d.replica_urls == NULL && d.replica_url_count == 0 && d.replica_wait_ms == 0);
+    CHECK(!d.has_change_feed && !d.change_feed);
     /* Left zero but for the URL: core's defaults, which work. */
     d.url = database_url;
     spg_client *c = NULL;
@@ -923,6 +925,199 @@ static void test_client_stats_as_json(void) {
     EXPECT(spg_client_stats(NULL, &json), SPG_INVALID_ARGUMENT);
     CHECK(json == NULL);
     spg_client_free(own);
+}
+
+/* The table's feed once its entry `last` is numbered (entries can wait on any transaction of the
+ * server that began before them, other tests' included), read whole. */
+static spg_change_list *changes_through(const spg_store *store, uint64_t last) {
+    for (;;) {
+        spg_change_list *waited = NULL;
+        spg_status status = spg_store_wait_for_changes(store, last - 1, 1, 60000, &waited);
+        size_t count = waited ? waited->count : 0;
+        spg_change_list_free(waited);
+        if (status != SPG_OK) {
+            FAIL("wait_for_changes: %s", spg_last_error_message());
+            return NULL;
+        }
+        if (count > 0) break;
+    }
+    spg_change_list *all = NULL;
+    OK(spg_store_read_changes(store, 0, 1000, &all));
+    return all;
+}
+
+/* A new initialised table through a client of the test's own, `*own`, which the test frees: a wait
+ * starts the client's LISTEN task, which freeing the client ends, and a client freed in its test has
+ * its task reclaimed long before the process exits (freed just before exit, the task's memory can still
+ * be the runtime's at exit, which valgrind reports as possibly lost). Its id is written to `id` if not
+ * NULL. */
+static spg_store *feed_table(spg_client **own, char *id) {
+    char buffer[96];
+    unique_id(buffer, sizeof buffer, "c-feed");
+    spg_store *store = NULL;
+    OK(spg_connect(database_url, own));
+    OK(spg_create_table(*own, buffer, LONG_KEY, 1, &store));
+    OK(spg_initialise(store));
+    if (id) strcpy(id, buffer);
+    return store;
+}
+
+static void test_change_feed_entries_come_back_in_order_with_their_types_and_json(void) {
+    spg_client *own = NULL;
+    spg_store *store = feed_table(&own, NULL);
+    OK(spg_atomically_update_partition_and_create_new_ones(store, &split_root_p, &left_p, &right_p));
+    spg_file_reference r = reference("f", "L", 7);
+    OK(spg_add_file(store, &r));
+    spg_change_list *changes = changes_through(store, 3);
+    CHECK(changes && changes->count == 3);
+    if (changes && changes->count == 3) {
+        const char *const types[] = {"INITIALISE_PARTITIONS", "SPLIT_PARTITION", "ADD_FILES"};
+        for (size_t i = 0; i < 3; i++) {
+            CHECK(changes->changes[i].sequence == i + 1);
+            CHECK_STR(changes->changes[i].transaction_type, types[i]);
+            CHECK(changes->changes[i].recorded_at_ms > at_minute(0));
+        }
+        const spg_change *added = &changes->changes[2];
+        CHECK(added->transaction_json && strstr(added->transaction_json, "\"filename\":\"f\""));
+        CHECK(added->transaction_json && added->transaction_json_len == strlen(added->transaction_json));
+        CHECK(added->summary.files == 1 && added->summary.references == 1);
+        CHECK(added->summary.jobs == 0 && added->summary.partitions == 0);
+    }
+    spg_change_list_free(changes);
+    spg_change_list *after_two = NULL;
+    OK(spg_store_read_changes(store, 2, 1000, &after_two));
+    CHECK(after_two && after_two->count == 1 && after_two->changes[0].sequence == 3);
+    spg_change_list_free(after_two);
+    spg_store_free(store);
+    spg_client_free(own);
+}
+
+struct follower {
+    const spg_store *store;
+    spg_status status;
+    spg_change_list *given;
+};
+
+static void *follow(void *arg) {
+    struct follower *f = arg;
+    f->status = spg_store_wait_for_changes(f->store, 1, 10, 60000, &f->given);
+    return NULL;
+}
+
+static void test_change_feed_wait_is_given_another_clients_write(void) {
+    char id[96];
+    spg_client *own = NULL;
+    spg_store *store = feed_table(&own, id);
+    spg_change_list_free(changes_through(store, 1));
+    struct follower f = {store, SPG_OK, NULL};
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, follow, &f) == 0);
+    spg_client *writer = NULL;
+    OK(spg_connect(database_url, &writer));
+    spg_store *written = NULL;
+    OK(spg_table(writer, id, &written));
+    spg_file_reference r = reference("a", "root", 1);
+    OK(spg_add_file(written, &r));
+    CHECK(pthread_join(thread, NULL) == 0);
+    CHECK(f.status == SPG_OK);
+    CHECK(f.given && f.given->count == 1);
+    if (f.given && f.given->count == 1) CHECK_STR(f.given->changes[0].transaction_type, "ADD_FILES");
+    spg_change_list_free(f.given);
+    spg_store_free(written);
+    spg_client_free(writer);
+    spg_store_free(store);
+    spg_client_free(own);
+}
+
+static void test_change_feed_wait_with_nothing_written_returns_empty(void) {
+    spg_client *own = NULL;
+    spg_store *store = feed_table(&own, NULL);
+    spg_change_list_free(changes_through(store, 1));
+    spg_change_list *waited = NULL;
+    OK(spg_store_wait_for_changes(store, 1, 10, 50, &waited));
+    CHECK(waited && waited->count == 0 && waited->changes == NULL);
+    spg_change_list_free(waited);
+    spg_store_free(store);
+    spg_client_free(own);
+}
+
+static void test_change_feed_delete_through_n_removes_the_entries_up_to_n(void) {
+    spg_client *own = NULL;
+    spg_store *store = feed_table(&own, NULL);
+    const char *const names[] = {"a", "b", "c"};
+    for (size_t i = 0; i < 3; i++) {
+        spg_file_reference r = reference(names[i], "root", 1);
+        OK(spg_add_file(store, &r));
+    }
+    spg_change_list_free(changes_through(store, 4));
+    uint64_t deleted = 0;
+    OK(spg_store_delete_changes_through(store, 2, &deleted));
+    CHECK(deleted == 2);
+    spg_change_list *left = NULL;
+    OK(spg_store_read_changes(store, 0, 1000, &left));
+    CHECK(left && left->count == 2 && left->changes[0].sequence == 3 && left->changes[1].sequence == 4);
+    spg_change_list_free(left);
+    spg_store_free(store);
+    spg_client_free(own);
+}
+
+static void test_change_feed_delete_past_the_last_numbered_entry_is_invalid_argument(void) {
+    spg_client *own = NULL;
+    spg_store *store = feed_table(&own, NULL);
+    spg_change_list_free(changes_through(store, 1));
+    uint64_t deleted = 99;
+    EXPECT(spg_store_delete_changes_through(store, 5, &deleted), SPG_INVALID_ARGUMENT);
+    CHECK(deleted == 0);
+    CHECK_MESSAGE("numbered through 1");
+    spg_change_list *left = NULL;
+    OK(spg_store_read_changes(store, 0, 1000, &left));
+    CHECK(left && left->count == 1);
+    spg_change_list_free(left);
+    spg_store_free(store);
+    spg_client_free(own);
+}
+
+static void test_change_feed_client_with_it_off_records_nothing(void) {
+    char id[96];
+    spg_client *own = NULL;
+    spg_store *store = feed_table(&own, id);
+    spg_client_options options = {0};
+    options.url = database_url;
+    options.has_change_feed = true;
+    options.change_feed = false;
+    spg_client *quiet = NULL;
+    OK(spg_connect_with(&options, &quiet));
+    spg_store *quiet_store = NULL;
+    OK(spg_table(quiet, id, &quiet_store));
+    spg_file_reference unrecorded = reference("unrecorded", "root", 1);
+    OK(spg_add_file(quiet_store, &unrecorded));
+    spg_file_reference recorded = reference("recorded", "root", 1);
+    OK(spg_add_file(store, &recorded));
+    spg_change_list *changes = changes_through(store, 2);
+    CHECK(changes && changes->count == 2);
+    if (changes && changes->count == 2)
+        CHECK(changes->changes[1].transaction_json &&
+              strstr(changes->changes[1].transaction_json, "\"filename\":\"recorded\""));
+    spg_change_list_free(changes);
+    spg_store_free(quiet_store);
+    spg_client_free(quiet);
+    spg_store_free(store);
+    spg_client_free(own);
+}
+
+static void test_change_feed_arguments(void) {
+    spg_change_list *list = (spg_change_list *)1;
+    EXPECT(spg_store_read_changes(NULL, 0, 10, &list), SPG_INVALID_ARGUMENT);
+    CHECK(list == NULL);
+    EXPECT(spg_store_wait_for_changes(NULL, 0, 10, 0, &list), SPG_INVALID_ARGUMENT);
+    spg_store *store = new_table();
+    EXPECT(spg_store_read_changes(store, 0, 10, NULL), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_store_wait_for_changes(store, 0, 10, 0, NULL), SPG_INVALID_ARGUMENT);
+    EXPECT(spg_store_delete_changes_through(store, 0, NULL), SPG_INVALID_ARGUMENT);
+    uint64_t deleted = 0;
+    EXPECT(spg_store_delete_changes_through(NULL, 0, &deleted), SPG_INVALID_ARGUMENT);
+    spg_change_list_free(NULL);
+    spg_store_free(store);
 }
 
 static void test_add_files_arguments(void) {
@@ -1827,6 +2022,16 @@ int main(void) {
     run("add_files_arguments", test_add_files_arguments);
     run("store_status", test_store_status);
     run("client_stats_as_json", test_client_stats_as_json);
+    run("change_feed_entries_come_back_in_order_with_their_types_and_json",
+        test_change_feed_entries_come_back_in_order_with_their_types_and_json);
+    run("change_feed_wait_is_given_another_clients_write", test_change_feed_wait_is_given_another_clients_write);
+    run("change_feed_wait_with_nothing_written_returns_empty", test_change_feed_wait_with_nothing_written_returns_empty);
+    run("change_feed_delete_through_n_removes_the_entries_up_to_n",
+        test_change_feed_delete_through_n_removes_the_entries_up_to_n);
+    run("change_feed_delete_past_the_last_numbered_entry_is_invalid_argument",
+        test_change_feed_delete_past_the_last_numbered_entry_is_invalid_argument);
+    run("change_feed_client_with_it_off_records_nothing", test_change_feed_client_with_it_off_records_nothing);
+    run("change_feed_arguments", test_change_feed_arguments);
     run("split_file_references", test_split_file_references);
     run("assign_and_check_jobs", test_assign_and_check_jobs);
     run("replace_file_references", test_replace_file_references);

@@ -187,6 +187,15 @@ public final class ClientOptions {
             return set("replicaWait", Args.notNull(replicaWait, "replicaWait"));
         }
 
+        /**
+         * Record every write in its table's change feed ({@link PostgresStateStore#readChanges}) and wake the feed's
+         * followers after it. Turn off only where nothing follows the feed: the writes of such a client are missing
+         * from it. Core's default: on.
+         */
+        public Builder changeFeed(boolean changeFeed) {
+            return set("changeFeed", changeFeed);
+        }
+
         public ClientOptions build() {
             return new ClientOptions(set);
         }

@@ -3,6 +3,7 @@ package sleeper.statestore.postgres;
 import java.lang.ref.Reference;
 import java.nio.file.FileSystems;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -424,6 +425,52 @@ public final class PostgresStateStore implements AutoCloseable {
     /** The table's counts of partitions, files, references and jobs, and the oldest waiting ones, in one snapshot. */
     public TableStatus status() throws StateStoreException {
         return call(s -> TableStatus.read(new WireReader(Native.storeStatus(s))));
+    }
+
+    // ---- The change feed ---------------------------------------------------------------------------------------
+
+    /**
+     * The entries of the table's change feed numbered after {@code after}, in order, at most {@code limit}: every
+     * write whose transaction, and every transaction that began before it, has ended. Read from the primary.
+     *
+     * @param after the last entry's number already seen; 0 for the whole feed
+     * @param limit the most entries returned
+     * @throws IllegalArgumentException for a negative {@code after} or {@code limit}
+     */
+    public List<Change> readChanges(long after, int limit) throws StateStoreException {
+        return call(s -> Change.readList(new WireReader(Native.storeReadChanges(s, after, limit))));
+    }
+
+    /**
+     * {@link #readChanges}, waiting up to {@code timeout} for an entry after {@code after} if there is none yet:
+     * woken by the client that wrote it, or finding it by looking again every second. The calling thread blocks for
+     * the wait (it is not interruptible).
+     *
+     * @return the entries, or an empty list if none came in time
+     * @throws IllegalArgumentException for a negative {@code after}, {@code limit} or {@code timeout}
+     */
+    public List<Change> waitForChanges(long after, int limit, Duration timeout) throws StateStoreException {
+        long timeoutMillis = millis(Args.notNull(timeout, "timeout"));
+        return call(s -> Change.readList(new WireReader(Native.storeWaitForChanges(s, after, limit, timeoutMillis))));
+    }
+
+    /**
+     * Deletes the entries of the table's feed numbered up to {@code sequence}.
+     *
+     * @param sequence a number a read gave: an entry after the last one numbered may not be numbered yet
+     * @return how many entries were deleted
+     * @throws IllegalArgumentException for a negative {@code sequence} or one past the last numbered entry
+     */
+    public long deleteChangesThrough(long sequence) throws StateStoreException {
+        return call(s -> Native.storeDeleteChangesThrough(s, sequence));
+    }
+
+    private static long millis(Duration duration) {
+        try {
+            return duration.toMillis();
+        } catch (ArithmeticException e) {
+            return duration.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
     }
 
     /** Removes every file record and reference; partitions stay. */

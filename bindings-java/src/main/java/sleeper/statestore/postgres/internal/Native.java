@@ -112,6 +112,15 @@ public final class Native {
 
     public static native byte[] storeStatus(long store) throws StateStoreException;
 
+    /** The answer is the entries: each its number, time (microseconds), type, JSON or none, and four counts. */
+    public static native byte[] storeReadChanges(long store, long after, int limit) throws StateStoreException;
+
+    /** As {@link #storeReadChanges}, waiting up to {@code timeoutMillis} for an entry if there is none yet. */
+    public static native byte[] storeWaitForChanges(long store, long after, int limit, long timeoutMillis)
+            throws StateStoreException;
+
+    public static native long storeDeleteChangesThrough(long store, long sequence) throws StateStoreException;
+
     public static native void storeClearFileData(long store) throws StateStoreException;
 
     public static native void storeFixFileUpdateTime(long store, byte[] time);
