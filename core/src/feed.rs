@@ -226,7 +226,8 @@ pub(crate) fn channel(lock_space: i32) -> String {
 }
 
 /// How long the client waits after sending wake-ups before sending more, so that a storm of writes
-/// sends a few a second rather than one per write.
+/// sends at most a hundred a second, each for every table written meanwhile, rather than one per
+/// write.
 const NOTIFY_INTERVAL: Duration = Duration::from_millis(10);
 
 /// Sends the wake-ups of a client's writes from a task of its own, each table's coalesced.
