@@ -1,7 +1,7 @@
 -- Every table's change feed (docs/design.md, "The change feed"): each write a client records is also
--- an entry here, inserted by the write's own statement (core/src/feed.rs), so in its transaction. A writer only inserts:
--- it takes no lock and updates no row that another write takes or updates, so disjoint commits do
--- not contend on the feed.
+-- an entry here, inserted by the write's own statement (core/src/feed.rs), so in its transaction. A
+-- writer only inserts: it takes no lock and updates no row that another write takes or updates, so
+-- disjoint commits do not contend on the feed.
 --
 -- Entries are numbered 1, 2, 3... per table by the readers, in the order of their transactions'
 -- ids, and only once every transaction with a smaller id has ended (number_changes): so a number,
