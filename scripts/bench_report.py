@@ -426,6 +426,24 @@ def report(results: dict[str, Any], bindings: dict[str, Any], command: str) -> t
                             f"{storm_ratio:.2f} x the storm alone", verdict(storm_ratio >= 0.9)))
             summary.append((f"P9 ({placement}), reads of a state that never existed", str(impossible),
                             verdict(impossible == 0)))
+    if "P10" in w:
+        run = w["P10"]
+        lines += [
+            "## P10: the storm with and without the change feed", "",
+            f"P1's storm at {run['clients']} clients on {run['tables']} tables at once (so that each storm lasts a few "
+            "seconds), by clients that record every write in the change feed (the default) and by clients that do "
+            f"not (`change_feed` off), alternated {run['rounds']} times on the same server in the same run; no follower "
+            "waits, so no wake-up is sent. Target (issue 14): jobs/s with the feed within 10 % of without.", "",
+            "| round | without the feed, jobs/s | with the feed, jobs/s |",
+            "|---|---|---|",
+        ]
+        for i, (off, on) in enumerate(zip(run["without_feed"], run["with_feed"])):
+            lines.append(f"| {i + 1} | {off['jobs_per_second']:.0f} | {on['jobs_per_second']:.0f} |")
+        ratio = run["ratio_with_over_without"]
+        lines += ["", f"Medians: {run['with_feed_jobs_per_second']:.0f} jobs/s with the feed, "
+                  f"{run['without_feed_jobs_per_second']:.0f} without: {ratio:.3f} x.", ""]
+        summary.append((f"P10, storm with the change feed ({run['clients']} clients)", f"{ratio:.2f} x without",
+                        verdict(ratio >= 0.9)))
     if "T1" in w:
         run = w["T1"]
         lines += [
