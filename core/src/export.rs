@@ -20,6 +20,9 @@ use crate::transaction::json::{
 pub const EXPORT_FORMAT: &str = "sleeper-pg-table";
 
 /// The version of the format this sleeper-pg writes, and the newest it reads.
+///
+/// (Not in the C header: the C API neither exports nor imports.)
+/// cbindgen:ignore
 pub const EXPORT_VERSION: u32 = 1;
 
 /// How much of a table an export holds: written on its end line, and reported as it is written.
