@@ -440,6 +440,8 @@ def report(results: dict[str, Any], bindings: dict[str, Any], command: str) -> t
         for i, (off, on) in enumerate(zip(run["without_feed"], run["with_feed"])):
             lines.append(f"| {i + 1} | {off['jobs_per_second']:.0f} | {on['jobs_per_second']:.0f} |")
         ratio = run["ratio_with_over_without"]
+        if "note" in run:
+            lines += ["", run["note"]]
         lines += ["", f"Medians: {run['with_feed_jobs_per_second']:.0f} jobs/s with the feed, "
                   f"{run['without_feed_jobs_per_second']:.0f} without: {ratio:.3f} x.", ""]
         summary.append((f"P10, storm with the change feed ({run['clients']} clients)", f"{ratio:.2f} x without",
