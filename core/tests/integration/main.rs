@@ -8,6 +8,7 @@ mod common;
 mod model;
 
 mod arrow;
+mod backup;
 mod bulk_add;
 mod concurrency;
 mod export;
