@@ -20,6 +20,7 @@ mod local_postgres;
 mod model_check;
 mod partitions;
 mod pooler;
+mod pooler_faults;
 mod regions;
 mod replicas;
 mod rerun;
