@@ -17,10 +17,21 @@ pub struct PgBouncer {
 impl PgBouncer {
     /// Starts PgBouncer on a free port of 127.0.0.1 with `server_connections` connections to `server`.
     pub fn start(server: &LocalPostgres, server_connections: usize) -> Result<PgBouncer, String> {
+        let host = server.socket_directory().display().to_string();
+        Self::start_for(&host, server.port(), server_connections)
+    }
+
+    /// Starts PgBouncer as `start` does, with its connections to the server at `host` (a name, an
+    /// address or a Unix socket's directory) and `server_port`: for example a `TcpProxy` in front of the
+    /// server, to cut the pooler's own connections.
+    pub fn start_for(
+        host: &str,
+        server_port: u16,
+        server_connections: usize,
+    ) -> Result<PgBouncer, String> {
         let directory = std::env::temp_dir().join(format!(
-            "sleeper-pg-pgbouncer-{}-{}",
+            "sleeper-pg-pgbouncer-{}-{server_port}",
             std::process::id(),
-            server.port()
         ));
         let io = |e: std::io::Error| format!("pgbouncer: {e}");
         std::fs::create_dir_all(&directory).map_err(io)?;
@@ -29,13 +40,12 @@ impl PgBouncer {
             .map_err(io)?
             .port();
         let config = format!(
-            "[databases]\npostgres = host={} port={} dbname=postgres user=postgres\n\
+            "[databases]\npostgres = host={host} port={server_port} dbname=postgres user=postgres\n\
              [pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
              auth_type = trust\nauth_file = {dir}/users.txt\npool_mode = transaction\n\
              default_pool_size = {server_connections}\nmax_db_connections = {server_connections}\n\
-             max_client_conn = 2000\nlogfile = {dir}/pgbouncer.log\n",
-            server.socket_directory().display(),
-            server.port(),
+             max_client_conn = 2000\nlogfile = {dir}/pgbouncer.log\n\
+             server_login_retry = 1\n",
             dir = directory.display(),
         );
         std::fs::write(directory.join("pgbouncer.ini"), config).map_err(io)?;
@@ -69,6 +79,11 @@ impl PgBouncer {
             std::thread::sleep(Duration::from_millis(50));
         }
         Err("pgbouncer did not start listening".into())
+    }
+
+    /// The port PgBouncer listens on, at 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// The URL of the server's database `postgres` through the pooler.

@@ -13,11 +13,11 @@ use sleeper_pg::testing::TcpProxy;
 use sleeper_pg::*;
 
 /// A call that takes longer than this has hung: far above every timeout the tests configure.
-const HANG: Duration = Duration::from_secs(60);
+pub(crate) const HANG: Duration = Duration::from_secs(60);
 
 /// A throwaway server whose commits survive a crash of the server process: `synchronous_commit` on
 /// (the test default turns it off), `fsync` still off since only the process dies, not the machine.
-fn crash_safe_server() -> LocalPostgres {
+pub(crate) fn crash_safe_server() -> LocalPostgres {
     LocalPostgres::start_with(&LocalPostgresOptions::default().with(|o| {
         o.durable = false;
         o.settings = vec![("synchronous_commit".to_owned(), "on".to_owned())];
@@ -25,11 +25,11 @@ fn crash_safe_server() -> LocalPostgres {
     .expect("start a local server")
 }
 
-fn tcp_url(port: u16) -> String {
+pub(crate) fn tcp_url(port: u16) -> String {
     format!("postgresql://postgres@127.0.0.1:{port}/postgres")
 }
 
-fn options(url: String) -> ClientOptions {
+pub(crate) fn options(url: String) -> ClientOptions {
     ClientOptions::default().with(|o| {
         o.url = Some(url);
         o.max_connections = 8;
@@ -50,7 +50,7 @@ fn start_proxy(local: &LocalPostgres) -> TcpProxy {
 // ---- The commit storm ----
 
 #[derive(Debug, Clone)]
-enum Outcome {
+pub(crate) enum Outcome {
     NotRun,
     Acknowledged,
     /// A connection error: the commit may or may not have been applied.
@@ -59,20 +59,20 @@ enum Outcome {
     Rejected(Error),
 }
 
-fn input(job: usize) -> String {
+pub(crate) fn input(job: usize) -> String {
     format!("in-{job}")
 }
 
-fn output(job: usize) -> String {
+pub(crate) fn output(job: usize) -> String {
     format!("out-{job}")
 }
 
-fn job_id(job: usize) -> String {
+pub(crate) fn job_id(job: usize) -> String {
     format!("job-{job}")
 }
 
 /// A table with `jobs` input files on the root partition, each assigned to its own compaction job.
-async fn storm_table(client: &Client, jobs: usize) -> StateStore {
+pub(crate) async fn storm_table(client: &Client, jobs: usize) -> StateStore {
     let store = client
         .create_table(&unique_table_id("storm"), &long_key())
         .await
@@ -91,7 +91,7 @@ async fn storm_table(client: &Client, jobs: usize) -> StateStore {
 /// Commits every job from `workers` tasks at once through one store handle, counting acknowledged
 /// commits in `acknowledged`. A worker whose call fails with a connection error waits a little, as a
 /// compaction task would, so that the storm outlasts a fault.
-async fn storm(
+pub(crate) async fn storm(
     store: &StateStore,
     jobs: usize,
     workers: usize,
@@ -144,7 +144,7 @@ async fn storm(
 }
 
 /// Waits until `count` reaches `at_least` (bounded by `HANG`).
-async fn wait_for(count: &AtomicUsize, at_least: usize) {
+pub(crate) async fn wait_for(count: &AtomicUsize, at_least: usize) {
     let deadline = Instant::now() + HANG;
     while count.load(Ordering::Relaxed) < at_least {
         assert!(Instant::now() < deadline, "the storm made no progress");
@@ -155,7 +155,7 @@ async fn wait_for(count: &AtomicUsize, at_least: usize) {
 /// The same client, once the server is reachable again, recovers by itself: the next calls succeed,
 /// since a call that meets a connection broken by the fault (one that committed nothing) runs again on
 /// another connection.
-async fn recovers(store: &StateStore) {
+pub(crate) async fn recovers(store: &StateStore) {
     for _ in 0..20 {
         match tokio::time::timeout(HANG, store.get_file_references()).await {
             Err(_) => panic!("a call hung after the fault"),
@@ -170,7 +170,7 @@ async fn recovers(store: &StateStore) {
 
 /// Every acknowledged commit is there; every commit with an unknown outcome is all there or not at
 /// all; commits that never ran left their input alone; and the snapshot invariants hold.
-async fn verify(store: &StateStore, outcomes: &[Outcome], checker_url: &str) {
+pub(crate) async fn verify(store: &StateStore, outcomes: &[Outcome], checker_url: &str) {
     let rejected: Vec<&Error> = outcomes
         .iter()
         .filter_map(|o| match o {
@@ -210,7 +210,7 @@ async fn verify(store: &StateStore, outcomes: &[Outcome], checker_url: &str) {
     assert_eq!(report.files, table.files_report());
 }
 
-fn count(outcomes: &[Outcome], acknowledged: bool) -> usize {
+pub(crate) fn count(outcomes: &[Outcome], acknowledged: bool) -> usize {
     outcomes
         .iter()
         .filter(|o| matches!(o, Outcome::Acknowledged) == acknowledged)
@@ -220,7 +220,7 @@ fn count(outcomes: &[Outcome], acknowledged: bool) -> usize {
 // ---- Tests ----
 
 /// Storm rounds per fault test: one in `make test`, more in the long run (`SLEEPER_PG_SOAK=1`).
-fn rounds() -> usize {
+pub(crate) fn rounds() -> usize {
     if std::env::var_os("SLEEPER_PG_SOAK").is_some() {
         10
     } else {
@@ -231,7 +231,7 @@ fn rounds() -> usize {
 /// The figures of one fault test's rounds; with `SLEEPER_PG_SOAK=1` written to
 /// `docs/reliability.md`.
 #[derive(Default)]
-struct Tally {
+pub(crate) struct Tally {
     rounds: usize,
     faults: usize,
     commits: usize,
@@ -240,7 +240,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, faults: usize, outcomes: &[Outcome]) {
+    pub(crate) fn add(&mut self, faults: usize, outcomes: &[Outcome]) {
         self.rounds += 1;
         self.faults += faults;
         self.commits += outcomes.len();
@@ -251,7 +251,7 @@ impl Tally {
             .count();
     }
 
-    fn write(&self, name: &str, fault: &str) {
+    pub(crate) fn write(&self, name: &str, fault: &str) {
         if std::env::var_os("SLEEPER_PG_SOAK").is_none() {
             return;
         }
@@ -271,7 +271,7 @@ impl Tally {
 }
 
 /// Starts a storm of `jobs` commits on a new table, 8 at a time.
-async fn start_storm(
+pub(crate) async fn start_storm(
     client: &Client,
     jobs: usize,
 ) -> (
@@ -288,7 +288,7 @@ async fn start_storm(
     (store, acknowledged, storm)
 }
 
-const JOBS: usize = 400;
+pub(crate) const JOBS: usize = 400;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_server_killed_and_restarted_mid_storm_keeps_every_acknowledged_commit() {

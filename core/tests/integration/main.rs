@@ -8,6 +8,7 @@ mod common;
 mod model;
 
 mod arrow;
+mod backup;
 mod bulk_add;
 mod concurrency;
 mod export;
@@ -19,6 +20,7 @@ mod local_postgres;
 mod model_check;
 mod partitions;
 mod pooler;
+mod pooler_faults;
 mod regions;
 mod replicas;
 mod rerun;
