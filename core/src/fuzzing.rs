@@ -147,13 +147,20 @@ pub fn connection_url(data: &[u8]) {
             "{redacted:?} does not parse"
         );
     }
-    // A password the URL holds nowhere else (not in its user name, say) is not in the redacted URL.
+    // A password the URL holds nowhere else (not in its user name or a parameter's name, say) is not
+    // in the redacted URL.
     if let Ok(mut elsewhere) = url::Url::parse(url) {
         let _ = elsewhere.set_password(None);
         let pairs: Vec<(String, String)> = elsewhere
             .query_pairs()
-            .filter(|(key, _)| !key.eq_ignore_ascii_case("password"))
-            .map(|(key, value)| (key.into_owned(), value.into_owned()))
+            .map(|(key, value)| {
+                let value = if key.eq_ignore_ascii_case("password") {
+                    String::new()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
+            })
             .collect();
         elsewhere.query_pairs_mut().clear().extend_pairs(pairs);
         let elsewhere = elsewhere.to_string();
