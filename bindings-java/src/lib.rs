@@ -8,6 +8,10 @@
 //!
 //! The feature `testing` adds the entry points only Java's tests call ([`testing`]).
 
+/// The fuzz target of the wire format (`fuzz/`); not API.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod trampoline;
 mod wire;
 

@@ -195,7 +195,7 @@ fn is_password(key: &str) -> bool {
 
 /// The password a URL carries, in the authority or as a `password` parameter, in every form it may
 /// appear in an error's text: as written (percent-encoded) and decoded.
-fn url_passwords(url: &str) -> Vec<String> {
+pub(crate) fn url_passwords(url: &str) -> Vec<String> {
     let Ok(parsed) = url::Url::parse(url) else {
         return Vec::new();
     };
@@ -232,7 +232,7 @@ fn scrub(error: Error, passwords: &[String]) -> Error {
 }
 
 /// How to open a connection to `url`, with the settings of `options` every connection has.
-fn connect_options(url: &str, options: &ClientOptions) -> Result<PgConnectOptions> {
+pub(crate) fn connect_options(url: &str, options: &ClientOptions) -> Result<PgConnectOptions> {
     let mut connect_options = PgConnectOptions::from_str(url)
         .map_err(|e| Error::invalid(format!("Invalid database URL {}: {e}", redact_url(url))))?;
     connect_options = connect_options.application_name("sleeper-pg");

@@ -227,10 +227,14 @@ impl TableExport {
         }
         crate::validate::id("table id", &header.table_id).map_err(|e| reader.invalid(e))?;
         crate::validate::row_keys(&header.row_keys).map_err(|e| reader.invalid(e))?;
+        // To the millisecond and within the years every language reads, as the store writes it: a
+        // finer or farther time would not be written back as it was read.
+        let exported_at = crate::time::validate_update_time(header.exported_at.0)
+            .map_err(|e| reader.invalid(e))?;
         let mut export = TableExport {
             table_id: header.table_id,
             row_keys: header.row_keys,
-            exported_at: header.exported_at.0,
+            exported_at,
             partitions: Vec::new(),
             files: Vec::new(),
         };

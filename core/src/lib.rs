@@ -14,6 +14,10 @@ mod connection;
 mod error;
 mod export;
 mod feed;
+/// The fuzz targets (`fuzz/`) and their seeded stable run; not API.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod keys;
 mod local_postgres;
 pub mod model;

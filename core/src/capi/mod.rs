@@ -42,7 +42,7 @@ mod handles;
 
 mod types;
 
-mod options;
+pub(crate) mod options;
 
 mod inputs;
 
@@ -74,3 +74,21 @@ pub use self::partitions::*;
 pub use self::results::*;
 pub use self::transactions::*;
 pub use self::types::*;
+
+/// The C options fuzz target (`sleeper_pg::fuzzing::capi_options`) over its corpus and a few
+/// thousand mutations with a fixed seed, run with the other `capi` unit tests.
+#[cfg(test)]
+mod fuzz_corpus {
+    #[test]
+    fn capi_options() {
+        let corpus =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/capi_options");
+        crate::fuzzing::run_seeded(
+            "capi_options",
+            crate::fuzzing::capi_options,
+            &corpus,
+            20_000,
+            0x5eed_f022,
+        );
+    }
+}

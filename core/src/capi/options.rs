@@ -134,7 +134,7 @@ pub extern "C" fn spg_client_options_default() -> spg_client_options {
 }
 
 /// Core's options with what the caller set: core owns every default and every check.
-pub(super) unsafe fn client_options(set: &spg_client_options) -> Result<ClientOptions> {
+pub(crate) unsafe fn client_options(set: &spg_client_options) -> Result<ClientOptions> {
     fn millis(ms: u64) -> Duration {
         Duration::from_millis(ms)
     }
@@ -199,7 +199,7 @@ pub(super) unsafe fn client_options(set: &spg_client_options) -> Result<ClientOp
 }
 
 /// Core's options with what the caller set.
-pub(super) unsafe fn local_postgres_options(
+pub(crate) unsafe fn local_postgres_options(
     set: &spg_local_postgres_options,
 ) -> Result<LocalPostgresOptions> {
     let mut options = LocalPostgresOptions::default();

@@ -3,7 +3,7 @@
 
 mod arrow;
 mod bulk;
-mod codec;
+pub(crate) mod codec;
 mod copy_out;
 mod export;
 mod feed;

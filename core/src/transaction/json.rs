@@ -210,7 +210,18 @@ fn read_value(
                         let references = file
                             .references
                             .into_iter()
-                            .map(|r| reference(r, Some(&file.filename)))
+                            .map(|r| match &r.filename {
+                                // The file's filename is the reference's: another one is not
+                                // kept (to_json would write the file's), so it is refused here.
+                                Some(other) if *other != file.filename => Err(invalid(
+                                    t,
+                                    format!(
+                                        "a reference in file {} names file {other}",
+                                        file.filename
+                                    ),
+                                )),
+                                _ => reference(r, Some(&file.filename)),
+                            })
                             .collect::<Result<_>>()?;
                         Ok(AllReferencesToAFile::new(file.filename, references))
                     })
