@@ -459,30 +459,34 @@ impl Retrier<'_> {
         let never = tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600);
         let expiry = tokio::time::sleep_until(self.deadline.unwrap_or(never));
         tokio::pin!(attempt, notified, expiry);
-        let mut attempt_limit = None;
+        // Whether the attempt has its connection, and the attempt timeout then ends it first.
+        let mut connected = false;
+        let mut attempt_ends = false;
         loop {
             tokio::select! {
                 biased;
                 outcome = &mut attempt => return outcome,
-                () = &mut notified, if attempt_limit.is_none() && limit.is_some() => {
-                    let limit = limit.unwrap_or_default();
-                    let end = tokio::time::Instant::now() + limit;
-                    if self.deadline.map_or(true, |deadline| end < deadline) {
-                        attempt_limit = Some(limit);
-                        expiry.as_mut().reset(end);
-                    } else {
-                        attempt_limit = Some(Duration::MAX);
+                () = &mut notified, if !connected => {
+                    connected = true;
+                    if let Some(limit) = limit {
+                        let end = tokio::time::Instant::now() + limit;
+                        if self.deadline.is_none_or(|deadline| end < deadline) {
+                            attempt_ends = true;
+                            expiry.as_mut().reset(end);
+                        }
                     }
                 }
                 () = &mut expiry => {
-                    let message = match attempt_limit {
-                        Some(limit) if limit != Duration::MAX => format!(
-                            "The database did not answer within {limit:?} (the attempt timeout)"
-                        ),
-                        _ => format!(
+                    let message = if attempt_ends {
+                        format!(
+                            "The database did not answer within {:?} (the attempt timeout)",
+                            limit.unwrap_or_default()
+                        )
+                    } else {
+                        format!(
                             "The call did not complete within {:?} (the call timeout)",
                             self.client.call_timeout.unwrap_or_default()
-                        ),
+                        )
                     };
                     return Err(Failure::Rejected(Error::connection(message)));
                 }
