@@ -78,6 +78,11 @@ struct ArrowArrayStream {
 #endif  // ARROW_C_STREAM_INTERFACE
 
 /**
+ * The version of the format this sleeper-pg writes, and the newest it reads.
+ */
+#define EXPORT_VERSION 1
+
+/**
  * From this many references an add goes through `COPY`. It takes five round trips (`BEGIN`, start,
  * `COPY` and its data, `COMMIT`) where the ordinary add takes two (read, write), and saves about
  * 1.7 us per reference of client and server time: measured on one machine, `COPY` is ahead from
@@ -136,12 +141,12 @@ typedef struct spg_client_options {
      */
     uint32_t max_connections;
     /**
-     * How long a call waits for a free connection, opening one included. 0: core's default
+     * How long a call waits for a free connection while all are in use. 0: core's default
      * (currently 30000).
      */
     uint64_t acquire_timeout_ms;
     /**
-     * How long opening one connection may take. 0: core's default (currently 10000).
+     * How long one try at opening a connection may take. 0: core's default (currently 10000).
      */
     uint64_t connect_timeout_ms;
     /**
@@ -225,6 +230,33 @@ typedef struct spg_client_options {
      * missing from it.
      */
     bool change_feed;
+    /**
+     * Whether `server_wait_timeout_ms` is set. False: core's default (currently 60000).
+     */
+    bool has_server_wait_timeout;
+    /**
+     * How long a call waits for a server that cannot take connections for now (restarting, out of
+     * connection slots, or an Aurora Serverless v2 instance resuming from a pause), trying again;
+     * 0 makes one try.
+     */
+    uint64_t server_wait_timeout_ms;
+    /**
+     * Whether `attempt_timeout_ms` is set. False: core's default (currently 60000).
+     */
+    bool has_attempt_timeout;
+    /**
+     * A client-side limit on one attempt of a call once it has its connection, so that a server
+     * that stops answering fails the call; at least twice `statement_timeout_ms`. 0 for none.
+     */
+    uint64_t attempt_timeout_ms;
+    /**
+     * Whether `call_timeout_ms` is set. False: core's default (currently 300000).
+     */
+    bool has_call_timeout;
+    /**
+     * A client-side limit on one call in all, its retries included; 0 for none.
+     */
+    uint64_t call_timeout_ms;
 } spg_client_options;
 
 /**

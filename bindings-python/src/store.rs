@@ -65,10 +65,15 @@ fn set_option(
         "schema" => options.schema = convert::string(name, value)?,
         "connect_timeout" => options.connect_timeout = convert::seconds(name, value)?,
         "acquire_timeout" => options.acquire_timeout = convert::seconds(name, value)?,
+        "server_wait_timeout" => options.server_wait_timeout = convert::seconds(name, value)?,
         "statement_timeout" => {
             options.statement_timeout = convert::optional_seconds(name, Some(value))?
         }
         "idle_timeout" => options.idle_timeout = convert::optional_seconds(name, Some(value))?,
+        "attempt_timeout" => {
+            options.attempt_timeout = convert::optional_seconds(name, Some(value))?
+        }
+        "call_timeout" => options.call_timeout = convert::optional_seconds(name, Some(value))?,
         "statement_cache" => options.statement_cache = convert::boolean(name, value)?,
         "retry_max_attempts" => options.retry.max_attempts = count(value)?,
         "retry_initial_backoff" => options.retry.initial_backoff = convert::seconds(name, value)?,

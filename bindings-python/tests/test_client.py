@@ -151,7 +151,7 @@ def test_connect_without_migrating_leaves_a_new_schema_uncreated(database_url: s
 
 def test_connect_to_an_unreachable_server_raises_connection_exception() -> None:
     with pytest.raises(sleeper_pg.StateStoreConnectionException) as raised:
-        sleeper_pg.connect("postgresql://nobody@127.0.0.1:1/none", connect_timeout=5)
+        sleeper_pg.connect("postgresql://nobody@127.0.0.1:1/none", connect_timeout=5, server_wait_timeout=0)
     assert raised.value.sqlstate is None
 
 
@@ -163,15 +163,24 @@ def test_connect_takes_every_option(database_url: str) -> None:
         schema="sleeper",
         connect_timeout=10,
         acquire_timeout=10.5,
+        server_wait_timeout=20,
         statement_timeout=None,
         idle_timeout=None,
+        attempt_timeout=None,
+        call_timeout=120,
         statement_cache=False,
         retry_max_attempts=3,
         retry_initial_backoff=0.01,
         retry_max_backoff=0.5,
     ) as client:
         assert isinstance(client.list_tables(), list)
-    with sleeper_pg.connect(database_url, statement_timeout=30, idle_timeout=sleeper_pg.Default.DEFAULT) as client:
+    with sleeper_pg.connect(
+        database_url,
+        statement_timeout=30,
+        idle_timeout=sleeper_pg.Default.DEFAULT,
+        attempt_timeout=sleeper_pg.Default.DEFAULT,
+        call_timeout=None,
+    ) as client:
         assert isinstance(client.list_tables(), list)
 
 
@@ -206,7 +215,7 @@ def test_the_native_connect_refuses_an_unknown_option(database_url: str) -> None
 def test_connection_errors_and_repr_never_show_the_password() -> None:
     url = "postgresql://user:s3cret-pw@127.0.0.1:1/db"
     with pytest.raises(sleeper_pg.StateStoreConnectionException) as raised:
-        sleeper_pg.connect(url, connect_timeout=5)
+        sleeper_pg.connect(url, connect_timeout=5, server_wait_timeout=0)
     assert "s3cret-pw" not in str(raised.value)
     assert "s3cret-pw" not in repr(raised.value)
     with sleeper_pg.connect(url, migrate=False) as client:

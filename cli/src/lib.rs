@@ -169,6 +169,7 @@ fn run_command(cli: Cli, url: &str) -> Result<u8, Error> {
         o.max_connections = 1;
         // Waits for a server that is down no longer than for one that is slow to answer.
         o.acquire_timeout = o.connect_timeout;
+        o.server_wait_timeout = o.connect_timeout;
     });
     let session = Session {
         options,

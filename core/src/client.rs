@@ -76,14 +76,31 @@ pub struct ClientOptions {
     pub url: Option<String>,
     /// Connections the client holds at the most; a call waits for a free one.
     pub max_connections: u32,
-    /// How long a call waits for a free connection, including opening a new one.
+    /// How long a call waits for a free connection while all `max_connections` are in use.
     pub acquire_timeout: Duration,
-    /// How long opening one connection may take.
+    /// How long one try at opening a connection may take.
     pub connect_timeout: Duration,
+    /// How long a call waits for a server that cannot take connections for now: one that refuses
+    /// them (restarting, starting up, shutting down, out of connection slots) or does not answer
+    /// within `connect_timeout` (an Aurora Serverless v2 instance resuming from a pause). Opening is
+    /// tried again, the waits doubling from 10 ms to 1 s, until this long has passed since the first
+    /// try; any other failure (a wrong password, no such database) stands at once. The default,
+    /// 60 s, is long enough for a resume or a restart; zero makes one try.
+    pub server_wait_timeout: Duration,
     /// A server-side limit on each statement; `None` leaves the server's setting.
     pub statement_timeout: Option<Duration>,
     /// Connections idle this long are closed, so that idle processes hold none.
     pub idle_timeout: Option<Duration>,
+    /// A client-side limit on one attempt of a call, counted from when it has its connection: a
+    /// server that stops answering (where its own `statement_timeout` cannot fire) fails the attempt
+    /// with a connection error, its transaction rolled back. With `statement_timeout` set it is at
+    /// least twice that, so that the server answers first. Default 60 s; `None` for no limit.
+    pub attempt_timeout: Option<Duration>,
+    /// A client-side limit on one call in all: its waits for a connection, its attempts and the
+    /// waits between them. A call over it fails with a connection error, and its attempt under way
+    /// is abandoned as at `attempt_timeout`. Default 300 s; `None` for no limit.
+    /// (`wait_for_changes` applies it to each read it makes, not to its own wait.)
+    pub call_timeout: Option<Duration>,
     /// Apply the bundled migrations when connecting. Off where an admin step owns the schema.
     pub migrate: bool,
     /// The PostgreSQL schema holding the store's tables.
@@ -114,8 +131,11 @@ impl Default for ClientOptions {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
+            server_wait_timeout: Duration::from_secs(60),
             statement_timeout: None,
             idle_timeout: Some(Duration::from_secs(60)),
+            attempt_timeout: Some(Duration::from_secs(60)),
+            call_timeout: Some(Duration::from_secs(300)),
             migrate: true,
             schema: "sleeper".to_owned(),
             retry: RetryPolicy::default(),
@@ -143,8 +163,11 @@ impl std::fmt::Debug for ClientOptions {
             .field("max_connections", &self.max_connections)
             .field("acquire_timeout", &self.acquire_timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("server_wait_timeout", &self.server_wait_timeout)
             .field("statement_timeout", &self.statement_timeout)
             .field("idle_timeout", &self.idle_timeout)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("call_timeout", &self.call_timeout)
             .field("migrate", &self.migrate)
             .field("schema", &self.schema)
             .field("retry", &self.retry)
@@ -319,9 +342,12 @@ pub(crate) struct ClientInner {
     process_id: u32,
     /// Prepared statements cached per connection; off behind a transaction-pooling PgBouncer.
     pub(crate) statement_cache: bool,
-    /// A client-side limit on each attempt of a call, so that a server that stops answering (where
-    /// its own statement timeout cannot fire) fails the call instead of hanging it.
+    /// A client-side limit on each attempt of a call from when it has its connection, so that a
+    /// server that stops answering (where its own statement timeout cannot fire) fails the call
+    /// instead of hanging it (`ClientOptions::attempt_timeout`, at least twice `statement_timeout`).
     attempt_timeout: Option<Duration>,
+    /// A client-side limit on each call, its retries included (`ClientOptions::call_timeout`).
+    call_timeout: Option<Duration>,
     /// Whether writes record their entries in the change feed.
     pub(crate) change_feed: bool,
     /// Whether the schema is known not to be newer than this version (`Schema::refuse_newer`):
@@ -385,8 +411,22 @@ impl ClientInner {
             client: self,
             attempts: 0,
             ceiling: self.retry.initial_backoff,
+            deadline: self
+                .call_timeout
+                .map(|limit| tokio::time::Instant::now() + limit),
         })
     }
+}
+
+tokio::task_local! {
+    /// Told, within an attempt, when the attempt has its connection: its `attempt_timeout` counts
+    /// from then, so that waiting for a connection (bounded by the pool) is not held against it.
+    static ATTEMPT_CONNECTED: Arc<tokio::sync::Notify>;
+}
+
+/// Called by the pool when it hands out a connection: starts the clock of the attempt under way.
+pub(crate) fn attempt_connected() {
+    let _ = ATTEMPT_CONNECTED.try_with(|connected| connected.notify_one());
 }
 
 /// Counts the attempts of one call and waits between them (full jitter, doubling ceiling).
@@ -394,27 +434,70 @@ pub(crate) struct Retrier<'a> {
     client: &'a ClientInner,
     attempts: u32,
     ceiling: Duration,
+    /// When the call's `call_timeout` ends it.
+    deadline: Option<tokio::time::Instant>,
 }
 
 impl Retrier<'_> {
-    /// Runs one attempt within the client's attempt timeout, in a tracing span numbering it from 1.
-    /// A timed-out attempt is not retried, and dropping it closes any transaction's connection (see
-    /// `WriteTransaction`).
+    /// Runs one attempt within the client's attempt timeout (counted from when the attempt has its
+    /// connection) and the call's, in a tracing span numbering it from 1. A timed-out attempt is not
+    /// retried, and dropping it closes any transaction's connection (see `WriteTransaction`).
     pub(crate) async fn bounded<T>(
         &self,
         attempt: impl std::future::Future<Output = Result<T, Failure>>,
     ) -> Result<T, Failure> {
         let span = tracing::info_span!("sleeper_pg.attempt", attempt = self.attempts + 1);
         let attempt = attempt.instrument(span);
-        let Some(limit) = self.client.attempt_timeout else {
+        let limit = self.client.attempt_timeout;
+        if limit.is_none() && self.deadline.is_none() {
             return attempt.await;
-        };
-        match tokio::time::timeout(limit, attempt).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(Failure::Rejected(Error::connection(format!(
-                "The database did not answer within {limit:?}"
-            )))),
         }
+        let connected = Arc::new(tokio::sync::Notify::new());
+        let attempt = ATTEMPT_CONNECTED.scope(connected.clone(), attempt);
+        let notified = connected.notified();
+        // No deadline yet without a call timeout: a year stands for none.
+        let never = tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600);
+        let expiry = tokio::time::sleep_until(self.deadline.unwrap_or(never));
+        tokio::pin!(attempt, notified, expiry);
+        // Whether the attempt has its connection, and the attempt timeout then ends it first.
+        let mut connected = false;
+        let mut attempt_ends = false;
+        loop {
+            tokio::select! {
+                biased;
+                outcome = &mut attempt => return outcome,
+                () = &mut notified, if !connected => {
+                    connected = true;
+                    if let Some(limit) = limit {
+                        let end = tokio::time::Instant::now() + limit;
+                        if self.deadline.is_none_or(|deadline| end < deadline) {
+                            attempt_ends = true;
+                            expiry.as_mut().reset(end);
+                        }
+                    }
+                }
+                () = &mut expiry => {
+                    let message = if attempt_ends {
+                        format!(
+                            "The database did not answer within {:?} (the attempt timeout)",
+                            limit.unwrap_or_default()
+                        )
+                    } else {
+                        format!(
+                            "The call did not complete within {:?} (the call timeout)",
+                            self.client.call_timeout.unwrap_or_default()
+                        )
+                    };
+                    return Err(Failure::Rejected(Error::connection(message)));
+                }
+            }
+        }
+    }
+
+    /// Whether the call's `call_timeout` has passed.
+    fn out_of_time(&self) -> bool {
+        self.deadline
+            .is_some_and(|deadline| tokio::time::Instant::now() >= deadline)
     }
 
     /// After a failed attempt: `Ok` once it is worth another attempt (having waited), or the error
@@ -429,15 +512,21 @@ impl Retrier<'_> {
         };
         let retryable =
             sqlstate(&error).is_some_and(|code| RETRYABLE_CODES.contains(&code.as_str()));
-        let lost = committed_nothing && connection_lost(&error);
-        if !retryable && !lost {
+        let lost = connection_lost(&error);
+        if lost {
+            // The connections idle beside it most likely went with it (a restarted server): they
+            // are closed rather than each costing a call an attempt.
+            self.client.pool.discard_idle();
+        }
+        let lost = committed_nothing && lost;
+        if (!retryable && !lost) || self.out_of_time() {
             return Err(error.into());
         }
         let policy = &self.client.retry;
         if lost {
             // A broken pooled connection (its server process gone): the attempt changed nothing, so
-            // run it again at once on another connection. A server that is down fails the next
-            // attempt when opening a connection times out, which is not retried.
+            // run it again at once on another connection. A server that is restarting or paused is
+            // waited for when the next attempt opens a connection, within `server_wait_timeout`.
             if self.attempts >= policy.max_attempts {
                 return Err(error.into());
             }
@@ -485,7 +574,10 @@ impl Retrier<'_> {
     /// up to the policy's longest.
     async fn back_off(&mut self) {
         stats::count_retry();
-        let wait = self.ceiling.mul_f64(rand::thread_rng().gen::<f64>());
+        let mut wait = self.ceiling.mul_f64(rand::thread_rng().gen::<f64>());
+        if let Some(deadline) = self.deadline {
+            wait = wait.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        }
         tokio::time::sleep(wait).await;
         self.ceiling = (self.ceiling * 2).min(self.client.retry.max_backoff);
     }
@@ -595,17 +687,11 @@ impl Client {
             .flat_map(|url| url_passwords(url))
             .collect();
         let connected = async {
-            if options.migrate {
-                tokio::time::timeout(options.connect_timeout, schema.migrate(&primary_options))
-                    .await
-                    .map_err(|_| {
-                        Error::connection("Timed out connecting to the database to migrate it")
-                    })??;
-            }
             let pool_options = |wait_for_server| PoolOptions {
                 max_connections: options.max_connections,
                 acquire_timeout: options.acquire_timeout,
                 connect_timeout: options.connect_timeout,
+                server_wait_timeout: options.server_wait_timeout,
                 idle_timeout: options.idle_timeout,
                 wait_for_server,
             };
@@ -614,6 +700,14 @@ impl Client {
                 .map(|connect_options| Pool::new(connect_options, pool_options(false)))
                 .collect();
             let pool = Pool::new(primary_options.clone(), pool_options(true));
+            if options.migrate {
+                // A connection of its own, waiting for a server that cannot take one yet, and closed
+                // afterwards (never finished), which releases the migration lock and search path.
+                let mut connection = pool.acquire().await?;
+                tokio::time::timeout(options.connect_timeout, schema.migrate_on(&mut connection))
+                    .await
+                    .map_err(|_| Error::connection("Timed out migrating the database"))??;
+            }
             let replicas = Replicas::new(replicas, options.replica_wait);
             if !replicas.is_empty() {
                 // Reads from the replicas start from the primary's state now, migrations included.
@@ -635,11 +729,11 @@ impl Client {
                 stats: CallStats::default(),
                 process_id: std::process::id(),
                 statement_cache: options.statement_cache,
-                // Beyond the wait for a connection, room for the server to enforce its own statement
-                // timeout first and answer.
+                // Room for the server to enforce its own statement timeout first and answer.
                 attempt_timeout: options
-                    .statement_timeout
-                    .map(|statement| options.acquire_timeout + statement * 2),
+                    .attempt_timeout
+                    .map(|limit| limit.max(options.statement_timeout.unwrap_or_default() * 2)),
+                call_timeout: options.call_timeout,
                 change_feed: options.change_feed,
                 schema_checked: std::sync::atomic::AtomicBool::new(options.migrate),
                 notifier: options.change_feed.then(|| {

@@ -26,6 +26,7 @@ struct Shared {
     idle: Mutex<Vec<Idle>>,
     acquire_timeout: Duration,
     connect_timeout: Duration,
+    server_wait_timeout: Duration,
     wait_for_server: bool,
     closed: AtomicBool,
 }
@@ -40,9 +41,11 @@ pub(crate) struct PoolOptions {
     pub(crate) max_connections: u32,
     pub(crate) acquire_timeout: Duration,
     pub(crate) connect_timeout: Duration,
+    pub(crate) server_wait_timeout: Duration,
     pub(crate) idle_timeout: Option<Duration>,
-    /// Whether a server that refuses connections for now (starting, restarting, full) is waited for,
-    /// within `acquire_timeout`: the primary's is; a replica's refusal sends reads to the primary.
+    /// Whether a server that cannot take connections for now (paused, starting, restarting, full) is
+    /// waited for, within `server_wait_timeout`: the primary's is; a replica's refusal sends reads
+    /// to the primary.
     pub(crate) wait_for_server: bool,
 }
 
@@ -57,6 +60,7 @@ impl Pool {
             idle: Mutex::new(Vec::new()),
             acquire_timeout: options.acquire_timeout,
             connect_timeout: options.connect_timeout,
+            server_wait_timeout: options.server_wait_timeout,
             wait_for_server: options.wait_for_server,
             closed: AtomicBool::new(false),
         });
@@ -70,35 +74,41 @@ impl Pool {
     }
 
     /// A connection for one call: an idle one, or a new one while fewer than `max_connections` are
-    /// open. Waits for one at most `acquire_timeout`, opening included.
+    /// open. Waits for a free one at most `acquire_timeout`, and for a server that cannot take a new
+    /// one for now at most `server_wait_timeout` (see `Shared::connect`).
     pub(crate) async fn acquire(&self) -> Result<PooledConnection> {
         let shared = &self.shared;
-        let acquired = tokio::time::timeout(shared.acquire_timeout, async {
-            let permit = shared
-                .permits
-                .clone()
-                .acquire_owned()
+        let permit =
+            match tokio::time::timeout(shared.acquire_timeout, shared.permits.clone().acquire_owned())
                 .await
-                .map_err(|_| closed())?;
-            let connection = match shared.take_idle() {
-                Some(connection) => connection,
-                None => shared.connect().await?,
+            {
+                Ok(permit) => permit.map_err(|_| closed())?,
+                Err(_) => {
+                    return Err(Error::connection(format!(
+                        "Timed out after {:?} waiting for a free database connection (the client holds at most {})",
+                        shared.acquire_timeout, shared.max_connections
+                    )))
+                }
             };
-            Ok::<_, Error>(PooledConnection {
-                connection: Some(connection),
-                shared: shared.clone(),
-                finished: false,
-                _permit: permit,
-            })
+        let connection = match shared.take_idle() {
+            Some(connection) => connection,
+            None => shared.connect().await?,
+        };
+        crate::client::attempt_connected();
+        Ok(PooledConnection {
+            connection: Some(connection),
+            shared: shared.clone(),
+            finished: false,
+            _permit: permit,
         })
-        .await;
-        match acquired {
-            Ok(acquired) => acquired,
-            Err(_) => Err(Error::connection(format!(
-                "Timed out after {:?} waiting for a database connection (the client holds at most {})",
-                shared.acquire_timeout, shared.max_connections
-            ))),
-        }
+    }
+
+    /// Closes the idle connections, after one was found broken: those beside it most likely broke
+    /// with it (a restarted server), and each would otherwise cost a call an attempt.
+    pub(crate) fn discard_idle(&self) {
+        let idle = std::mem::take(&mut *lock(&self.shared.idle));
+        // Dropped, not closed politely: their server is most likely gone.
+        drop(idle);
     }
 
     /// Connections open now, in use or idle.
@@ -123,11 +133,14 @@ impl Shared {
         lock(&self.idle).pop().map(|idle| idle.connection)
     }
 
-    /// Opens a connection. A server that refuses connections for now (starting up, restarting, or
-    /// out of connection slots) is tried again, with waits doubling from 10 ms, until the caller's
-    /// `acquire_timeout` ends the wait (unless the pool does not wait for its server); any other
-    /// failure (a wrong password, no such database) stands.
+    /// Opens a connection. A server that cannot take one for now (refusing connections while it
+    /// starts, restarts or shuts down, out of connection slots, or not answering within
+    /// `connect_timeout`, as an Aurora Serverless v2 instance resuming from a pause) is tried again,
+    /// with waits doubling from 10 ms to 1 s, until `server_wait_timeout` has passed since the first
+    /// try (unless the pool does not wait for its server); any other failure (a wrong password, no
+    /// such database) stands.
     async fn connect(&self) -> Result<PgConnection> {
+        let started = tokio::time::Instant::now();
         let mut wait = Duration::from_millis(10);
         loop {
             if self.closed.load(Ordering::Acquire) {
@@ -138,19 +151,22 @@ impl Shared {
                 PgConnection::connect_with(&self.connect_options),
             )
             .await;
-            match attempt {
+            let why = match attempt {
                 Ok(Ok(connection)) => return Ok(connection),
                 Ok(Err(error)) if !self.wait_for_server || !unavailable_for_now(&error) => {
                     return Err(error.into())
                 }
-                Ok(Err(error)) => tracing::debug!(%error, ?wait, "cannot connect yet"),
-                Err(_) => {
-                    return Err(Error::connection(format!(
-                        "Timed out after {:?} opening a database connection",
-                        self.connect_timeout
-                    )))
-                }
+                Ok(Err(error)) => error.to_string(),
+                Err(_) => format!("no answer within {:?}", self.connect_timeout),
+            };
+            if !self.wait_for_server || started.elapsed() + wait > self.server_wait_timeout {
+                return Err(Error::connection(format!(
+                    "Could not open a database connection (tried for {:?}; the server wait timeout is {:?}): {why}",
+                    started.elapsed(),
+                    self.server_wait_timeout
+                )));
             }
+            tracing::debug!(%why, ?wait, "cannot connect yet");
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(Duration::from_secs(1));
         }

@@ -1,8 +1,7 @@
 //! The store's PostgreSQL schema: its name, the SQL that names it, and the embedded migrations.
 
 use sqlx::migrate::Migrator;
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{Connection, Executor, PgConnection, Row};
+use sqlx::{Executor, PgConnection, Row};
 
 use crate::error::{Error, Result};
 
@@ -34,16 +33,14 @@ impl Schema {
 
     /// Creates the schema if needed and applies the migrations that are missing, under a session
     /// advisory lock so that processes connecting to a fresh database at once do it one at a time.
-    pub(crate) async fn migrate(&self, options: &PgConnectOptions) -> Result<()> {
-        let mut connection = PgConnection::connect_with(options).await?;
+    /// On `connection`, which the caller then closes: that releases the lock and the search path this
+    /// leaves.
+    pub(crate) async fn migrate_on(&self, connection: &mut PgConnection) -> Result<()> {
         sqlx::query("SELECT pg_advisory_lock($1)")
             .bind(i64::from(self.lock_space))
-            .execute(&mut connection)
+            .execute(&mut *connection)
             .await?;
-        let result = self.migrate_locked(&mut connection).await;
-        // Closing the session releases the lock and the search path, whatever happened.
-        let _ = connection.close().await;
-        result
+        self.migrate_locked(connection).await
     }
 
     async fn migrate_locked(&self, connection: &mut PgConnection) -> Result<()> {

@@ -125,8 +125,8 @@ del _exception
 
 
 class Default(enum.Enum):
-    """The value of an option left to the core, where None is a value of its own (``statement_timeout``
-    and ``idle_timeout``, whose None means no limit)."""
+    """The value of an option left to the core, where None is a value of its own (``statement_timeout``,
+    ``idle_timeout``, ``attempt_timeout`` and ``call_timeout``, whose None means no limit)."""
 
     DEFAULT = "DEFAULT"
 
@@ -142,8 +142,11 @@ def connect(
     schema: str | None = None,
     connect_timeout: float | None = None,
     acquire_timeout: float | None = None,
+    server_wait_timeout: float | None = None,
     statement_timeout: float | None | Default = Default.DEFAULT,
     idle_timeout: float | None | Default = Default.DEFAULT,
+    attempt_timeout: float | None | Default = Default.DEFAULT,
+    call_timeout: float | None | Default = Default.DEFAULT,
     statement_cache: bool | None = None,
     retry_max_attempts: int | None = None,
     retry_initial_backoff: float | None = None,
@@ -167,10 +170,18 @@ def connect(
         migrate: create or upgrade the store's schema when connecting. Turn off where a separate admin
             step owns the schema.
         schema: the PostgreSQL schema holding the store's tables, so that it can share a database.
-        connect_timeout: how long opening one connection (and migrating) may take.
-        acquire_timeout: how long a call may wait for a free connection, including opening one.
+        connect_timeout: how long one try at opening a connection (and migrating) may take.
+        acquire_timeout: how long a call may wait for a free connection while all are in use.
+        server_wait_timeout: how long a call waits for a server that cannot take connections for now
+            (restarting, or an Aurora Serverless v2 instance resuming from a pause), trying again;
+            60 s by default.
         statement_timeout: a server-side limit on each statement; None keeps the server's setting.
         idle_timeout: connections idle this long are closed; None keeps them open.
+        attempt_timeout: a client-side limit on one attempt of a call once it has its connection, so
+            that a server that stops answering fails the call; at least twice ``statement_timeout``;
+            60 s by default, None for no limit.
+        call_timeout: a client-side limit on one call in all, its retries included; 300 s by
+            default, None for no limit.
         statement_cache: cache prepared statements per connection; turn off behind a
             transaction-pooling PgBouncer.
         retry_max_attempts: the attempts a call makes in all, the first included, while it conflicts

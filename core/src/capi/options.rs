@@ -26,10 +26,10 @@ pub struct spg_client_options {
     pub schema: *const c_char,
     /// The most connections the pool opens. 0: core's default (currently 10).
     pub max_connections: u32,
-    /// How long a call waits for a free connection, opening one included. 0: core's default
+    /// How long a call waits for a free connection while all are in use. 0: core's default
     /// (currently 30000).
     pub acquire_timeout_ms: u64,
-    /// How long opening one connection may take. 0: core's default (currently 10000).
+    /// How long one try at opening a connection may take. 0: core's default (currently 10000).
     pub connect_timeout_ms: u64,
     /// Whether `statement_timeout_ms` is set. False: core's default (currently none, the server's
     /// setting applies).
@@ -76,6 +76,21 @@ pub struct spg_client_options {
     /// followers after it. Off only where nothing follows the feed: the writes of such a client are
     /// missing from it.
     pub change_feed: bool,
+    /// Whether `server_wait_timeout_ms` is set. False: core's default (currently 60000).
+    pub has_server_wait_timeout: bool,
+    /// How long a call waits for a server that cannot take connections for now (restarting, out of
+    /// connection slots, or an Aurora Serverless v2 instance resuming from a pause), trying again;
+    /// 0 makes one try.
+    pub server_wait_timeout_ms: u64,
+    /// Whether `attempt_timeout_ms` is set. False: core's default (currently 60000).
+    pub has_attempt_timeout: bool,
+    /// A client-side limit on one attempt of a call once it has its connection, so that a server
+    /// that stops answering fails the call; at least twice `statement_timeout_ms`. 0 for none.
+    pub attempt_timeout_ms: u64,
+    /// Whether `call_timeout_ms` is set. False: core's default (currently 300000).
+    pub has_call_timeout: bool,
+    /// A client-side limit on one call in all, its retries included; 0 for none.
+    pub call_timeout_ms: u64,
 }
 
 /// One server setting of a local cluster, `name=value` (PostgreSQL's `-c name=value`). Borrowed.
@@ -130,6 +145,12 @@ pub extern "C" fn spg_client_options_default() -> spg_client_options {
         replica_wait_ms: 0,
         has_change_feed: false,
         change_feed: false,
+        has_server_wait_timeout: false,
+        server_wait_timeout_ms: 0,
+        has_attempt_timeout: false,
+        attempt_timeout_ms: 0,
+        has_call_timeout: false,
+        call_timeout_ms: 0,
     }
 }
 
@@ -194,6 +215,15 @@ pub(crate) unsafe fn client_options(set: &spg_client_options) -> Result<ClientOp
     }
     if set.has_change_feed {
         options.change_feed = set.change_feed;
+    }
+    if set.has_server_wait_timeout {
+        options.server_wait_timeout = millis(set.server_wait_timeout_ms);
+    }
+    if set.has_attempt_timeout {
+        options.attempt_timeout = optional_millis(set.attempt_timeout_ms);
+    }
+    if set.has_call_timeout {
+        options.call_timeout = optional_millis(set.call_timeout_ms);
     }
     Ok(options)
 }
@@ -277,6 +307,15 @@ mod tests {
             ("has_retry_max_backoff", ms(defaults.retry.max_backoff)),
             ("replica_wait_ms", ms(defaults.replica_wait)),
             ("has_change_feed", defaults.change_feed.to_string()),
+            ("has_server_wait_timeout", ms(defaults.server_wait_timeout)),
+            (
+                "has_attempt_timeout",
+                defaults.attempt_timeout.map_or("none".into(), ms),
+            ),
+            (
+                "has_call_timeout",
+                defaults.call_timeout.map_or("none".into(), ms),
+            ),
         ];
         for (field, value) in documented {
             let doc = docs[field].split_whitespace().collect::<Vec<_>>().join(" ");
@@ -326,6 +365,12 @@ mod tests {
             replica_wait_ms: 10,
             has_change_feed: true,
             change_feed: false,
+            has_server_wait_timeout: true,
+            server_wait_timeout_ms: 0,
+            has_attempt_timeout: true,
+            attempt_timeout_ms: 0,
+            has_call_timeout: true,
+            call_timeout_ms: 11,
         };
         // SAFETY: the pointers are static C strings.
         let options = unsafe { client_options(&set) }.unwrap();
@@ -348,6 +393,9 @@ mod tests {
             o.replica_urls = vec!["postgresql://standby/db".into()];
             o.replica_wait = ms(10);
             o.change_feed = false;
+            o.server_wait_timeout = ms(0);
+            o.attempt_timeout = None;
+            o.call_timeout = Some(ms(11));
         });
         assert_eq!(options.url, expected.url);
         assert_eq!(format!("{options:?}"), format!("{expected:?}"));

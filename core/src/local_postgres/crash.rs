@@ -81,6 +81,16 @@ impl LocalPostgres {
         Ok(())
     }
 
+    /// Stops the server with a fast shutdown (SIGINT), as an administrator restarting it would: open
+    /// sessions are ended (their transactions rolled back) and new connections refused until
+    /// `restart`.
+    pub fn stop(&mut self) {
+        if let Ok(Some(_)) = self.server.try_wait() {
+            return;
+        }
+        super::stop_server(&mut self.server);
+    }
+
     /// `kill`, then `restart`: a crash of the server and its recovery.
     pub fn kill_and_restart(&mut self) -> Result<()> {
         self.kill();

@@ -412,6 +412,9 @@ static void test_client_options_default_is_all_zero(void) {
     CHECK(!d.has_retry_max_backoff && d.retry_max_backoff_ms == 0);
     CHECK(d.replica_urls == NULL && d.replica_url_count == 0 && d.replica_wait_ms == 0);
     CHECK(!d.has_change_feed && !d.change_feed);
+    CHECK(!d.has_server_wait_timeout && d.server_wait_timeout_ms == 0);
+    CHECK(!d.has_attempt_timeout && d.attempt_timeout_ms == 0);
+    CHECK(!d.has_call_timeout && d.call_timeout_ms == 0);
     /* Left zero but for the URL: core's defaults, which work. */
     d.url = database_url;
     spg_client *c = NULL;
@@ -442,6 +445,12 @@ static void test_connect_with_every_option_set(void) {
     options.retry_initial_backoff_ms = 0; /* retry at once */
     options.has_retry_max_backoff = true;
     options.retry_max_backoff_ms = 1000;
+    options.has_server_wait_timeout = true;
+    options.server_wait_timeout_ms = 20000;
+    options.has_attempt_timeout = true;
+    options.attempt_timeout_ms = 0; /* no limit */
+    options.has_call_timeout = true;
+    options.call_timeout_ms = 120000;
     spg_client *c = NULL;
     OK(spg_connect_with(&options, &c));
     char id[96];
@@ -473,6 +482,9 @@ static void test_connection_errors_and_their_sqlstate(void) {
     spg_client_options options = {0};
     options.url = "postgresql://nobody@127.0.0.1:1/none";
     options.connect_timeout_ms = 5000;
+    /* Fail at the first refusal rather than wait for a server to start. */
+    options.has_server_wait_timeout = true;
+    options.server_wait_timeout_ms = 0;
     spg_client *c = (spg_client *)1;
     EXPECT(spg_connect_with(&options, &c), SPG_STATE_STORE_CONNECTION);
     CHECK(c == NULL);

@@ -36,6 +36,8 @@ pub(crate) fn options(url: String) -> ClientOptions {
         o.acquire_timeout = Duration::from_secs(3);
         o.connect_timeout = Duration::from_secs(3);
         o.statement_timeout = Some(Duration::from_secs(3));
+        o.attempt_timeout = Some(Duration::from_secs(6));
+        o.server_wait_timeout = Duration::from_secs(3);
     })
 }
 
@@ -519,4 +521,206 @@ fn signal(processes: &[u32], signal: i32) {
         // SAFETY: kill with a pid and a signal has no memory-safety preconditions.
         unsafe { libc::kill(pid as i32, signal) };
     }
+}
+
+// ---- Bounded waits with the default options (issue 15) ----
+
+/// Longer than any default bound on a call against a server that does not answer (an attempt's 60 s,
+/// or 60 s of waiting for a server plus a last 10 s try at connecting), well short of forever.
+const DEFAULT_HANG: Duration = Duration::from_secs(240);
+
+/// Runs `call` and expects a connection error within `DEFAULT_HANG`.
+async fn fails_by_default<T: std::fmt::Debug>(
+    what: &str,
+    call: impl std::future::Future<Output = Result<T>>,
+) -> String {
+    match tokio::time::timeout(DEFAULT_HANG, call).await {
+        Err(_) => {
+            panic!("{what} hung with the default options against a server that does not answer")
+        }
+        Ok(Err(Error::Connection { message, .. })) => message,
+        Ok(other) => panic!("{what} gave {other:?}, not a connection error"),
+    }
+}
+
+/// The one commit of `storm_table(.., 1)` was applied whole or not at all.
+async fn whole_or_not_at_all(store: &StateStore) {
+    let references = store
+        .get_file_references()
+        .await
+        .expect("read the references");
+    let input_left = references.iter().any(|r| r.filename == input(0));
+    let output_there = references.iter().any(|r| r.filename == output(0));
+    assert!(
+        input_left != output_there,
+        "the commit was half-applied: input left {input_left}, output there {output_there}"
+    );
+}
+
+async fn commit_job_0(store: &StateStore) -> Result<()> {
+    let requests = [ReplaceFileReferencesRequest::new(
+        job_id(0),
+        "root",
+        vec![input(0)],
+        FileReference::new(output(0), "root", 1),
+    )];
+    store
+        .atomically_replace_file_references_with_new_ones(&requests)
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_frozen_server_fails_calls_with_the_default_options() {
+    let local = crash_safe_server();
+    let proxy = start_proxy(&local);
+    let url = tcp_url(proxy.port());
+    let client = Client::connect_with(ClientOptions::default().with(|o| o.url = Some(url.clone())))
+        .await
+        .unwrap();
+    let store = storm_table(&client, 1).await;
+    proxy.freeze(true);
+    // At once: one call on the connection already open (the attempt timeout ends it), the others
+    // on new ones, which cannot be opened (the server wait timeout ends them).
+    let (query, commit, new_client) = tokio::join!(
+        fails_by_default("a query", store.get_file_references()),
+        fails_by_default("a commit", commit_job_0(&store)),
+        fails_by_default(
+            "a new client",
+            Client::connect_with(ClientOptions::default().with(|o| o.url = Some(url.clone())))
+        ),
+    );
+    eprintln!("frozen server, default options: {query} / {commit} / {new_client}");
+    proxy.freeze(false);
+    recovers(&store).await;
+    whole_or_not_at_all(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stopped_server_process_fails_calls_with_the_default_options() {
+    let local = crash_safe_server();
+    let client = Client::connect_with(ClientOptions::default().with(|o| o.url = Some(local.url())))
+        .await
+        .unwrap();
+    let store = storm_table(&client, 1).await;
+    let mut processes = vec![local.server_pid()];
+    processes.extend(local.server_child_pids());
+    struct Continue(Vec<u32>);
+    impl Drop for Continue {
+        fn drop(&mut self) {
+            signal(&self.0, libc::SIGCONT);
+        }
+    }
+    signal(&processes, libc::SIGSTOP);
+    let resume = Continue(processes);
+    let new_file = FileReference::new("new", "root", 1);
+    let (commit, add) = tokio::join!(
+        fails_by_default("a commit", commit_job_0(&store)),
+        fails_by_default("an add", store.add_file(&new_file)),
+    );
+    eprintln!("stopped server process, default options: {commit} / {add}");
+    drop(resume);
+    recovers(&store).await;
+    whole_or_not_at_all(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_call_timeout_bounds_a_call_without_an_attempt_timeout() {
+    let local = crash_safe_server();
+    let proxy = start_proxy(&local);
+    let client = Client::connect_with(ClientOptions::default().with(|o| {
+        o.url = Some(tcp_url(proxy.port()));
+        o.attempt_timeout = None;
+        o.call_timeout = Some(Duration::from_secs(2));
+    }))
+    .await
+    .unwrap();
+    let store = storm_table(&client, 1).await;
+    proxy.freeze(true);
+    let message = fails_by_default("a commit", commit_job_0(&store)).await;
+    assert!(message.contains("call timeout"), "{message}");
+    proxy.freeze(false);
+    recovers(&store).await;
+    whole_or_not_at_all(&store).await;
+}
+
+/// Seconds the cluster stays down in `calls_wait_for_a_stopped_server_and_apply_once`.
+const DOWN: Duration = Duration::from_secs(10);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn calls_made_while_the_server_is_stopped_wait_for_it_and_apply_once() {
+    let local = crash_safe_server();
+    let client = Client::connect_with(ClientOptions::default().with(|o| o.url = Some(local.url())))
+        .await
+        .unwrap();
+    let store = new_store(&client).await;
+    let local = Arc::new(Mutex::new(local));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let calls = Arc::new(AtomicUsize::new(0));
+    // Writers adding files of their own, one call after another, until after the restart.
+    let writers: Vec<_> = (0..4)
+        .map(|writer| {
+            let (store, done, calls) = (store.clone(), done.clone(), calls.clone());
+            tokio::spawn(async move {
+                let mut added = Vec::new();
+                for call in 0.. {
+                    if done.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let files: Vec<FileReference> = (0..3)
+                        .map(|i| FileReference::new(format!("w{writer}-c{call}-f{i}"), "root", 1))
+                        .collect();
+                    let started = Instant::now();
+                    match tokio::time::timeout(DEFAULT_HANG, store.add_files(&files)).await {
+                        Err(_) => panic!("an add hung while the server was down"),
+                        Ok(Err(error)) => panic!("writer {writer}'s call {call} failed: {error:?}"),
+                        Ok(Ok(())) => {}
+                    }
+                    calls.fetch_add(1, Ordering::Relaxed);
+                    added.extend(files.into_iter().map(|f| f.filename));
+                    let took = started.elapsed();
+                    if took > Duration::from_secs(1) {
+                        eprintln!("writer {writer}'s call {call} waited {took:?} for the server");
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                added
+            })
+        })
+        .collect();
+    wait_for(&calls, 20).await;
+    let down = local.clone();
+    tokio::task::spawn_blocking(move || {
+        down.lock().unwrap().stop();
+        std::thread::sleep(DOWN);
+        down.lock().unwrap().restart()
+    })
+    .await
+    .unwrap()
+    .expect("restart the server");
+    let after = calls.load(Ordering::Relaxed);
+    wait_for(&calls, after + 20).await;
+    done.store(true, Ordering::Relaxed);
+    let mut added = Vec::new();
+    for writer in writers {
+        added.extend(writer.await.expect("a writer"));
+    }
+    // Every call succeeded (the writers check), and each wrote its files exactly once.
+    let mut stored: Vec<String> = store
+        .get_file_references()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.filename)
+        .collect();
+    stored.sort();
+    added.sort();
+    assert_eq!(stored, added);
+    let report = store.get_all_files_with_max_unreferenced(0).await.unwrap();
+    assert_eq!(report.files.len(), added.len());
+    eprintln!(
+        "server stopped for {DOWN:?} under {} writers: {} calls, all succeeded, {} files each once",
+        4,
+        calls.load(Ordering::Relaxed),
+        added.len()
+    );
 }

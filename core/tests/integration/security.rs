@@ -324,6 +324,8 @@ async fn fails_without_showing(url: &str, options: ClientOptions, secrets: &[&st
         o.url = Some(url.to_owned());
         o.connect_timeout = std::time::Duration::from_secs(5);
         o.acquire_timeout = std::time::Duration::from_secs(5);
+        // Nothing listens on an unreachable server's port: fail at the first refusal.
+        o.server_wait_timeout = std::time::Duration::ZERO;
     });
     let debugged = format!("{options:?}");
     let error = match Client::connect_with(options).await {

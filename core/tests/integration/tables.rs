@@ -260,6 +260,8 @@ async fn a_connection_failure_raises_a_connection_error_without_the_password() {
         o.url = Some("postgresql://user:s3cret-pw@127.0.0.1:1/db".into());
         o.acquire_timeout = std::time::Duration::from_secs(2);
         o.connect_timeout = std::time::Duration::from_secs(2);
+        // Nothing listens there: fail at the first refusal rather than wait for a server to start.
+        o.server_wait_timeout = std::time::Duration::ZERO;
     });
     let error = Client::connect_with(options).await.unwrap_err();
     assert!(matches!(error, Error::Connection { .. }));

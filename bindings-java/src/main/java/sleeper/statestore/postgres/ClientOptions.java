@@ -110,14 +110,23 @@ public final class ClientOptions {
             return set("maxConnections", maxConnections);
         }
 
-        /** How long a call waits for a free connection, opening one included. Core's default (currently 30 s). */
+        /** How long a call waits for a free connection while all are in use. Core's default (currently 30 s). */
         public Builder acquireTimeout(Duration acquireTimeout) {
             return set("acquireTimeout", Args.notNull(acquireTimeout, "acquireTimeout"));
         }
 
-        /** How long opening one connection may take. Core's default (currently 10 s). */
+        /** How long one try at opening a connection may take. Core's default (currently 10 s). */
         public Builder connectTimeout(Duration connectTimeout) {
             return set("connectTimeout", Args.notNull(connectTimeout, "connectTimeout"));
+        }
+
+        /**
+         * How long a call waits for a server that cannot take connections for now (restarting, out of connection
+         * slots, or an Aurora Serverless v2 instance resuming from a pause), trying again; zero makes one try.
+         * Core's default (currently 60 s).
+         */
+        public Builder serverWaitTimeout(Duration serverWaitTimeout) {
+            return set("serverWaitTimeout", Args.notNull(serverWaitTimeout, "serverWaitTimeout"));
         }
 
         /** A server-side limit on each statement; null for none. Core's default (currently none: the server's). */
@@ -128,6 +137,23 @@ public final class ClientOptions {
         /** Idle connections are closed after this long; null keeps them open. Core's default (currently 60 s). */
         public Builder idleTimeout(Duration idleTimeout) {
             return set("idleTimeout", idleTimeout == null ? NONE : idleTimeout);
+        }
+
+        /**
+         * A client-side limit on one attempt of a call once it has its connection, so that a server that stops
+         * answering fails the call with {@code StateStoreConnectionException}; at least twice the statement
+         * timeout; null for none. Core's default (currently 60 s).
+         */
+        public Builder attemptTimeout(Duration attemptTimeout) {
+            return set("attemptTimeout", attemptTimeout == null ? NONE : attemptTimeout);
+        }
+
+        /**
+         * A client-side limit on one call in all, its retries included; null for none. Core's default (currently
+         * 300 s).
+         */
+        public Builder callTimeout(Duration callTimeout) {
+            return set("callTimeout", callTimeout == null ? NONE : callTimeout);
         }
 
         /**

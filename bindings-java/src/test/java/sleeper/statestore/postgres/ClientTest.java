@@ -156,7 +156,8 @@ class ClientTest {
 
     @Test
     void anUnreachableServerRaisesConnectionExceptionWithoutThePassword() {
-        ClientOptions options = ClientOptions.builder().connectTimeout(Duration.ofSeconds(5)).build();
+        ClientOptions options = ClientOptions.builder().connectTimeout(Duration.ofSeconds(5))
+                .serverWaitTimeout(Duration.ZERO).build();
         StateStoreConnectionException e = assertThrows(StateStoreConnectionException.class,
                 () -> PostgresStateStoreClient.connect("postgresql://user:s3cret@127.0.0.1:1/db", options));
         assertFalse(e.getMessage().contains("s3cret"), e.getMessage());

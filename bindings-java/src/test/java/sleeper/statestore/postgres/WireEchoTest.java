@@ -145,13 +145,15 @@ class WireEchoTest {
                 .migrate(false).schema("other").statementCache(false).retryMaxAttempts(3)
                 .retryInitialBackoff(Duration.ofMillis(50)).retryMaxBackoff(Duration.ofSeconds(2))
                 .replicaUrls(List.of("postgresql://standby-1/db", "postgresql://standby-2/db"))
-                .replicaWait(Duration.ofMillis(250)).changeFeed(false).build();
+                .replicaWait(Duration.ofMillis(250)).changeFeed(false).serverWaitTimeout(Duration.ofSeconds(9))
+                .attemptTimeout(null).callTimeout(Duration.ofSeconds(11)).build();
         String core = coreOptions(options);
         for (String expected : List.of("url: None", "max_connections: 4", "acquire_timeout: 5s",
                 "connect_timeout: 7s", "statement_timeout: Some(1.5s)", "idle_timeout: None", "migrate: false",
                 "schema: \"other\"", "max_attempts: 3", "initial_backoff: 50ms", "max_backoff: 2s",
                 "statement_cache: false", "replica_urls: [\"postgresql://standby-1/db\", \"postgresql://standby-2/db\"]",
-                "replica_wait: 250ms", "change_feed: false")) {
+                "replica_wait: 250ms", "change_feed: false", "server_wait_timeout: 9s", "attempt_timeout: None",
+                "call_timeout: Some(11s)")) {
             assertTrue(core.contains(expected), expected + " in " + core);
         }
     }
