@@ -222,7 +222,7 @@ impl TableExport {
                 header.version
             )));
         }
-        crate::validate::id("table id", &header.table_id).map_err(|e| reader.invalid(e))?;
+        crate::validate::table_id(&header.table_id).map_err(|e| reader.invalid(e))?;
         crate::validate::row_keys(&header.row_keys).map_err(|e| reader.invalid(e))?;
         let mut export = TableExport {
             table_id: header.table_id,
