@@ -78,17 +78,53 @@ struct ArrowArrayStream {
 #endif  // ARROW_C_STREAM_INTERFACE
 
 /**
- * The version of the format this sleeper-pg writes, and the newest it reads.
- */
-#define EXPORT_VERSION 1
-
-/**
  * From this many references an add goes through `COPY`. It takes five round trips (`BEGIN`, start,
  * `COPY` and its data, `COMMIT`) where the ordinary add takes two (read, write), and saves about
  * 1.7 us per reference of client and server time: measured on one machine, `COPY` is ahead from
  * about 50 references, but a network with 0.5 ms round trips moves that to about 900.
  */
 #define COPY_FROM_REFERENCES 512
+
+/**
+ * The longest table id, in UTF-8 bytes. The ids are a unique index's keys.
+ */
+#define MAX_TABLE_ID_BYTES 1024
+
+/**
+ * The longest filename, in UTF-8 bytes: room for any object store URI (an S3 key is at most 1,024
+ * bytes) with its scheme and bucket. Filenames are primary-key columns.
+ */
+#define MAX_FILENAME_BYTES 2048
+
+/**
+ * The longest partition id (including parent and child ids), in UTF-8 bytes. Sleeper's ids are
+ * 36-byte UUIDs. A reference's keys hold a filename and a partition id together, and a B-tree index
+ * entry holds at most 2,704 bytes: 2,048 + 512 plus the table key and headers (under 32 bytes)
+ * always fit, whatever the text and however little it compresses.
+ */
+#define MAX_PARTITION_ID_BYTES 512
+
+/**
+ * The longest job id, in UTF-8 bytes.
+ */
+#define MAX_JOB_ID_BYTES 1024
+
+/**
+ * The longest row key field name, in UTF-8 bytes.
+ */
+#define MAX_FIELD_NAME_BYTES 1024
+
+/**
+ * The longest string or byte array key value (a range's min or max, a split point), in bytes (UTF-8
+ * for strings). Key values are kept in `jsonb` and in every handle's copy of the partition tree, not
+ * in an index; the limit keeps a tree of many partitions small enough to read and hold in one go.
+ */
+#define MAX_KEY_VALUE_BYTES 65536
+
+/**
+ * The longest schema name, in bytes: PostgreSQL's limit on identifiers (longer ones it would cut).
+ */
+#define MAX_SCHEMA_BYTES 63
 
 /**
  * A connection pool to one database (opaque). Safe to use from any number of threads at once.

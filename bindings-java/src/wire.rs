@@ -409,7 +409,7 @@ impl Model {
     /// The core's checks of the object (`CONTRACT.md` 8), which the Java constructors run.
     pub fn validate(&self) -> Result<()> {
         match self {
-            Model::RowKeyField(field) => validate::id("row key field name", &field.name),
+            Model::RowKeyField(field) => validate::field_name("row key field name", &field.name),
             Model::Range(range) => range.validate(),
             Model::Region(region) => region.validate(),
             Model::Partition(partition) => partition.validate(),

@@ -455,3 +455,18 @@ def test_invalid_arguments_raise_before_reaching_the_database(
         call(store)  # type: ignore[operator]
     assert message in str(raised.value)
     assert store.has_no_files()
+
+
+def test_a_filename_over_its_limit_is_invalid_before_reaching_the_database(store: sleeper_pg.StateStore) -> None:
+    at_limit = "f" * 2048
+    over = at_limit + "f"
+    message = "filename must be at most 2048 bytes long, got 2049 bytes"
+    with pytest.raises(ValueError, match=message):
+        FileReference(over, "root", 1)
+    with pytest.raises(ValueError, match=message):
+        store.delete_garbage_collected_file_reference_counts([over])
+    with pytest.raises(ValueError, match="got 2050 bytes"):  # UTF-8 bytes, not characters
+        FileReference("é" * 1025, "root", 1)
+    assert store.has_no_files()
+    store.add_file(FileReference(at_limit, "root", 1))
+    assert [r.filename for r in store.get_file_references()] == [at_limit]

@@ -768,7 +768,7 @@ impl Client {
     ) -> Result<StateStore> {
         self.inner
             .observe(Operation::CreateTable, Some(table_id), async {
-                crate::validate::id("table id", table_id)?;
+                crate::validate::table_id(table_id)?;
                 crate::validate::row_keys(row_keys)?;
                 let row_keys_json =
                     serde_json::to_value(row_keys).map_err(|e| Error::invalid(e.to_string()))?;
@@ -813,7 +813,7 @@ impl Client {
     pub async fn table(&self, table_id: &str) -> Result<StateStore> {
         self.inner
             .observe(Operation::Table, Some(table_id), async {
-                crate::validate::id("table id", table_id)?;
+                crate::validate::table_id(table_id)?;
                 let sql = self
                     .inner
                     .schema
@@ -891,7 +891,7 @@ impl Client {
     pub async fn delete_table(&self, table_id: &str) -> Result<()> {
         self.inner
             .observe(Operation::DeleteTable, Some(table_id), async {
-                crate::validate::id("table id", table_id)?;
+                crate::validate::table_id(table_id)?;
                 let sql = self.inner.schema.sql("SELECT {s}.delete_table($1, $2)");
                 retrying!(&self.inner, async {
                     let mut session = Session::open(&self.inner).await?;

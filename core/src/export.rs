@@ -225,7 +225,7 @@ impl TableExport {
                 header.version
             )));
         }
-        crate::validate::id("table id", &header.table_id).map_err(|e| reader.invalid(e))?;
+        crate::validate::table_id(&header.table_id).map_err(|e| reader.invalid(e))?;
         crate::validate::row_keys(&header.row_keys).map_err(|e| reader.invalid(e))?;
         // To the millisecond and within the years every language reads, as the store writes it: a
         // finer or farther time would not be written back as it was read.

@@ -409,9 +409,7 @@ pub fn partitions_from_split_points(
     let field = &row_keys[0];
     let mut points = Vec::with_capacity(split_points.len());
     for point in split_points {
-        if let KeyValue::String(s) = point {
-            crate::validate::text("split point", s)?;
-        }
+        crate::validate::key_value("split point", point)?;
         let typed = coerce_to_field(point, field.key_type).map_err(|_| {
             Error::invalid(format!(
                 "Invalid split point: {} should be of type {}",

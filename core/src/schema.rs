@@ -19,7 +19,7 @@ pub(crate) struct Schema {
 
 impl Schema {
     pub(crate) fn new(name: &str) -> Result<Schema> {
-        crate::validate::id("schema", name)?;
+        crate::validate::id("schema", name, crate::validate::MAX_SCHEMA_BYTES)?;
         Ok(Schema {
             quoted: format!("\"{}\"", name.replace('"', "\"\"")),
             lock_space: stable_hash(name),

@@ -20,12 +20,80 @@ pub fn text(what: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// An identifier: a non-empty string the store can keep.
-pub fn id(what: &str, value: &str) -> Result<()> {
+/// The longest table id, in UTF-8 bytes. The ids are a unique index's keys.
+pub const MAX_TABLE_ID_BYTES: usize = 1024;
+/// The longest filename, in UTF-8 bytes: room for any object store URI (an S3 key is at most 1,024
+/// bytes) with its scheme and bucket. Filenames are primary-key columns.
+pub const MAX_FILENAME_BYTES: usize = 2048;
+/// The longest partition id (including parent and child ids), in UTF-8 bytes. Sleeper's ids are
+/// 36-byte UUIDs. A reference's keys hold a filename and a partition id together, and a B-tree index
+/// entry holds at most 2,704 bytes: 2,048 + 512 plus the table key and headers (under 32 bytes)
+/// always fit, whatever the text and however little it compresses.
+pub const MAX_PARTITION_ID_BYTES: usize = 512;
+/// The longest job id, in UTF-8 bytes.
+pub const MAX_JOB_ID_BYTES: usize = 1024;
+/// The longest row key field name, in UTF-8 bytes.
+pub const MAX_FIELD_NAME_BYTES: usize = 1024;
+/// The longest string or byte array key value (a range's min or max, a split point), in bytes (UTF-8
+/// for strings). Key values are kept in `jsonb` and in every handle's copy of the partition tree, not
+/// in an index; the limit keeps a tree of many partitions small enough to read and hold in one go.
+pub const MAX_KEY_VALUE_BYTES: usize = 65536;
+
+/// PostgreSQL's largest B-tree index entry on 8 KB pages ("index row size exceeds btree version 4
+/// maximum 2704"), whatever compression does.
+const BTREE_MAX_ITEM_BYTES: usize = 2704;
+// A reference's index entries (table key, filename, partition id, in either order) and a table id's:
+// an 8-byte tuple header, the 8-byte table key, 4-byte text headers and up to 7 bytes of alignment.
+const _: () = assert!(
+    8 + 8 + 4 + MAX_FILENAME_BYTES + 4 + MAX_PARTITION_ID_BYTES + 7 <= BTREE_MAX_ITEM_BYTES
+);
+const _: () = assert!(8 + 4 + MAX_TABLE_ID_BYTES + 7 <= BTREE_MAX_ITEM_BYTES);
+
+/// The longest schema name, in bytes: PostgreSQL's limit on identifiers (longer ones it would cut).
+pub const MAX_SCHEMA_BYTES: usize = 63;
+
+/// A value of at most `max` bytes (UTF-8 for strings).
+pub fn length(what: &str, bytes: usize, max: usize) -> Result<()> {
+    if bytes > max {
+        return Err(Error::invalid(format!(
+            "{what} must be at most {max} bytes long, got {bytes} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// An identifier: a non-empty string the store can keep, of at most `max` UTF-8 bytes.
+pub fn id(what: &str, value: &str, max: usize) -> Result<()> {
     if value.is_empty() {
         return Err(Error::invalid(format!("{what} must not be empty")));
     }
+    length(what, value.len(), max)?;
     text(what, value)
+}
+
+/// A table id: [`id`] of at most [`MAX_TABLE_ID_BYTES`].
+pub fn table_id(value: &str) -> Result<()> {
+    id("table id", value, MAX_TABLE_ID_BYTES)
+}
+
+/// A filename (`what` says which): [`id`] of at most [`MAX_FILENAME_BYTES`].
+pub fn filename(what: &str, value: &str) -> Result<()> {
+    id(what, value, MAX_FILENAME_BYTES)
+}
+
+/// A partition id (`what` says which): [`id`] of at most [`MAX_PARTITION_ID_BYTES`].
+pub fn partition_id(what: &str, value: &str) -> Result<()> {
+    id(what, value, MAX_PARTITION_ID_BYTES)
+}
+
+/// A job id: [`id`] of at most [`MAX_JOB_ID_BYTES`].
+pub fn job_id(value: &str) -> Result<()> {
+    id("job id", value, MAX_JOB_ID_BYTES)
+}
+
+/// A row key field name: [`id`] of at most [`MAX_FIELD_NAME_BYTES`].
+pub fn field_name(what: &str, value: &str) -> Result<()> {
+    id(what, value, MAX_FIELD_NAME_BYTES)
 }
 
 /// A row count the store can keep: at most `i64::MAX`.
@@ -90,7 +158,7 @@ pub fn row_keys(fields: &[RowKeyField]) -> Result<()> {
     }
     let mut seen = HashSet::new();
     for field in fields {
-        id("row key field name", &field.name)?;
+        field_name("row key field name", &field.name)?;
         if !seen.insert(field.name.as_str()) {
             return Err(Error::invalid(format!(
                 "Duplicate row key field name: {}",
@@ -101,9 +169,15 @@ pub fn row_keys(fields: &[RowKeyField]) -> Result<()> {
     Ok(())
 }
 
-fn key_value(what: &str, value: &KeyValue) -> Result<()> {
+/// A key value the store can keep: a string without U+0000, and a string or byte array of at most
+/// [`MAX_KEY_VALUE_BYTES`].
+pub fn key_value(what: &str, value: &KeyValue) -> Result<()> {
     match value {
-        KeyValue::String(s) => text(what, s),
+        KeyValue::String(s) => {
+            length(what, s.len(), MAX_KEY_VALUE_BYTES)?;
+            text(what, s)
+        }
+        KeyValue::Bytes(b) => length(what, b.len(), MAX_KEY_VALUE_BYTES),
         _ => Ok(()),
     }
 }
@@ -111,7 +185,7 @@ fn key_value(what: &str, value: &KeyValue) -> Result<()> {
 impl Range {
     /// Checks the fields of this value (`CONTRACT.md` section 8).
     pub fn validate(&self) -> Result<()> {
-        id("field_name", &self.field_name)?;
+        field_name("field_name", &self.field_name)?;
         key_value("min", &self.min)?;
         if let Some(max) = &self.max {
             key_value("max", max)?;
@@ -153,13 +227,13 @@ impl Region {
 impl Partition {
     /// Checks the fields of this value (`CONTRACT.md` section 8).
     pub fn validate(&self) -> Result<()> {
-        id("partition id", &self.id)?;
+        partition_id("partition id", &self.id)?;
         self.region.validate()?;
         if let Some(parent) = &self.parent_partition_id {
-            id("parent partition id", parent)?;
+            partition_id("parent partition id", parent)?;
         }
         for child in &self.child_partition_ids {
-            id("child partition id", child)?;
+            partition_id("child partition id", child)?;
         }
         dimension(self.dimension)
     }
@@ -168,11 +242,11 @@ impl Partition {
 impl FileReference {
     /// Checks the fields of this value (`CONTRACT.md` section 8).
     pub fn validate(&self) -> Result<()> {
-        id("filename", &self.filename)?;
-        id("partition id", &self.partition_id)?;
+        filename("filename", &self.filename)?;
+        partition_id("partition id", &self.partition_id)?;
         number_of_rows(self.number_of_rows)?;
-        if let Some(job_id) = &self.job_id {
-            id("job id", job_id)?;
+        if let Some(job) = &self.job_id {
+            job_id(job)?;
         }
         Ok(())
     }
@@ -191,7 +265,7 @@ fn same_filename(filename: &str, reference: &FileReference, whose: &str) -> Resu
 impl AllReferencesToAFile {
     /// Checks the fields of this value (`CONTRACT.md` section 8).
     pub fn validate(&self) -> Result<()> {
-        id("filename", &self.filename)?;
+        filename("filename", &self.filename)?;
         for reference in &self.references {
             reference.validate()?;
             same_filename(&self.filename, reference, "a file")?;
@@ -218,10 +292,10 @@ impl SplitFileReferenceRequest {
 impl ReplaceFileReferencesRequest {
     /// Checks the fields of this value (`CONTRACT.md` section 8).
     pub fn validate(&self) -> Result<()> {
-        id("job id", &self.job_id)?;
-        id("partition id", &self.partition_id)?;
-        for filename in &self.input_files {
-            id("input filename", filename)?;
+        job_id(&self.job_id)?;
+        partition_id("partition id", &self.partition_id)?;
+        for input in &self.input_files {
+            filename("input filename", input)?;
         }
         self.new_reference.validate()
     }
@@ -230,10 +304,10 @@ impl ReplaceFileReferencesRequest {
 impl AssignJobIdRequest {
     /// Checks the fields of this value (`CONTRACT.md` section 8).
     pub fn validate(&self) -> Result<()> {
-        id("job id", &self.job_id)?;
-        id("partition id", &self.partition_id)?;
-        for filename in &self.filenames {
-            id("filename", filename)?;
+        job_id(&self.job_id)?;
+        partition_id("partition id", &self.partition_id)?;
+        for name in &self.filenames {
+            filename("filename", name)?;
         }
         Ok(())
     }
@@ -242,11 +316,11 @@ impl AssignJobIdRequest {
 impl CheckFileAssignmentsRequest {
     /// Checks the fields of this value (`CONTRACT.md` section 8).
     pub fn validate(&self) -> Result<()> {
-        id("job id", &self.job_id)?;
-        for filename in &self.filenames {
-            id("filename", filename)?;
+        job_id(&self.job_id)?;
+        for name in &self.filenames {
+            filename("filename", name)?;
         }
-        id("partition id", &self.partition_id)
+        partition_id("partition id", &self.partition_id)
     }
 }
 
@@ -262,9 +336,25 @@ mod tests {
     #[test]
     fn a_nul_character_is_invalid_in_any_string() {
         assert!(matches!(
-            id("filename", "a\0b"),
+            filename("filename", "a\0b"),
             Err(Error::InvalidArgument { .. })
         ));
+    }
+
+    #[test]
+    fn limits_count_utf8_bytes_and_name_the_field() {
+        let at_limit = "é".repeat(MAX_PARTITION_ID_BYTES / 2);
+        assert!(partition_id("partition id", &at_limit).is_ok());
+        let over = format!("{at_limit}a");
+        assert_eq!(
+            partition_id("parent partition id", &over),
+            Err(Error::invalid(format!(
+                "parent partition id must be at most {MAX_PARTITION_ID_BYTES} bytes long, got {} bytes",
+                MAX_PARTITION_ID_BYTES + 1
+            )))
+        );
+        let value = KeyValue::Bytes(vec![0; MAX_KEY_VALUE_BYTES + 1]);
+        assert!(key_value("min", &value).is_err());
     }
 
     #[test]

@@ -685,7 +685,7 @@ impl StateStore {
         filenames: &[String],
     ) -> Result<()> {
         self.observe(Operation::DeleteGarbageCollectedFileReferenceCounts, async {
-            validate::all(filenames, |f| validate::id("filename", f))?;
+            validate::all(filenames, |f| validate::filename("filename", f))?;
             if filenames.is_empty() {
                 return Ok(());
             }

@@ -206,7 +206,7 @@ impl StateStore {
     /// The stored partition with that id, or `PartitionNotFound`.
     pub async fn get_partition(&self, partition_id: &str) -> Result<Partition> {
         self.observe(Operation::GetPartition, async {
-            crate::validate::id("partition id", partition_id)?;
+            crate::validate::partition_id("partition id", partition_id)?;
             self.select_partitions("AND p.partition_id = $2", Some(partition_id))
                 .await?
                 .pop()

@@ -167,7 +167,7 @@ impl StateStore {
     ) -> Result<Vec<FileReference>> {
         self.observe(Operation::GetFileReferencesOnPartitions, async {
             for id in partition_ids {
-                crate::validate::id("partition id", id)?;
+                crate::validate::partition_id("partition id", id)?;
             }
             self.references_on(|tree| {
                 partition_ids
@@ -263,7 +263,7 @@ impl StateStore {
         partition_ids: &[String],
     ) -> Result<Vec<Partition>> {
         for id in partition_ids {
-            crate::validate::id("partition id", id)?;
+            crate::validate::partition_id("partition id", id)?;
         }
         let tree = self.tree_now().await?;
         let mut partitions = partition_ids

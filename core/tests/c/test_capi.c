@@ -540,6 +540,27 @@ static void test_store_outlives_its_client(void) {
     OK(spg_delete_table(client, id));
 }
 
+static void test_a_filename_over_its_limit_is_invalid(void) {
+    spg_store *store = new_table();
+    char name[2050];
+    memset(name, 'f', 2049);
+    name[2049] = '\0';
+    spg_file_reference over = reference(name, "root", 1);
+    EXPECT(spg_add_file(store, &over), SPG_INVALID_ARGUMENT);
+    CHECK_STR(spg_last_error_message(), "filename must be at most 2048 bytes long, got 2049 bytes");
+    bool none = false;
+    OK(spg_has_no_files(store, &none));
+    CHECK(none);
+    name[2048] = '\0'; /* at the limit */
+    spg_file_reference at_limit = reference(name, "root", 1);
+    OK(spg_add_file(store, &at_limit));
+    spg_file_reference_list *refs = NULL;
+    OK(spg_get_file_references(store, &refs));
+    CHECK(refs && refs->count == 1 && strcmp(refs->references[0].filename, name) == 0);
+    spg_file_reference_list_free(refs);
+    spg_store_free(store);
+}
+
 /* ------------------------------------------------------------------------------------------------ */
 /* Tables                                                                                           */
 /* ------------------------------------------------------------------------------------------------ */
@@ -2048,6 +2069,7 @@ int main(void) {
     run("assign_and_check_jobs", test_assign_and_check_jobs);
     run("replace_file_references", test_replace_file_references);
     run("garbage_collection", test_garbage_collection);
+    run("a_filename_over_its_limit_is_invalid", test_a_filename_over_its_limit_is_invalid);
     run("reports_and_maps", test_reports_and_maps);
     run("region_reads", test_region_reads);
     run("arrow_reads", test_arrow_reads);

@@ -1,8 +1,9 @@
 //! Every integration test of the core, in one test binary that shares one PostgreSQL server: the
 //! contract (`files`, `partitions`, `tables`, `worked_example`), large adds by `COPY`, reads of part of
 //! a table (`regions`) and as Arrow (`arrow`), Sleeper's transactions, concurrency, the model-based
-//! property test, reads from replicas, the invariant checker under load, faults, the pooler, security, and the local
-//! cluster. Each test makes a fresh table (or schema, or cluster) of its own.
+//! property test, reads from replicas, the invariant checker under load, faults, the pooler, security,
+//! the limits on names and key values (`limits`), and the local cluster. Each test makes a fresh table
+//! (or schema, or cluster) of its own.
 
 mod common;
 mod model;
@@ -16,6 +17,7 @@ mod faults;
 mod feed;
 mod files;
 mod invariants;
+mod limits;
 mod local_postgres;
 mod model_check;
 mod partitions;

@@ -645,7 +645,8 @@ async fn a_runtime_role_cannot_change_the_schema() {
 
 // ---- Hostile strings, stored verbatim ----
 
-fn hostile() -> Vec<String> {
+/// Hostile names, the longest leaving 24 bytes of `limit` for the suffix a test adds.
+fn hostile(limit: usize) -> Vec<String> {
     let mut names: Vec<String> = [
         "'; DROP TABLE sleeper.files; --",
         "\"; DELETE FROM sleeper.sleeper_tables; --",
@@ -660,31 +661,20 @@ fn hostile() -> Vec<String> {
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
-    // Very long: twice the longest object store key (S3: 1,024 bytes), once repetitive and once not.
-    // (PostgreSQL's index entries limit a key to about 2,700 bytes after compression.)
-    names.push(format!("long-{}", "x".repeat(4000)));
-    names.push(incompressible(2048));
+    // Very long: as long as the field's limit allows (`limits.rs` tests the limits themselves), once
+    // repetitive and once not.
+    names.push(format!("long-{}", "x".repeat(limit - 29)));
+    names.push(incompressible(limit - 24));
     names
-}
-
-/// `n` letters and digits that do not repeat in any pattern compression would shorten.
-fn incompressible(n: usize) -> String {
-    let alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    (0..n)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            char::from(alphabet[(state % alphabet.len() as u64) as usize])
-        })
-        .collect()
 }
 
 #[tokio::test]
 async fn hostile_table_ids_are_stored_and_returned_verbatim() {
     let client = client().await;
-    for (i, name) in hostile().into_iter().enumerate() {
+    for (i, name) in hostile(validate::MAX_TABLE_ID_BYTES)
+        .into_iter()
+        .enumerate()
+    {
         let id = format!("{name}-{i}-{}", std::process::id());
         let store = client.create_table(&id, &long_key()).await.unwrap();
         store.initialise().await.unwrap();
@@ -700,7 +690,10 @@ async fn hostile_table_ids_are_stored_and_returned_verbatim() {
 #[tokio::test]
 async fn hostile_partition_ids_are_stored_and_returned_verbatim() {
     let client = client().await;
-    for (i, name) in hostile().into_iter().enumerate() {
+    for (i, name) in hostile(validate::MAX_PARTITION_ID_BYTES)
+        .into_iter()
+        .enumerate()
+    {
         let store = new_store(&client).await;
         let root = Partition::new(format!("{name}/root{i}"), long_range(i64::MIN, None));
         let (split, left, right) = split_of(&root, &format!("{name}/L"), &format!("{name}/R"), 0);
@@ -727,7 +720,8 @@ async fn hostile_partition_ids_are_stored_and_returned_verbatim() {
 async fn hostile_filenames_and_job_ids_are_stored_and_returned_verbatim() {
     let client = client().await;
     let store = new_store(&client).await;
-    let names = hostile();
+    // Each name is a filename and, after "job ", a job id.
+    let names = hostile(validate::MAX_JOB_ID_BYTES);
     let references: Vec<FileReference> = names
         .iter()
         .map(|name| FileReference::new(name, "root", 1))

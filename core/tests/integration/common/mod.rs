@@ -127,3 +127,22 @@ pub fn split_of(
 pub fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
+
+/// `n` letters and digits that do not repeat in any pattern compression would shorten.
+pub fn incompressible(n: usize) -> String {
+    let alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    (0..n)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(alphabet[(state % alphabet.len() as u64) as usize])
+        })
+        .collect()
+}
+
+/// `prefix` followed by incompressible text, `n` bytes in all.
+pub fn padded(prefix: &str, n: usize) -> String {
+    format!("{prefix}{}", incompressible(n - prefix.len()))
+}

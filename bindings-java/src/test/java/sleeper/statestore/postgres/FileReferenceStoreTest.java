@@ -268,6 +268,23 @@ class FileReferenceStoreTest extends StoreTest {
     }
 
     @Test
+    void aFilenameOverItsLimitIsInvalidBeforeReachingTheDatabase() throws StateStoreException {
+        String atLimit = "f".repeat(2048);
+        String over = atLimit + "f";
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new FileReference(over, "root", 1));
+        assertEquals("filename must be at most 2048 bytes long, got 2049 bytes", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> store.deleteGarbageCollectedFileReferenceCounts(List.of(over)));
+        assertEquals("filename must be at most 2048 bytes long, got 2049 bytes", e.getMessage());
+        // Bytes of UTF-8, not characters: 1,025 two-byte characters are over.
+        assertThrows(IllegalArgumentException.class, () -> new FileReference("é".repeat(1025), "root", 1));
+        assertTrue(store.hasNoFiles());
+        store.addFile(new FileReference(atLimit, "root", 1));
+        assertEquals(List.of(atLimit), store.getFileReferences().stream().map(FileReference::getFilename).toList());
+    }
+
+    @Test
     void aNegativeMaxUnreferencedIsInvalid() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> store.getAllFilesWithMaxUnreferenced(-1));
