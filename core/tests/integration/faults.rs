@@ -332,35 +332,52 @@ async fn terminated_backends_fail_only_their_calls_and_lose_no_acknowledged_comm
     let local = crash_safe_server();
     let url = local.url();
     let client = Client::connect_with(options(url.clone())).await.unwrap();
-    let mut killer = snapshot::connect(&url).await;
+    storms_with_backends_terminated(
+        &client,
+        &url,
+        "application_name = 'sleeper-pg'",
+        "faults-terminate",
+        "backends terminated (pg_terminate_backend)",
+    )
+    .await;
+}
+
+/// `rounds()` storms by `client`, each with 50 backends of the server at `url` terminated while it
+/// runs, one every 10 ms, chosen at random among those `backends` (a condition on
+/// `pg_stat_activity`) selects; every storm verified, and the figures written as `tally_key`.
+pub(crate) async fn storms_with_backends_terminated(
+    client: &Client,
+    url: &str,
+    backends: &str,
+    tally_key: &str,
+    label: &str,
+) {
+    let mut killer = snapshot::connect(url).await;
+    let terminate = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE {backends} AND pid <> pg_backend_pid() ORDER BY random() LIMIT 1"
+    );
     let mut tally = Tally::default();
     for _ in 0..rounds() {
-        let (store, acknowledged, storm) = start_storm(&client, JOBS).await;
+        let (store, acknowledged, storm) = start_storm(client, JOBS).await;
         wait_for(&acknowledged, JOBS / 8).await;
         let mut terminated = 0;
         for _ in 0..50 {
-            let killed: Option<bool> = sqlx::query_scalar(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                 WHERE application_name = 'sleeper-pg' AND pid <> pg_backend_pid() \
-                 ORDER BY random() LIMIT 1",
-            )
-            .fetch_optional(&mut killer)
-            .await
-            .expect("terminate a backend");
+            let killed: Option<bool> = sqlx::query_scalar(&terminate)
+                .fetch_optional(&mut killer)
+                .await
+                .expect("terminate a backend");
             terminated += usize::from(killed == Some(true));
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let outcomes = storm.await.unwrap();
         recovers(&store).await;
-        verify(&store, &outcomes, &url).await;
+        verify(&store, &outcomes, url).await;
         assert!(terminated > 0, "no backend was terminated");
         assert!(count(&outcomes, true) > JOBS / 8);
         tally.add(terminated, &outcomes);
     }
-    tally.write(
-        "faults-terminate",
-        "backends terminated (pg_terminate_backend)",
-    );
+    tally.write(tally_key, label);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::faults::*;
-use crate::model::snapshot;
 use sleeper_pg::testing::{PgBouncer, TcpProxy};
 use sleeper_pg::*;
 
@@ -76,37 +75,15 @@ async fn behind_pgbouncer_terminated_backends_lose_no_acknowledged_commit() {
     let local = crash_safe_server();
     let pooler = start_pooler(&local);
     let client = pooled_client(&local, pooler.url()).await;
-    let url = local.url();
-    let mut killer = snapshot::connect(&url).await;
-    let mut tally = Tally::default();
-    for _ in 0..rounds() {
-        let (store, acknowledged, storm) = start_storm(&client, JOBS).await;
-        wait_for(&acknowledged, JOBS / 8).await;
-        let mut terminated = 0;
-        for _ in 0..50 {
-            // PgBouncer's connections to the server: every client backend but the killer's own.
-            let killed: Option<bool> = sqlx::query_scalar(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                 WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() \
-                 ORDER BY random() LIMIT 1",
-            )
-            .fetch_optional(&mut killer)
-            .await
-            .expect("terminate a backend");
-            terminated += usize::from(killed == Some(true));
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        let outcomes = storm.await.unwrap();
-        recovers(&store).await;
-        verify(&store, &outcomes, &url).await;
-        assert!(terminated > 0, "no backend was terminated");
-        assert!(count(&outcomes, true) > JOBS / 8);
-        tally.add(terminated, &outcomes);
-    }
-    tally.write(
+    // PgBouncer's connections to the server: every client backend but the killer's own.
+    storms_with_backends_terminated(
+        &client,
+        &local.url(),
+        "backend_type = 'client backend'",
         "pooler-faults-terminate",
         "behind PgBouncer: backends terminated (pg_terminate_backend)",
-    );
+    )
+    .await;
 }
 
 /// Runs storms with the client behind `pooler` while `proxy` cuts every connection through it 30
